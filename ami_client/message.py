@@ -1,0 +1,75 @@
+"""One decoded AMI message: an ordered list of headers, some of which repeat.
+
+Pure data, no I/O. Header names are matched case-insensitively (Asterisk is not
+consistent about case); values are kept exactly as sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class AmiMessage:
+    headers: tuple[tuple[str, str], ...]
+    # Index built once: lower-cased name -> first value.
+    _first: dict[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        first: dict[str, str] = {}
+        for name, value in self.headers:
+            first.setdefault(name.lower(), value)
+        object.__setattr__(self, "_first", first)
+
+    @classmethod
+    def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> AmiMessage:
+        return cls(tuple(pairs))
+
+    @classmethod
+    def build(cls, **headers: str) -> AmiMessage:
+        """Convenience for tests and actions: AmiMessage.build(Event="Hangup", Uniqueid="1")."""
+        return cls(tuple(headers.items()))
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self._first.get(name.lower(), default)
+
+    def __getitem__(self, name: str) -> str:
+        try:
+            return self._first[name.lower()]
+        except KeyError:
+            raise KeyError(name) from None
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._first
+
+    def get_all(self, name: str) -> list[str]:
+        wanted = name.lower()
+        return [value for key, value in self.headers if key.lower() == wanted]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.headers)
+
+    @property
+    def event(self) -> str | None:
+        return self.get("Event")
+
+    @property
+    def response(self) -> str | None:
+        return self.get("Response")
+
+    @property
+    def action_id(self) -> str | None:
+        return self.get("ActionID")
+
+    def channel_variables(self, header: str = "ChanVariable") -> dict[str, str]:
+        """`ChanVariable: NAME=value` headers (from manager.conf channelvars) as a dict.
+
+        Dial events carry the destination's as `DestChanVariable`.
+        """
+        found: dict[str, str] = {}
+        for raw in self.get_all(header):
+            name, sep, value = raw.partition("=")
+            if sep:
+                found[name] = value
+        return found

@@ -1,0 +1,181 @@
+"""SIPp actors for the testbed: citizens on the trunks, desk and unit phones.
+
+Scenario files live in tests/sipp/ with `{{name}}` placeholders for timings;
+they are rendered into a work folder and run by the real `sipp` binary. Each
+actor has its own loopback address (the address plan in asterisk-config/pjsip.conf),
+so Asterisk tells trunks, desks and units apart exactly as in production.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from itertools import count
+from pathlib import Path
+
+from pbx.testbed import PROJECT_DIR
+
+SCENARIOS = PROJECT_DIR / "tests" / "sipp"
+NEVER_MS = 3_600_000  # an hour: "until the other side acts"
+
+ADDRESSES = {
+    "trunk-110": "127.0.0.11",
+    "trunk-12345": "127.0.0.12",
+    "op110-1": "127.0.0.21",
+    "op110-2": "127.0.0.22",
+    "op12345-1": "127.0.0.31",
+    "op12345-2": "127.0.0.32",
+    **{f"unit-0{n}": f"127.0.0.4{n}" for n in range(1, 10)},
+}
+
+_media_ports = count(16000, 10)  # one RTP port range per actor: no clashes between runs
+
+
+class SippError(RuntimeError):
+    pass
+
+
+def require_sipp() -> str:
+    path = shutil.which("sipp")
+    if path is None:
+        raise SippError("sipp is not installed (apt-get install sip-tester)")
+    return path
+
+
+def render(scenario: str, workdir: Path, **params: int | str) -> Path:
+    text = (SCENARIOS / scenario).read_text(encoding="utf-8")
+    for name, value in params.items():
+        text = text.replace("{{" + name + "}}", str(value))
+    if "{{" in text:
+        raise SippError(f"{scenario}: a placeholder was left unset: {text[text.index('{{'):][:30]}")
+    tag = "_".join(f"{k}{v}" for k, v in sorted(params.items()))
+    out = workdir / f"{Path(scenario).stem}_{tag}.xml"
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+@dataclass
+class Phone:
+    """A UAS phone answering at its address until stopped."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log_file: Path
+
+    def outcomes(self) -> list[str]:
+        """Lines logged by the scenario: '<sip call-id> answered|cancelled|busy|hungup|…'."""
+        return _read_lines(self.log_file)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)  # SIPp writes its logs on SIGINT
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@dataclass
+class CallResult:
+    returncode: int
+    log_lines: list[str]
+    stdout_tail: str
+    outcomes: dict[str, str] = field(default_factory=dict)  # caller number -> outcome
+
+
+def start_phone(
+    name: str,
+    workdir: Path,
+    *,
+    ring_ms: int = 500,
+    talk_ms: int = NEVER_MS,
+    busy: bool = False,
+    sip_port: int = 5060,
+) -> Phone:
+    """Run a phone: rings ring_ms then answers (or answers busy); hangs up after talk_ms."""
+    sipp = require_sipp()
+    workdir.mkdir(parents=True, exist_ok=True)
+    scenario = (
+        render("phone_busy.xml", workdir)
+        if busy
+        else render("phone.xml", workdir, ring_ms=ring_ms, talk_ms=talk_ms)
+    )
+    log_file = workdir / f"{name}.log"
+    log_file.unlink(missing_ok=True)
+    address = ADDRESSES[name]
+    process = subprocess.Popen(
+        [sipp, "-sf", str(scenario), "-i", address, "-p", "5060",
+         "-mp", str(next(_media_ports)), "-nostdin", "-trace_logs", "-log_file", str(log_file),
+         "-trace_err", "-error_file", str(workdir / f"{name}.err"), "-trace_msg", "-message_file", str(workdir / f"{name}.msg")],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=workdir,
+    )
+    time.sleep(0.15)  # let it bind before anyone calls it
+    if process.poll() is not None:
+        err = process.stderr.read().decode(errors="replace") if process.stderr else ""
+        raise SippError(f"phone {name} at {address} did not start: {err.strip()[-400:]}")
+    return Phone(name=name, process=process, log_file=log_file)
+
+
+def call(
+    trunk: str,
+    workdir: Path,
+    *,
+    number_prefix: str,
+    caller_name: str = "市民",
+    calls: int = 1,
+    rate: float = 10.0,
+    talk_ms: int = 1000,
+    cancel_after_ms: int | None = None,
+    sip_port: int = 5060,
+    timeout: float = 120.0,
+) -> CallResult:
+    """Citizens call `trunk` ("110" or "12345"); block until every call is over.
+
+    Caller numbers are number_prefix + 1..calls, so each call is identifiable.
+    """
+    sipp = require_sipp()
+    workdir.mkdir(parents=True, exist_ok=True)
+    if cancel_after_ms is None:
+        scenario = render("citizen.xml", workdir, talk_ms=talk_ms)
+    else:
+        scenario = render("citizen_cancel.xml", workdir, ring_ms=cancel_after_ms)
+    tag = f"citizen-{number_prefix}"
+    log_file = workdir / f"{tag}.log"
+    log_file.unlink(missing_ok=True)
+    argv = [
+        sipp, f"127.0.0.1:{sip_port}", "-sf", str(scenario), "-s", trunk,
+        "-i", ADDRESSES[f"trunk-{trunk}"], "-p", "5060", "-mp", str(next(_media_ports)),
+        "-set", "num", number_prefix, "-set", "name", caller_name,
+        "-m", str(calls), "-l", str(calls), "-r", str(rate), "-rp", "1000",
+        "-nostdin", "-trace_logs", "-log_file", str(log_file),
+        "-trace_err", "-error_file", str(workdir / f"{tag}.err"),
+        "-timeout", f"{int(timeout)}s", "-timeout_error",
+        "-trace_msg", "-message_file", str(workdir / f"{tag}.msg"),
+    ]
+    result = subprocess.run(argv, capture_output=True, timeout=timeout + 10, cwd=workdir, check=False)
+    lines = _read_lines(log_file)
+    outcomes = {}
+    for line in lines:
+        number, _, outcome = line.partition(" ")
+        outcomes[number] = outcome
+    return CallResult(
+        returncode=result.returncode,
+        log_lines=lines,
+        stdout_tail=result.stdout.decode(errors="replace")[-2000:],
+        outcomes=outcomes,
+    )
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return []
+    return [line.strip() for line in text.splitlines() if line.strip()]

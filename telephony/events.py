@@ -1,0 +1,141 @@
+"""Domain events the call model emits. Everything downstream (records, the live
+WebSocket, transfers) sees calls only through these.
+
+Times are timezone-aware UTC datetimes taken from the AMI event (`Timestamp`
+header) when present, else passed in by the caller: the model never reads a clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class LegRole(StrEnum):
+    CITIZEN = "citizen"
+    OPERATOR_110 = "operator_110"
+    OPERATOR_12345 = "operator_12345"
+    UNIT = "unit"
+    UNKNOWN = "unknown"
+
+
+class Trunk(StrEnum):
+    T110 = "110"
+    T12345 = "12345"
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"  # the leg called in to Asterisk (a citizen, or a phone dialling out)
+    OUTBOUND = "outbound"  # Asterisk called out on this leg (a desk phone ringing)
+
+
+@dataclass(frozen=True, slots=True)
+class LegStarted:
+    uniqueid: str
+    call_id: str
+    channel: str
+    endpoint: str | None
+    role: LegRole
+    trunk: Trunk | None
+    direction: Direction
+    caller_number: str | None
+    caller_name: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LegUpdated:
+    """Caller id, channel name, role or trunk became known or changed.
+
+    Role and trunk are None when unchanged (Asterisk sets the channel variables
+    that tell them only after the channel's first event).
+    """
+
+    uniqueid: str
+    channel: str
+    caller_number: str | None
+    caller_name: str | None
+    at: datetime
+    role: LegRole | None = None
+    trunk: Trunk | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LegRinging:
+    uniqueid: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LegAnswered:
+    uniqueid: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LegEnded:
+    uniqueid: str
+    at: datetime
+    cause: int | None
+    cause_text: str | None
+    reconciled: bool = False  # closed by reconciliation, not by a Hangup event
+
+
+@dataclass(frozen=True, slots=True)
+class CallStarted:
+    call_id: str
+    trunk: Trunk | None
+    caller_number: str | None
+    caller_name: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CallAnswered:
+    call_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CallMerged:
+    """Asterisk rewrote a Linkedid: every leg of `merged` now belongs to `into`."""
+
+    merged: str
+    into: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CallEnded:
+    call_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LegJoinedBridge:
+    uniqueid: str
+    bridge_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LegLeftBridge:
+    uniqueid: str
+    bridge_id: str
+    at: datetime
+
+
+DomainEvent = (
+    LegStarted
+    | LegUpdated
+    | LegRinging
+    | LegAnswered
+    | LegEnded
+    | CallStarted
+    | CallAnswered
+    | CallMerged
+    | CallEnded
+    | LegJoinedBridge
+    | LegLeftBridge
+)
