@@ -3,23 +3,80 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 
+from aiohttp import web
+
+from app import lifecycle
+from app.auth import auth_middleware
+from app.errors import error_middleware
+from app.http_calls import get_call, list_calls
+from app.http_health import health
+from app.http_live import live
+from app.keys import LIVE, SETTINGS
+from app.live import LiveBus
+from app.settings import Settings, SettingsError
 from pbx import cli as pbx_cli
 
 
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[error_middleware, auth_middleware])
+    app[SETTINGS] = settings
+    app[LIVE] = LiveBus()
+    app.cleanup_ctx.append(lifecycle.database)
+    app.cleanup_ctx.append(lifecycle.pipeline)
+    app.router.add_get("/api/v1/health", health)
+    app.router.add_get("/api/v1/calls", list_calls)
+    app.router.add_get("/api/v1/calls/{call_id}", get_call)
+    app.router.add_get("/api/v1/live", live)
+    return app
+
+
+# ------------------------------------------------------------------ command line
+
+
+def serve(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    web.run_app(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        access_log_format='%a "%r" %s %b %Tfs',
+        print=lambda text: logging.getLogger("liandong").info(text.strip()),
+    )
+    return 0
+
+
+def token(args: argparse.Namespace) -> int:
+    from app import tokens_cli
+
+    return asyncio.run(tokens_cli.run(args, Settings.from_env()))
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from app import tokens_cli
+
     parser = argparse.ArgumentParser(prog="liandong", description="110 / 12345 linkage server")
     subparsers = parser.add_subparsers(dest="command", required=True)
+    serve_parser = subparsers.add_parser("serve", help="run the server (HTTP API + AMI ingest)")
+    serve_parser.set_defaults(handler=serve)
+    tokens_cli.add_parser(subparsers, token)
     pbx_cli.add_parser(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     args = build_parser().parse_args(argv)
-    return int(args.handler(args))
+    try:
+        return int(args.handler(args))
+    except SettingsError as exc:
+        print(f"liandong: configuration error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,0 +1,46 @@
+"""GET /api/v1/health — no auth: what a monitoring probe or a 3 a.m. operator checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.keys import ENGINE, INGEST
+from app.serialize import iso
+from records.db import ping
+
+
+async def health(request: web.Request) -> web.Response:
+    ingest = request.app[INGEST]
+    status = ingest.status
+    now = datetime.now(UTC)
+    try:
+        await ping(request.app[ENGINE])
+        database = {"ok": True}
+    except (SQLAlchemyError, OSError) as exc:
+        database = {"ok": False, "error": type(exc).__name__}
+    writer = ingest.writer.stats
+    uptime = None
+    if status.asterisk_uptime_s is not None and status.uptime_seen_at is not None:
+        uptime = status.asterisk_uptime_s + int((now - status.uptime_seen_at).total_seconds())
+    body = {
+        "ok": status.link_up and database["ok"],
+        "ami": {
+            "state": ingest.client.state.value if ingest.client else "disabled",
+            "since": iso(status.link_since),
+            "last_error": status.last_link_error,
+            "reconciled_at": iso(status.reconciled_at),
+            "reconcile_error": status.reconcile_error,
+            "backlog": ingest.backlog,
+        },
+        "asterisk": {"uptime_s": uptime},
+        "database": {
+            **database,
+            "pending_writes": writer.pending,
+            "last_error": writer.last_error,
+            "last_error_at": iso(writer.last_error_at),
+        },
+    }
+    return web.json_response(body, status=200 if body["ok"] else 503)

@@ -1,0 +1,100 @@
+"""JSON shapes of calls, legs and domain events, with caller numbers masked for
+roles that must not see them."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from app.auth import mask_number
+from records.models import Call, Leg
+from telephony import events as ev
+
+NUMBER_FIELDS = ("caller_number",)
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z") if value else None
+
+
+def call_json(call: Call, *, full_numbers: bool, with_bridges: bool = False) -> dict[str, Any]:
+    return {
+        "id": call.id,
+        "trunk": call.trunk.value if call.trunk else None,
+        "caller_number": _number(call.caller_number, full_numbers),
+        "caller_name": call.caller_name,
+        "started_at": iso(call.started_at),
+        "answered_at": iso(call.answered_at),
+        "ended_at": iso(call.ended_at),
+        "active": call.ended_at is None,
+        "legs": [leg_json(leg, full_numbers=full_numbers, with_bridges=with_bridges)
+                 for leg in call.legs],
+    }
+
+
+def leg_json(leg: Leg, *, full_numbers: bool, with_bridges: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "uniqueid": leg.uniqueid,
+        "channel": leg.channel,
+        "endpoint": leg.endpoint,
+        "role": leg.role.value,
+        "direction": leg.direction.value,
+        "trunk": leg.trunk.value if leg.trunk else None,
+        "caller_number": _number(leg.caller_number, full_numbers),
+        "caller_name": leg.caller_name,
+        "created_at": iso(leg.created_at),
+        "ringing_at": iso(leg.ringing_at),
+        "answered_at": iso(leg.answered_at),
+        "ended_at": iso(leg.ended_at),
+        "hangup_cause": leg.hangup_cause,
+        "hangup_cause_text": leg.hangup_cause_text,
+        "reconciled": leg.reconciled,
+    }
+    if with_bridges:
+        out["bridges"] = [
+            {"bridge_id": b.bridge_id, "joined_at": iso(b.joined_at), "left_at": iso(b.left_at)}
+            for b in leg.bridges
+        ]
+    return out
+
+
+EVENT_TYPES: dict[type[Any], str] = {
+    ev.LegStarted: "leg.started",
+    ev.LegUpdated: "leg.updated",
+    ev.LegRinging: "leg.ringing",
+    ev.LegAnswered: "leg.answered",
+    ev.LegEnded: "leg.ended",
+    ev.CallStarted: "call.started",
+    ev.CallAnswered: "call.answered",
+    ev.CallMerged: "call.merged",
+    ev.CallEnded: "call.ended",
+    ev.LegJoinedBridge: "leg.joined_bridge",
+    ev.LegLeftBridge: "leg.left_bridge",
+}
+
+
+def event_json(event: ev.DomainEvent) -> dict[str, Any]:
+    data = {f.name: _plain(getattr(event, f.name)) for f in dataclasses.fields(event)}
+    return {"type": EVENT_TYPES[type(event)], "data": data}
+
+
+def masked_event(message: dict[str, Any]) -> dict[str, Any]:
+    data = message["data"]
+    if not any(name in data for name in NUMBER_FIELDS):
+        return message
+    masked = {k: (mask_number(v) if k in NUMBER_FIELDS else v) for k, v in data.items()}
+    return {"type": message["type"], "data": masked}
+
+
+def _number(value: str | None, full: bool) -> str | None:
+    return value if full else mask_number(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, Enum):
+        return value.value
+    return value

@@ -1,0 +1,76 @@
+"""Settings, built once in main() from the environment and passed to create_app.
+
+Secrets (the AMI secret) come from the environment or a file named by it; they
+are wrapped so they never print.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ami_client.settings import AmiSettings, Secret
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_url: str
+    ami: AmiSettings
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    cel_url: str | None = None
+    allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    connect_ami: bool = True  # tests of the HTTP layer alone may run without Asterisk
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            db_url=env.get("LIANDONG_DB_URL", "sqlite+aiosqlite:///var/liandong.db"),
+            ami=AmiSettings(
+                host=env.get("LIANDONG_AMI_HOST", "127.0.0.1"),
+                port=_port(env, "LIANDONG_AMI_PORT", 5038),
+                username=env.get("LIANDONG_AMI_USERNAME", "liandong"),
+                secret=Secret(_ami_secret(env)),
+            ),
+            http_host=env.get("LIANDONG_HTTP_HOST", "127.0.0.1"),
+            http_port=_port(env, "LIANDONG_HTTP_PORT", 8080),
+            cel_url=env.get("LIANDONG_CEL_URL") or None,
+            allowed_origins=tuple(
+                o.strip() for o in env.get("LIANDONG_ALLOWED_ORIGINS", "").split(",") if o.strip()
+            ),
+        )
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: {raw!r} is not a port number") from None
+    if not 0 < value < 65536:
+        raise SettingsError(f"{name}: {value} is outside 1..65535")
+    return value
+
+
+def _ami_secret(env: Mapping[str, str]) -> str:
+    if env.get("LIANDONG_AMI_SECRET"):
+        return env["LIANDONG_AMI_SECRET"]
+    path = env.get("LIANDONG_AMI_SECRET_FILE")
+    if path:
+        try:
+            secret = Path(path).read_text().strip()
+        except OSError as exc:
+            raise SettingsError(f"LIANDONG_AMI_SECRET_FILE: cannot read {path}: {exc.strerror}") from None
+        if not secret:
+            raise SettingsError(f"LIANDONG_AMI_SECRET_FILE: {path} is empty")
+        return secret
+    return ""  # checked when the AMI link is started: HTTP-only tools don't need it

@@ -1,0 +1,54 @@
+"""`liandong token create --role ROLE --name NAME | list | revoke ID`."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from app.lifecycle import ensure_sqlite_dir
+from app.settings import Settings
+from records.db import create_engine, session_factory
+from records.migrate import upgrade
+from records.models import TokenRole
+from records.repositories import TokenRepository
+
+
+def add_parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    handler: Callable[[argparse.Namespace], int],
+) -> None:
+    parser = subparsers.add_parser("token", help="API tokens")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    create = verbs.add_parser("create", help="print a new token (shown once; stored hashed)")
+    create.add_argument("--role", required=True, choices=[r.value for r in TokenRole])
+    create.add_argument("--name", required=True, help="who holds it, e.g. '110坐席 张警官'")
+    verbs.add_parser("list", help="list tokens (never their values)")
+    revoke = verbs.add_parser("revoke", help="revoke a token by id")
+    revoke.add_argument("id", type=int)
+    parser.set_defaults(handler=handler)
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    ensure_sqlite_dir(settings.db_url)
+    await upgrade(settings.db_url)
+    engine = create_engine(settings.db_url)
+    try:
+        async with session_factory(engine)() as session:
+            repo = TokenRepository(session)
+            if args.verb == "create":
+                issued = await repo.create(args.name, TokenRole(args.role))
+                await session.commit()
+                print(issued.plain)
+            elif args.verb == "list":
+                for row in await repo.list_tokens():
+                    state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+                    print(f"{row.id}\t{row.role}\t{row.name}\t{state}")
+            else:
+                if not await repo.revoke(args.id):
+                    print(f"no active token {args.id}")
+                    return 1
+                await session.commit()
+                print(f"token {args.id} revoked")
+    finally:
+        await engine.dispose()
+    return 0
