@@ -33,7 +33,7 @@ class Principal:
         return self.role not in MASKED_ROLES
 
 
-PRINCIPAL = "liandong.principal"
+PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal", Principal)
 
 
 @web.middleware
@@ -67,7 +67,7 @@ async def authenticate(app: web.Application, token: str) -> Principal | None:
 
 
 def require(request: web.Request, *roles: TokenRole) -> Principal:
-    principal: Principal = request[PRINCIPAL]
+    principal = request[PRINCIPAL]
     if principal.role not in roles:
         allowed = ", ".join(sorted(r.value for r in roles))
         raise Forbidden(f"role '{principal.role.value}' may not do this (allowed: {allowed})")

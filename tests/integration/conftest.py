@@ -1,0 +1,150 @@
+"""Integration tier: the real testbed Asterisk, real SIPp actors, the real server.
+
+Nothing here skips: if Asterisk or SIPp can't run, the tests fail and say why.
+The session starts the testbed if it isn't running and stops it again only if
+it started it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from ami_client.settings import AmiSettings, Secret
+from app.keys import SESSIONS
+from app.settings import Settings
+from pbx import sipp, testbed
+from records.migrate import upgrade
+from records.models import TokenRole
+from records.repositories import TokenRepository
+from server import create_app
+
+
+@pytest.fixture(scope="session")
+def pbx() -> Iterator[testbed.TestbedConfig]:
+    if shutil.which("sipp") is None:
+        pytest.fail("sipp is not installed: run `make test` (it installs sip-tester)")
+    cfg = testbed.TestbedConfig.from_env()
+    was_running = testbed.running_pid(cfg) is not None
+    try:
+        testbed.up(cfg)
+    except testbed.TestbedError as exc:
+        pytest.fail(f"the Asterisk testbed did not start: {exc}")
+    yield cfg
+    if not was_running:
+        testbed.down(cfg)
+
+
+@pytest.fixture
+def pbx_clean(pbx: testbed.TestbedConfig) -> Iterator[testbed.TestbedConfig]:
+    """No channel left over from an earlier test, and default dialplan globals."""
+    testbed.cli(pbx, "channel request hangup all")
+    _wait_no_channels(pbx)
+    yield pbx
+    testbed.cli(pbx, "dialplan set global DESK_RING_TIMEOUT 20")
+    testbed.cli(pbx, "channel request hangup all")
+
+
+def _wait_no_channels(cfg: testbed.TestbedConfig, within: float = 5.0) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if "0 active channels" in testbed.cli(cfg, "core show channels count"):
+            return
+        time.sleep(0.1)
+    pytest.fail("Asterisk still has channels from an earlier test")
+
+
+class Liandong:
+    """The running server as a user sees it: its API, with a token per role."""
+
+    def __init__(self, client: TestClient[Any, Any], tokens: dict[TokenRole, str]) -> None:
+        self.client = client
+        self.tokens = tokens
+
+    def auth(self, role: TokenRole = TokenRole.ADMIN) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    async def get(self, path: str, role: TokenRole = TokenRole.ADMIN) -> Any:
+        response = await self.client.get(path, headers=self.auth(role))
+        assert response.status == 200, await response.text()
+        return await response.json()
+
+    async def calls_from(self, number_prefix: str) -> list[dict[str, Any]]:
+        body = await self.get("/api/v1/calls?limit=1000")
+        return [c for c in body["calls"] if (c["caller_number"] or "").startswith(number_prefix)]
+
+    async def wait_ended_calls(
+        self, number_prefix: str, count: int, within: float = 15.0
+    ) -> list[dict[str, Any]]:
+        """The calls from these numbers, once `count` of them have ended with every leg."""
+        deadline = time.monotonic() + within
+        calls: list[dict[str, Any]] = []
+        while time.monotonic() < deadline:
+            calls = await self.calls_from(number_prefix)
+            done = [c for c in calls if c["ended_at"] and all(l["ended_at"] for l in c["legs"])]
+            if len(done) >= count:
+                return sorted(done, key=lambda c: c["caller_number"])
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"expected {count} ended calls from {number_prefix}*, got {calls}")
+
+
+@pytest.fixture
+async def liandong(
+    pbx_clean: testbed.TestbedConfig, tmp_path: Path, aiohttp_client: Any
+) -> AsyncIterator[Liandong]:
+    db_url = f"sqlite+aiosqlite:///{tmp_path}/liandong.db"
+    cel = pbx_clean.paths.cel_db
+    settings = Settings(
+        db_url=db_url,
+        ami=AmiSettings(
+            host=pbx_clean.ami_host, port=pbx_clean.ami_port,
+            secret=Secret(testbed.ami_secret(pbx_clean)),
+        ),
+        cel_url=f"sqlite+aiosqlite:///file:{cel}?mode=ro&uri=true",
+    )
+    await upgrade(db_url)
+    app = create_app(settings)
+    client = await aiohttp_client(app)
+    tokens = {}
+    async with app[SESSIONS]() as session:
+        repo = TokenRepository(session)
+        for role in TokenRole:
+            tokens[role] = (await repo.create(f"test {role.value}", role)).plain
+        await session.commit()
+    lid = Liandong(client, tokens)
+    await _wait_link_up(lid)
+    yield lid
+
+
+async def _wait_link_up(lid: Liandong, within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        response = await lid.client.get("/api/v1/health")
+        body = await response.json()
+        if body["ami"]["state"] == "connected" and body["ami"]["reconciled_at"]:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the server did not connect to the testbed AMI: {body}")
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    path = tmp_path / "sipp"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def phones(work: Path) -> Iterator[dict[str, sipp.Phone]]:
+    """Start phones by name; all are stopped at the end of the test."""
+    started: dict[str, sipp.Phone] = {}
+    yield started
+    for phone in started.values():
+        phone.stop()
