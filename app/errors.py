@@ -42,7 +42,9 @@ class NotFound(ApiError):
     code = "not_found"
 
 
-def error_body(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> web.Response:
+def error_body(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> web.Response:
     body = {"error": {"code": code, "message": message, "details": details or {}}}
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return web.json_response(body, status=status, headers=headers, dumps=_dumps)

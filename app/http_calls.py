@@ -57,8 +57,9 @@ def _time(raw: str | None, name: str) -> datetime | None:
     except ValueError:
         raise BadRequest(f"{name}: not an ISO 8601 time: {raw!r}", {"field": name}) from None
     if value.tzinfo is None:
-        raise BadRequest(f"{name}: give a time zone (e.g. 2026-11-29T08:00:00+08:00)",
-                         {"field": name})
+        raise BadRequest(
+            f"{name}: give a time zone (e.g. 2026-11-29T08:00:00+08:00)", {"field": name}
+        )
     return value.astimezone(UTC)
 
 

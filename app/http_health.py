@@ -16,10 +16,12 @@ async def health(request: web.Request) -> web.Response:
     ingest = request.app[INGEST]
     status = ingest.status
     now = datetime.now(UTC)
+    database: dict[str, object]
     try:
         await ping(request.app[ENGINE])
         database = {"ok": True}
     except (SQLAlchemyError, OSError) as exc:
+        # Health is public: the exception type only, details are in the server log.
         database = {"ok": False, "error": type(exc).__name__}
     writer = ingest.writer.stats
     uptime = None

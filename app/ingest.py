@@ -135,7 +135,9 @@ class Ingest:
         self.status.reconciled_at, self.status.reconcile_error = now, None
         log.info(
             "reconciled with Asterisk: %d live channels, %d legs closed (%d with CEL times)",
-            len(live), len(vanished), len(endings),
+            len(live),
+            len(vanished),
+            len(endings),
         )
 
     def _retry_later(self) -> None:

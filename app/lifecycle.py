@@ -48,18 +48,30 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
         open_legs = await CallRepository(session).open_legs()
     # Legs the database still has open from before a restart: reconciliation
     # on the first connect closes or resumes each of them.
-    model.restore([
-        KnownLeg(leg.uniqueid, leg.call_id, leg.channel, leg.endpoint, leg.role, leg.trunk,
-                 leg.direction, leg.answered_at is not None)
-        for leg in open_legs
-    ])
+    model.restore(
+        [
+            KnownLeg(
+                leg.uniqueid,
+                leg.call_id,
+                leg.channel,
+                leg.endpoint,
+                leg.role,
+                leg.trunk,
+                leg.direction,
+                leg.answered_at is not None,
+            )
+            for leg in open_legs
+        ]
+    )
     cel = CelReader(settings.cel_url) if settings.cel_url else None
     ingest = Ingest(model, writer, app[LIVE], cel)
     app[INGEST] = ingest
     consumer = asyncio.create_task(ingest.run(), name="ingest")
     if settings.connect_ami:
         if not settings.ami.secret.reveal():
-            raise SettingsError("no AMI secret: set LIANDONG_AMI_SECRET or LIANDONG_AMI_SECRET_FILE")
+            raise SettingsError(
+                "no AMI secret: set LIANDONG_AMI_SECRET or LIANDONG_AMI_SECRET_FILE"
+            )
         ingest.client = AmiClient(settings.ami, ingest.sink)
         await ingest.client.start()
     yield

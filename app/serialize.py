@@ -29,8 +29,9 @@ def call_json(call: Call, *, full_numbers: bool, with_bridges: bool = False) -> 
         "answered_at": iso(call.answered_at),
         "ended_at": iso(call.ended_at),
         "active": call.ended_at is None,
-        "legs": [leg_json(leg, full_numbers=full_numbers, with_bridges=with_bridges)
-                 for leg in call.legs],
+        "legs": [
+            leg_json(leg, full_numbers=full_numbers, with_bridges=with_bridges) for leg in call.legs
+        ],
     }
 
 

@@ -69,7 +69,9 @@ def _ami_secret(env: Mapping[str, str]) -> str:
         try:
             secret = Path(path).read_text().strip()
         except OSError as exc:
-            raise SettingsError(f"LIANDONG_AMI_SECRET_FILE: cannot read {path}: {exc.strerror}") from None
+            raise SettingsError(
+                f"LIANDONG_AMI_SECRET_FILE: cannot read {path}: {exc.strerror}"
+            ) from None
         if not secret:
             raise SettingsError(f"LIANDONG_AMI_SECRET_FILE: {path} is empty")
         return secret

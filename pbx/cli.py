@@ -24,8 +24,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.verb == "up":
             pid = testbed.up(cfg)
-            print(f"Asterisk is up (pid {pid}); AMI {cfg.ami_host}:{cfg.ami_port}, "
-                  f"SIP 127.0.0.1:{cfg.sip_port}/udp")
+            print(
+                f"Asterisk is up (pid {pid}); AMI {cfg.ami_host}:{cfg.ami_port}, "
+                f"SIP 127.0.0.1:{cfg.sip_port}/udp"
+            )
         elif args.verb == "down":
             print("Asterisk stopped" if testbed.down(cfg) else "Asterisk was not running")
         elif args.verb == "status":

@@ -50,7 +50,9 @@ def render(scenario: str, workdir: Path, **params: int | str) -> Path:
     for name, value in params.items():
         text = text.replace("{{" + name + "}}", str(value))
     if "{{" in text:
-        raise SippError(f"{scenario}: a placeholder was left unset: {text[text.index('{{'):][:30]}")
+        raise SippError(
+            f"{scenario}: a placeholder was left unset: {text[text.index('{{') :][:30]}"
+        )
     tag = "_".join(f"{k}{v}" for k, v in sorted(params.items()))
     out = workdir / f"{Path(scenario).stem}_{tag}.xml"
     out.write_text(text, encoding="utf-8")
@@ -108,9 +110,27 @@ def start_phone(
     log_file.unlink(missing_ok=True)
     address = ADDRESSES[name]
     process = subprocess.Popen(
-        [sipp, "-sf", str(scenario), "-i", address, "-p", "5060",
-         "-mp", str(next(_media_ports)), "-nostdin", "-trace_logs", "-log_file", str(log_file),
-         "-trace_err", "-error_file", str(workdir / f"{name}.err"), "-trace_msg", "-message_file", str(workdir / f"{name}.msg")],
+        [
+            sipp,
+            "-sf",
+            str(scenario),
+            "-i",
+            address,
+            "-p",
+            "5060",
+            "-mp",
+            str(next(_media_ports)),
+            "-nostdin",
+            "-trace_logs",
+            "-log_file",
+            str(log_file),
+            "-trace_err",
+            "-error_file",
+            str(workdir / f"{name}.err"),
+            "-trace_msg",
+            "-message_file",
+            str(workdir / f"{name}.msg"),
+        ],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -150,16 +170,49 @@ def call(
     log_file = workdir / f"{tag}.log"
     log_file.unlink(missing_ok=True)
     argv = [
-        sipp, f"127.0.0.1:{sip_port}", "-sf", str(scenario), "-s", trunk,
-        "-i", ADDRESSES[f"trunk-{trunk}"], "-p", "5060", "-mp", str(next(_media_ports)),
-        "-set", "num", number_prefix, "-set", "name", caller_name,
-        "-m", str(calls), "-l", str(calls), "-r", str(rate), "-rp", "1000",
-        "-nostdin", "-trace_logs", "-log_file", str(log_file),
-        "-trace_err", "-error_file", str(workdir / f"{tag}.err"),
-        "-timeout", f"{int(timeout)}s", "-timeout_error",
-        "-trace_msg", "-message_file", str(workdir / f"{tag}.msg"),
+        sipp,
+        f"127.0.0.1:{sip_port}",
+        "-sf",
+        str(scenario),
+        "-s",
+        trunk,
+        "-i",
+        ADDRESSES[f"trunk-{trunk}"],
+        "-p",
+        "5060",
+        "-mp",
+        str(next(_media_ports)),
+        "-set",
+        "num",
+        number_prefix,
+        "-set",
+        "name",
+        caller_name,
+        "-m",
+        str(calls),
+        "-l",
+        str(calls),
+        "-r",
+        str(rate),
+        "-rp",
+        "1000",
+        "-nostdin",
+        "-trace_logs",
+        "-log_file",
+        str(log_file),
+        "-trace_err",
+        "-error_file",
+        str(workdir / f"{tag}.err"),
+        "-timeout",
+        f"{int(timeout)}s",
+        "-timeout_error",
+        "-trace_msg",
+        "-message_file",
+        str(workdir / f"{tag}.msg"),
     ]
-    result = subprocess.run(argv, capture_output=True, timeout=timeout + 10, cwd=workdir, check=False)
+    result = subprocess.run(
+        argv, capture_output=True, timeout=timeout + 10, cwd=workdir, check=False
+    )
     lines = _read_lines(log_file)
     outcomes = {}
     for line in lines:

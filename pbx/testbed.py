@@ -147,7 +147,9 @@ def install_config(cfg: TestbedConfig, secret: str) -> None:
     shutil.copytree(cfg.config_dir, target)
     _write_private(target / "manager_secret.conf", f"secret = {secret}\n")
     _replace_line(target / "manager.conf", "port = 5038", f"port = {cfg.ami_port}")
-    _replace_line(target / "pjsip.conf", "bind = 127.0.0.1:5060", f"bind = 127.0.0.1:{cfg.sip_port}")
+    _replace_line(
+        target / "pjsip.conf", "bind = 127.0.0.1:5060", f"bind = 127.0.0.1:{cfg.sip_port}"
+    )
     # Without its own hostname in /etc/hosts, Asterisk resolves it over DNS on
     # every call and PJSIP stalls for seconds under load.
     hostname = socket.gethostname()
@@ -267,7 +269,9 @@ def _wait_until_booted(cfg: TestbedConfig, pid: int, wait: float) -> None:
         if ami_answers(cfg) and "fully booted" in _cli(cfg, "core waitfullybooted").lower():
             return
         time.sleep(0.2)
-    raise TestbedError(f"Asterisk did not answer AMI within {wait:.0f}s; see {cfg.paths.console_log}")
+    raise TestbedError(
+        f"Asterisk did not answer AMI within {wait:.0f}s; see {cfg.paths.console_log}"
+    )
 
 
 def _cli(cfg: TestbedConfig, command: str) -> str:

@@ -88,7 +88,7 @@ class Liandong:
         calls: list[dict[str, Any]] = []
         while time.monotonic() < deadline:
             calls = await self.calls_from(number_prefix)
-            done = [c for c in calls if c["ended_at"] and all(l["ended_at"] for l in c["legs"])]
+            done = [c for c in calls if c["ended_at"] and all(leg["ended_at"] for leg in c["legs"])]
             if len(done) >= count:
                 return sorted(done, key=lambda c: c["caller_number"])
             await asyncio.sleep(0.1)
@@ -104,7 +104,8 @@ async def liandong(
     settings = Settings(
         db_url=db_url,
         ami=AmiSettings(
-            host=pbx_clean.ami_host, port=pbx_clean.ami_port,
+            host=pbx_clean.ami_host,
+            port=pbx_clean.ami_port,
             secret=Secret(testbed.ami_secret(pbx_clean)),
         ),
         cel_url=f"sqlite+aiosqlite:///file:{cel}?mode=ro&uri=true",

@@ -87,7 +87,7 @@ async def test_citizen_calls_12345_and_nobody_answers(
     legs = by_endpoint(call)
     assert set(legs) == {"trunk-12345", "op12345-1", "op12345-2"}
     assert legs["trunk-12345"]["hangup_cause"] == 19  # no answer
-    rang = (t(legs["trunk-12345"]["ended_at"]) - t(legs["trunk-12345"]["created_at"]))
+    rang = t(legs["trunk-12345"]["ended_at"]) - t(legs["trunk-12345"]["created_at"])
     assert 1.8 <= rang.total_seconds() <= 4.0
     for leg in legs.values():
         assert leg["answered_at"] is None
@@ -117,12 +117,15 @@ async def test_citizen_hangs_up_while_the_desk_rings(
     phones["a"] = sipp.start_phone("op110-1", work, ring_ms=sipp.NEVER_MS)
     phones["b"] = sipp.start_phone("op110-2", work, ring_ms=sipp.NEVER_MS)
 
-    result = await place("110", work, number_prefix="1360000", caller_name="赵六",
-                         cancel_after_ms=800)
+    result = await place(
+        "110", work, number_prefix="1360000", caller_name="赵六", cancel_after_ms=800
+    )
 
     assert result.outcomes == {"13600001": "cancelled"}
     assert sorted(line.split()[1] for p in phones.values() for line in p.outcomes()) == [
-        "cancelled", "cancelled"]
+        "cancelled",
+        "cancelled",
+    ]
     [call] = await liandong.wait_ended_calls("1360000", 1)
     legs = by_endpoint(call)
     citizen = legs["trunk-110"]
@@ -130,6 +133,8 @@ async def test_citizen_hangs_up_while_the_desk_rings(
     assert citizen["ringing_at"] is not None
     rang = (t(citizen["ended_at"]) - t(citizen["ringing_at"])).total_seconds()
     assert 0.6 <= rang <= 2.5, rang
+    # The carrier's CANCEL says why (Reason: Q.850;cause=16); the phones were released.
+    assert citizen["hangup_cause"] == 16
     assert all(leg["ended_at"] for leg in legs.values())
 
 
@@ -150,8 +155,6 @@ async def test_chinese_caller_name_reaches_api_and_live_feed_intact(
     seen: list[dict[str, Any]] = []
     while not any(m["type"] == "call.ended" for m in seen):
         raw = await asyncio.wait_for(ws.receive_str(), 5)
-        assert name in raw  or "caller_name" not in raw or json.loads(raw)["data"].get(
-            "caller_name") != name
         seen.append(json.loads(raw))
     started = [m for m in seen if m["type"] == "call.started"]
     assert started and started[0]["data"]["caller_name"] == name
@@ -165,8 +168,7 @@ async def test_twenty_calls_at_once_are_all_recorded(
     phones["a"] = sipp.start_phone("op12345-1", work, ring_ms=200, talk_ms=sipp.NEVER_MS)
     phones["b"] = sipp.start_phone("op12345-2", work, ring_ms=200, talk_ms=sipp.NEVER_MS)
 
-    result = await place("12345", work, number_prefix="1330000", calls=20, rate=40,
-                         talk_ms=1500)
+    result = await place("12345", work, number_prefix="1330000", calls=20, rate=40, talk_ms=1500)
 
     assert len(result.outcomes) == 20
     answered = {n for n, outcome in result.outcomes.items() if outcome == "answered"}
@@ -179,14 +181,17 @@ async def test_twenty_calls_at_once_are_all_recorded(
         citizen = legs["trunk-12345"]
         assert_ordered(citizen)
         if call["caller_number"] in answered:
-            operators = [l for l in call["legs"] if l["role"] == "operator_12345"
-                         and l["answered_at"]]
+            operators = [
+                leg
+                for leg in call["legs"]
+                if leg["role"] == "operator_12345" and leg["answered_at"]
+            ]
             assert len(operators) == 1, call
             assert citizen["hangup_cause"] == 16 and call["answered_at"]
         else:
             assert call["caller_number"] in busy
             assert citizen["hangup_cause"] == 17 and call["answered_at"] is None
-            assert all(l["answered_at"] is None for l in call["legs"])
+            assert all(leg["answered_at"] is None for leg in call["legs"])
 
 
 async def test_unit_role_sees_masked_caller_numbers(

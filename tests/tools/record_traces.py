@@ -98,8 +98,15 @@ def cancel_110(work: Path) -> None:
 def burst_12345(work: Path) -> None:
     phones = [sipp.start_phone(n, work, ring_ms=200) for n in ("op12345-1", "op12345-2")]
     try:
-        sipp.call("12345", work, number_prefix="1350000", caller_name="市民", calls=6,
-                  rate=20, talk_ms=800)
+        sipp.call(
+            "12345",
+            work,
+            number_prefix="1350000",
+            caller_name="市民",
+            calls=6,
+            rate=20,
+            talk_ms=800,
+        )
     finally:
         for phone in phones:
             phone.stop()

@@ -1,0 +1,13 @@
+FROM python:3.11-slim
+WORKDIR /srv/liandong
+COPY pyproject.toml README.md server.py ./
+COPY ami_client ami_client
+COPY telephony telephony
+COPY records records
+COPY app app
+COPY pbx pbx
+COPY transfer transfer
+COPY ivr_flows ivr_flows
+RUN pip install --no-cache-dir .
+ENTRYPOINT ["liandong"]
+CMD ["serve"]

@@ -1,0 +1,157 @@
+"""`make demo`: the testbed Asterisk, the server, and a few real calls to watch.
+
+Starts Asterisk (if it isn't running), the liandong server on
+http://127.0.0.1:8080, desk phones played by SIPp, then places calls of every
+kind and prints each one as the API reports it. The server keeps running for
+you to explore until Ctrl-C (set LIANDONG_DEMO_EXIT=1 to stop after the calls).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from pbx import sipp, testbed
+
+PORT = int(os.environ.get("LIANDONG_HTTP_PORT", "8080"))
+BASE = f"http://127.0.0.1:{PORT}"
+
+
+def main() -> int:
+    cfg = testbed.TestbedConfig.from_env()
+    started_pbx = testbed.running_pid(cfg) is None
+    print("▶ starting the Asterisk testbed (the first time builds it: about a minute)…")
+    testbed.up(cfg)
+    env = server_env(cfg)
+    token = subprocess.run(
+        [sys.executable, "-m", "server", "token", "create", "--role", "admin", "--name", "demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    server = subprocess.Popen([sys.executable, "-m", "server", "serve"], env=env)
+    work = Path(tempfile.mkdtemp(prefix="liandong-demo-"))
+    phones: list[sipp.Phone] = []
+    try:
+        wait_healthy()
+        print(f"▶ server up: {BASE}   admin token: {token}")
+        print(f"  curl -H 'Authorization: Bearer {token}' {BASE}/api/v1/calls\n")
+        phones += [
+            sipp.start_phone("op110-1", work, ring_ms=1500, talk_ms=3000),
+            sipp.start_phone("op110-2", work, ring_ms=sipp.NEVER_MS),
+            sipp.start_phone("op12345-1", work, ring_ms=2000, talk_ms=sipp.NEVER_MS),
+            sipp.start_phone("op12345-2", work, busy=True),
+        ]
+        demo_calls(work, token)
+        if os.environ.get("LIANDONG_DEMO_EXIT"):
+            return 0
+        print("▶ the server keeps running; try the API above. Ctrl-C stops everything.")
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        return 0
+    finally:
+        for phone in phones:
+            phone.stop()
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=20)
+        if started_pbx:
+            testbed.down(cfg)
+        print("▶ demo stopped")
+
+
+def demo_calls(work: Path, token: str) -> None:
+    steps = [
+        (
+            "市民张三 calls 110; an operator answers, talks, hangs up",
+            dict(trunk="110", number_prefix="1390000", caller_name="张三", talk_ms=60_000),
+        ),
+        (
+            "市民李四 calls 12345; the operator answers, the citizen hangs up after 3 s",
+            dict(trunk="12345", number_prefix="1380000", caller_name="李四", talk_ms=3000),
+        ),
+        (
+            "市民王五 calls 110 and gives up while it rings",
+            dict(trunk="110", number_prefix="1370000", caller_name="王五", cancel_after_ms=1000),
+        ),
+    ]
+    for title, kwargs in steps:
+        print(f"▶ {title}")
+        trunk = str(kwargs.pop("trunk"))
+        result = sipp.call(trunk, work, **kwargs)  # type: ignore[arg-type]
+        print(f"  SIPp: {result.outcomes}")
+        show_latest(token, str(kwargs["number_prefix"]))
+
+
+def show_latest(token: str, prefix: str) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        calls = get("/api/v1/calls?limit=20", token)["calls"]
+        mine = [c for c in calls if (c["caller_number"] or "").startswith(prefix) and c["ended_at"]]
+        if mine:
+            print_call(mine[0])
+            return
+        time.sleep(0.3)
+    print("  (the call did not show up as ended within 10 s)")
+
+
+def print_call(call: dict[str, Any]) -> None:
+    print(
+        f"  call {call['id']}  trunk {call['trunk']}  caller {call['caller_name']} "
+        f"{call['caller_number']}  answered {call['answered_at'] or '—'}"
+    )
+    for leg in call["legs"]:
+        print(
+            f"    {leg['role']:<15} {leg['endpoint']:<12} {leg['direction']:<8} "
+            f"ring {short(leg['ringing_at'])} answer {short(leg['answered_at'])} "
+            f"end {short(leg['ended_at'])}  cause {leg['hangup_cause']} "
+            f"{leg['hangup_cause_text'] or ''}"
+        )
+    print()
+
+
+def short(stamp: str | None) -> str:
+    return stamp[11:23] if stamp else "—" + " " * 11
+
+
+def get(path: str, token: str) -> Any:
+    request = urllib.request.Request(BASE + path, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def wait_healthy(within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(BASE + "/api/v1/health", timeout=2) as response:
+                if json.loads(response.read())["ok"]:
+                    return
+        except (urllib.error.URLError, ConnectionError, ValueError):
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"the server did not become healthy at {BASE} within {within:.0f}s")
+
+
+def server_env(cfg: testbed.TestbedConfig) -> dict[str, str]:
+    env = dict(os.environ)
+    testbed.ami_secret(cfg)  # make sure the secret file exists
+    if not env.get("LIANDONG_AMI_SECRET"):
+        env["LIANDONG_AMI_SECRET_FILE"] = str(cfg.paths.secret_file)
+    env.setdefault(
+        "LIANDONG_CEL_URL", f"sqlite+aiosqlite:///file:{cfg.paths.cel_db}?mode=ro&uri=true"
+    )
+    env.setdefault("LIANDONG_HTTP_PORT", str(PORT))
+    return env
+
+
+if __name__ == "__main__":
+    sys.exit(main())
