@@ -51,6 +51,8 @@ async def test_citizen_calls_110_operator_answers_talks_and_hangs_up(
     citizen, operator, other = legs["trunk-110"], legs["op110-1"], legs["op110-2"]
     assert (citizen["role"], citizen["direction"]) == ("citizen", "inbound")
     assert (operator["role"], operator["direction"]) == ("operator_110", "outbound")
+    # Every leg knows the trunk the call came in on (LD_TRUNK is inherited).
+    assert {leg["trunk"] for leg in (citizen, operator, other)} == {"110"}
     assert other["role"] == "operator_110"
     for leg in (citizen, operator, other):
         assert_ordered(leg)

@@ -1,0 +1,82 @@
+"""Engines and sessions. Nothing here runs at import time: the server builds
+one engine from its settings and passes it down."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+# Execution option asking for a write transaction up front. On SQLite that is
+# BEGIN IMMEDIATE: the write lock is taken (or waited for) at the start instead
+# of failing half way when a read transaction tries to become a write one.
+WRITE_TRANSACTION: Final[dict[str, Any]] = {"liandong_sqlite_begin": "BEGIN IMMEDIATE"}
+
+_ASYNC_DRIVERS: Final = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+
+
+def async_url(url: str | URL) -> URL:
+    """The URL with its async driver filled in (`sqlite:///x` → `sqlite+aiosqlite:///x`)."""
+    parsed = make_url(url)
+    drivername = _ASYNC_DRIVERS.get(parsed.drivername, parsed.drivername)
+    return parsed.set(drivername=drivername)
+
+
+def create_engine(url: str | URL, *, sqlite_busy_timeout_ms: int = 5000) -> AsyncEngine:
+    """An async engine for SQLite (aiosqlite) or PostgreSQL (asyncpg).
+
+    Statement parameters are hidden from error messages: they carry caller
+    numbers and names, which must not end up in logs.
+    """
+    parsed = async_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        engine = _create_async_engine(parsed, hide_parameters=True)
+        _install_sqlite_hooks(engine, sqlite_busy_timeout_ms)
+        return engine
+    if backend == "postgresql":
+        # pre_ping: a connection killed while idle in the pool (server restart,
+        # pg_terminate_backend) is replaced at checkout instead of failing a batch.
+        return _create_async_engine(parsed, hide_parameters=True, pool_pre_ping=True)
+    raise ValueError(f"unsupported database {parsed.drivername!r}: use sqlite or postgresql")
+
+
+def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Take BEGIN away from the sqlite3 module (it skips BEGIN before SELECT),
+        # and emit it ourselves in _on_begin so transactions are real ones.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        begin = connection.get_execution_options().get("liandong_sqlite_begin", "BEGIN")
+        connection.exec_driver_sql(begin)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # expire_on_commit=False: objects stay readable after commit without a
+    # lazy refresh, which async sessions cannot do implicitly.
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Round trip to the database; raises if it is unreachable."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))

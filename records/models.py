@@ -1,0 +1,155 @@
+"""Tables of call records and API tokens.
+
+The schema is created and changed only by the Alembic revisions in
+`records/migrations/`; a test checks that they match these models.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+    false,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from records.types import UtcDateTime
+from telephony.events import Direction, LegRole, Trunk
+
+# Deterministic constraint names, so migrations can address them on both databases.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class TokenRole(StrEnum):
+    ADMIN = "admin"
+    OPERATOR_110 = "operator_110"
+    OPERATOR_12345 = "operator_12345"
+    SUPERVISOR = "supervisor"
+    UNIT = "unit"
+
+
+def _str_enum(enum: type[StrEnum], name: str) -> Enum:
+    # VARCHAR + CHECK rather than a native PostgreSQL ENUM: adding a value later
+    # is then the same small migration on both databases. Values, not member
+    # names, are stored ("110", not "T110").
+    return Enum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+# Autoincrement needs INTEGER PRIMARY KEY on SQLite; PostgreSQL gets BIGINT.
+_BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Call(Base):
+    """One call: everything sharing an Asterisk Linkedid."""
+
+    __tablename__ = "calls"
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    trunk: Mapped[Trunk | None] = mapped_column(_str_enum(Trunk, "trunk"))
+    caller_number: Mapped[str | None] = mapped_column(String)
+    caller_name: Mapped[str | None] = mapped_column(String)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Set when Asterisk folded this call into another; the row stays so that an
+    # old call id still resolves to the survivor.
+    merged_into: Mapped[str | None] = mapped_column(ForeignKey("calls.id"), index=True)
+
+    legs: Mapped[list[Leg]] = relationship(
+        order_by="(Leg.created_at, Leg.uniqueid)", lazy="raise", viewonly=True
+    )
+
+
+class Leg(Base):
+    """One channel (Asterisk Uniqueid) taking part in a call."""
+
+    __tablename__ = "legs"
+
+    uniqueid: Mapped[str] = mapped_column(String, primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id"), index=True)
+    channel: Mapped[str] = mapped_column(String)
+    endpoint: Mapped[str | None] = mapped_column(String)
+    role: Mapped[LegRole] = mapped_column(_str_enum(LegRole, "leg_role"))
+    direction: Mapped[Direction] = mapped_column(_str_enum(Direction, "direction"))
+    trunk: Mapped[Trunk | None] = mapped_column(_str_enum(Trunk, "trunk"))
+    caller_number: Mapped[str | None] = mapped_column(String)
+    caller_name: Mapped[str | None] = mapped_column(String)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ringing_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    hangup_cause: Mapped[int | None] = mapped_column(Integer)
+    hangup_cause_text: Mapped[str | None] = mapped_column(String)
+    reconciled: Mapped[bool] = mapped_column(Boolean, server_default=false())
+
+    bridges: Mapped[list[BridgeMembership]] = relationship(
+        order_by="(BridgeMembership.joined_at, BridgeMembership.bridge_id)",
+        lazy="raise",
+        viewonly=True,
+    )
+
+    __table_args__ = (
+        # Reconciliation asks "which legs are still open?" after every reconnect.
+        Index(
+            "ix_legs_open",
+            "created_at",
+            sqlite_where=ended_at.is_(None),
+            postgresql_where=ended_at.is_(None),
+        ),
+    )
+
+
+class BridgeMembership(Base):
+    """A leg's stay in an Asterisk bridge, from join to leave."""
+
+    __tablename__ = "bridge_memberships"
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    bridge_id: Mapped[str] = mapped_column(String)
+    uniqueid: Mapped[str] = mapped_column(ForeignKey("legs.uniqueid"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    left_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    # A replayed join is the same stay, not a second one.
+    __table_args__ = (UniqueConstraint("bridge_id", "uniqueid", "joined_at"),)
+
+
+class ApiToken(Base):
+    """A bearer token for the REST/WebSocket API; only its SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String)
+    role: Mapped[TokenRole] = mapped_column(_str_enum(TokenRole, "token_role"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
