@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -13,6 +14,10 @@ from app.serialize import call_json
 from records.repositories import CallRepository
 
 MAX_LIMIT = 1000
+# An unescaped '+' in a query string arrives as a space, so '?since=
+# 2026-11-29T08:00:00+08:00' (as typed, and as our own error message suggests)
+# reads '... 08:00'. The space before a trailing UTC offset can only be its '+'.
+_PLUS_AS_SPACE = re.compile(r"(?<=\d) (?=\d{2}(?::?\d{2})?$)")
 
 
 async def list_calls(request: web.Request) -> web.Response:
@@ -52,10 +57,14 @@ def _bool(raw: str | None, name: str) -> bool | None:
 def _time(raw: str | None, name: str) -> datetime | None:
     if not raw:
         return None
+    text = raw.replace("Z", "+00:00")
     try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        value = datetime.fromisoformat(text)
     except ValueError:
-        raise BadRequest(f"{name}: not an ISO 8601 time: {raw!r}", {"field": name}) from None
+        try:
+            value = datetime.fromisoformat(_PLUS_AS_SPACE.sub("+", text))
+        except ValueError:
+            raise BadRequest(f"{name}: not an ISO 8601 time: {raw!r}", {"field": name}) from None
     if value.tzinfo is None:
         raise BadRequest(
             f"{name}: give a time zone (e.g. 2026-11-29T08:00:00+08:00)", {"field": name}

@@ -7,17 +7,21 @@ request); browsers from another origin are refused unless allowed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from aiohttp import WSMsgType, web
 
-from app.auth import ALL_ROLES, require
+from app.auth import ALL_ROLES, Principal, require
 from app.errors import Forbidden
 from app.keys import LIVE, SETTINGS
-from app.live import LAGGED
+from app.live import Subscription
 from app.serialize import masked_event
 
 log = logging.getLogger(__name__)
+
+# How long closing a dropped subscriber may wait for its client's close reply.
+LAGGED_CLOSE_TIMEOUT_S = 5.0
 
 
 async def live(request: web.Request) -> web.WebSocketResponse:
@@ -28,27 +32,40 @@ async def live(request: web.Request) -> web.WebSocketResponse:
     bus = request.app[LIVE]
     sub = bus.subscribe(f"{principal.name}@{request.remote}")
     reader = asyncio.create_task(_drain_client(ws), name="live-reader")
+    sender = asyncio.create_task(_send_events(ws, sub, principal), name="live-sender")
+    dropped = asyncio.create_task(sub.dropped.wait(), name="live-dropped")
+    tasks = (reader, sender, dropped)
     try:
-        await ws.send_json({"type": "hello", "data": {"role": principal.role.value}})
-        while not ws.closed:
-            getter = asyncio.ensure_future(sub.queue.get())
-            done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-            if getter not in done:
-                getter.cancel()
-                break  # the client went away
-            message = getter.result()
-            if message is LAGGED:
-                await ws.close(code=1013, message=b"too slow; reconnect and reload")
-                break
-            assert isinstance(message, dict)
-            if not principal.sees_full_numbers:
-                message = masked_event(message)
-            await ws.send_json(message, dumps=_dumps)
+        # Until the client goes away, a send fails, or the bus drops this
+        # subscriber for falling behind, which may happen while a send to a
+        # client that reads nothing is stuck: the sender is cancelled then.
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if sub.lagged:
+            sender.cancel()
+            await asyncio.gather(sender, return_exceptions=True)
+            # Don't wait for the send buffer to drain: the close frame goes
+            # behind what is already buffered, and a stuck client is given up on.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(LAGGED_CLOSE_TIMEOUT_S):
+                    await ws.close(
+                        code=1013, message=b"too slow; reconnect and reload", drain=False
+                    )
     finally:
         bus.unsubscribe(sub)
-        reader.cancel()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await ws.close()
     return ws
+
+
+async def _send_events(ws: web.WebSocketResponse, sub: Subscription, principal: Principal) -> None:
+    await ws.send_json({"type": "hello", "data": {"role": principal.role.value}})
+    while not ws.closed:
+        message = await sub.queue.get()
+        if not principal.sees_full_numbers:
+            message = masked_event(message)
+        await ws.send_json(message, dumps=_dumps)
 
 
 async def _drain_client(ws: web.WebSocketResponse) -> None:

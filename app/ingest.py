@@ -110,9 +110,12 @@ class Ingest:
             self.emit(self.model.handle(item, now))
 
     def emit(self, events: list[DomainEvent]) -> None:
+        # With nobody watching live, don't build JSON that publish() would drop.
+        live = self.live.subscriber_count > 0
         for event in events:
             self.writer.submit(event)
-            self.live.publish(event_json(event))
+            if live:
+                self.live.publish(event_json(event))
         self.status.events_applied += len(events)
 
     async def reconcile(self) -> None:

@@ -1,8 +1,9 @@
 """The live bus: domain events fanned out to WebSocket subscribers.
 
 publish() never blocks the ingest pipeline: each subscriber has a bounded
-queue, and a subscriber too slow to keep up is disconnected (it can reload
-from the REST API) rather than holding everyone back.
+queue, and a subscriber too slow to keep up is dropped at once: its backlog is
+thrown away (the client must reload from the REST API anyway) and `dropped` is
+set, so that its connection is closed even while a send to it is stuck.
 """
 
 from __future__ import annotations
@@ -14,16 +15,17 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-LAGGED = object()  # put in a subscriber's queue when it fell behind
+QUEUE_SIZE = 1000
 
 
 @dataclass(eq=False)
 class Subscription:
     name: str
-    queue: asyncio.Queue[dict[str, Any] | object] = field(
-        default_factory=lambda: asyncio.Queue(maxsize=1000)
+    queue: asyncio.Queue[dict[str, Any]] = field(
+        default_factory=lambda: asyncio.Queue(maxsize=QUEUE_SIZE)
     )
     lagged: bool = False
+    dropped: asyncio.Event = field(default_factory=asyncio.Event)  # set when it fell behind
 
 
 class LiveBus:
@@ -45,10 +47,17 @@ class LiveBus:
             try:
                 sub.queue.put_nowait(message)
             except asyncio.QueueFull:
-                sub.lagged = True
                 log.warning("live subscriber %s fell behind; disconnecting it", sub.name)
-                sub.queue.get_nowait()  # make room for the marker
-                sub.queue.put_nowait(LAGGED)
+                self._drop(sub)
+
+    def _drop(self, sub: Subscription) -> None:
+        sub.lagged = True
+        self._subscribers.discard(sub)
+        # Its backlog is stale: it would only delay the close (a client that
+        # reads nothing would never get past it) and leave a gap before it.
+        while not sub.queue.empty():
+            sub.queue.get_nowait()
+        sub.dropped.set()
 
     @property
     def subscriber_count(self) -> int:

@@ -1,0 +1,170 @@
+"""Bearer tokens, roles, caller-number masking and query validation on the REST API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+import pytest
+
+from ami_client import AmiSettings
+from app import tokens_cli
+from app.settings import Settings
+from records.models import TokenRole
+from tests.component.conftest import (
+    Liandong,
+    StartLiandong,
+    legs_by_id,
+    make_tokens,
+    replace_values,
+    trace,
+)
+
+CALL = "liandong-1795930660.0"
+CITIZEN_NUMBER = "13900000001"
+MASKED = "139****0001"
+MASKED_ROLES = {TokenRole.UNIT, TokenRole.SUPERVISOR}
+
+
+def assert_error(status: int, body: Any, expected_status: int, code: str) -> None:
+    assert status == expected_status, body
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "details"}
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert isinstance(body["error"]["details"], dict)
+
+
+async def raw_get(server: Liandong, path: str, headers: dict[str, str]) -> tuple[int, Any, Any]:
+    async with server.client.get(path, headers=headers) as resp:
+        return resp.status, await resp.json(), resp.headers
+
+
+@pytest.fixture
+async def server_with_call(start_liandong: StartLiandong) -> Liandong:
+    """A finished 110 call from a caller with an 11-digit mobile number."""
+    server = await start_liandong()
+    server.push(replace_values(trace("answered_110"), "13900001", CITIZEN_NUMBER))
+    await server.call_where(CALL, lambda c: not c["active"], "call ended")
+    return server
+
+
+async def test_requests_without_a_valid_token_get_401(
+    start_liandong: StartLiandong, db_url: str
+) -> None:
+    server = await start_liandong()
+    revoked = (await make_tokens(db_url, [TokenRole.ADMIN], revoked=True))[TokenRole.ADMIN]
+    cases = {
+        "no header": {},
+        "not bearer": {"Authorization": f"Basic {server.token}"},
+        "empty bearer": {"Authorization": "Bearer "},
+        "unknown token": {"Authorization": "Bearer not-a-token-we-issued"},
+        "revoked token": {"Authorization": f"Bearer {revoked}"},
+        "absurdly long token": {"Authorization": "Bearer " + "a" * 1_000},
+    }
+    for path in ("/api/v1/calls", f"/api/v1/calls/{CALL}", "/api/v1/live"):
+        for case, headers in cases.items():
+            status, body, resp_headers = await raw_get(server, path, headers)
+            assert_error(status, body, 401, "unauthorized")
+            assert resp_headers["WWW-Authenticate"] == "Bearer", (path, case)
+
+    # The same server answers the valid token, and health needs none.
+    status, body, _ = await raw_get(server, "/api/v1/calls", server.auth())
+    assert (status, body) == (200, {"calls": []})
+    status, body, _ = await raw_get(server, "/api/v1/health", {})
+    assert status == 200
+    assert body["ok"] is True
+
+
+async def test_token_from_the_cli_works_until_revoked(
+    start_liandong: StartLiandong, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = await start_liandong()
+    settings = Settings(db_url=db_url, ami=AmiSettings())
+    create = argparse.Namespace(verb="create", role="supervisor", name="市监督局 王科长")
+    assert await tokens_cli.run(create, settings) == 0
+    token = capsys.readouterr().out.strip()
+    assert (await server.get("/api/v1/calls", token))[0] == 200
+
+    assert await tokens_cli.run(argparse.Namespace(verb="list"), settings) == 0
+    listing = capsys.readouterr().out
+    assert token not in listing  # only ids, roles and names are listed
+    (line,) = [row for row in listing.splitlines() if "王科长" in row]
+    token_id = int(line.split("\t")[0])
+    assert await tokens_cli.run(argparse.Namespace(verb="revoke", id=token_id), settings) == 0
+
+    status, body = await server.get("/api/v1/calls", token)
+    assert_error(status, body, 401, "unauthorized")
+
+
+async def test_every_role_reads_calls_and_only_desks_see_numbers(
+    server_with_call: Liandong, db_url: str
+) -> None:
+    server = server_with_call
+    tokens = await make_tokens(db_url, list(TokenRole))
+    for role, token in tokens.items():
+        calls = await server.calls(token)
+        detail = await server.call(CALL, token)
+        (listed,) = calls
+        citizen_list = legs_by_id(listed)[CALL]
+        citizen_detail = legs_by_id(detail)[CALL]
+        texts = json.dumps(calls, ensure_ascii=False) + json.dumps(detail, ensure_ascii=False)
+        if role in MASKED_ROLES:
+            assert listed["caller_number"] == MASKED, role
+            assert detail["caller_number"] == MASKED, role
+            assert citizen_list["caller_number"] == MASKED, role
+            assert citizen_detail["caller_number"] == MASKED, role
+            assert CITIZEN_NUMBER not in texts, role
+        else:
+            assert listed["caller_number"] == CITIZEN_NUMBER, role
+            assert detail["caller_number"] == CITIZEN_NUMBER, role
+            assert citizen_detail["caller_number"] == CITIZEN_NUMBER, role
+        # Names and everything else are the same for everyone.
+        assert detail["caller_name"] == "张三丰"
+        assert len(detail["legs"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"limit": "abc"}, "limit"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "-5"}, "limit"),
+        ({"limit": "1001"}, "limit"),
+        ({"since": "yesterday"}, "since"),
+        ({"since": "2026-11-29T08:00:00"}, "since"),  # no time zone
+        ({"active": "maybe"}, "active"),
+    ],
+)
+async def test_bad_query_parameters_are_400_naming_the_field(
+    start_liandong: StartLiandong, params: dict[str, str], field: str
+) -> None:
+    server = await start_liandong(wait=False)
+    status, body = await server.get("/api/v1/calls", **params)
+    assert_error(status, body, 400, "bad_request")
+    assert body["error"]["details"] == {"field": field}
+    assert body["error"]["message"].startswith(f"{field}:")
+
+
+async def test_good_query_parameters_filter_and_unknown_call_is_404(
+    server_with_call: Liandong,
+) -> None:
+    server = server_with_call
+    assert [c["id"] for c in await server.calls(active="false", limit="1")] == [CALL]
+    assert await server.calls(active="true") == []
+    assert [c["id"] for c in await server.calls(since="2026-11-29T13:37:00+08:00")] == [CALL]
+    assert [c["id"] for c in await server.calls(since="2026-11-29T05:37:40Z")] == [CALL]
+    assert await server.calls(since="2026-11-29T13:38:00+08:00") == []
+    # The offset typed into a URL as is (curl, a browser bar): '+' arrives as a space.
+    for since, found in (("2026-11-29T13:37:00+08:00", [CALL]), ("2026-11-29T13:38:00+08", [])):
+        url = f"/api/v1/calls?since={since}"
+        async with server.client.get(url, headers=server.auth()) as resp:
+            assert resp.status == 200, await resp.text()
+            assert [c["id"] for c in (await resp.json())["calls"]] == found
+
+    status, body = await server.get("/api/v1/calls/liandong-0000000000.404")
+    assert_error(status, body, 404, "not_found")
+    assert "liandong-0000000000.404" in body["error"]["message"]
+    status, body = await server.get("/api/v1/no-such-endpoint")
+    assert_error(status, body, 404, "not_found")
