@@ -10,9 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from ami_client import AmiClient
 from app.cel import CelReader
@@ -21,7 +19,6 @@ from app.keys import ENGINE, INGEST, LIVE, SESSIONS, SETTINGS
 from app.settings import SettingsError
 from records.db import create_engine, session_factory
 from records.migrate import upgrade
-from records.models import BridgeMembership, Leg
 from records.repositories import CallRepository
 from records.writer import RecordWriter
 from telephony.model import CallModel, KnownLeg
@@ -48,31 +45,7 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
     writer = RecordWriter(app[SESSIONS])
     await writer.start()
     model = CallModel()
-    async with app[SESSIONS]() as session:
-        open_legs = await CallRepository(session).open_legs()
-        open_stays = await _open_bridge_stays(session)
-    # Legs the database still has open from before a restart: reconciliation
-    # on the first connect closes or resumes each of them.
-    model.restore(
-        [
-            KnownLeg(
-                leg.uniqueid,
-                leg.call_id,
-                leg.channel,
-                leg.endpoint,
-                leg.role,
-                leg.trunk,
-                leg.direction,
-                leg.answered_at is not None,
-            )
-            for leg in open_legs
-        ]
-    )
-    # And the bridges they are still in: otherwise a leg Asterisk still has in
-    # its bridge would get a second stay there, "joined" at the restart.
-    for uniqueid, bridge_id in open_stays:
-        if uniqueid in model.legs:
-            model.legs[uniqueid].bridges.add(bridge_id)
+    model.restore(await known_legs(app))
     cel = CelReader(settings.cel_url) if settings.cel_url else None
     ingest = Ingest(model, writer, app[LIVE], cel)
     app[INGEST] = ingest
@@ -99,14 +72,27 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
         await cel.close()
 
 
-async def _open_bridge_stays(session: AsyncSession) -> list[tuple[str, str]]:
-    """(uniqueid, bridge_id) of every open bridge stay of an open leg."""
-    query = (
-        select(BridgeMembership.uniqueid, BridgeMembership.bridge_id)
-        .join(Leg, Leg.uniqueid == BridgeMembership.uniqueid)
-        .where(Leg.ended_at.is_(None), BridgeMembership.left_at.is_(None))
-    )
-    return [(row.uniqueid, row.bridge_id) for row in await session.execute(query)]
+async def known_legs(app: web.Application) -> list[KnownLeg]:
+    """Legs the database still has open from before a restart, with the bridges
+    they are in: reconciliation on the first connect closes or resumes each."""
+    async with app[SESSIONS]() as session:
+        repo = CallRepository(session)
+        open_legs = await repo.open_legs()
+        stays = await repo.open_bridge_stays()
+    return [
+        KnownLeg(
+            leg.uniqueid,
+            leg.call_id,
+            leg.channel,
+            leg.endpoint,
+            leg.role,
+            leg.trunk,
+            leg.direction,
+            leg.answered_at is not None,
+            frozenset(stays.get(leg.uniqueid, ())),
+        )
+        for leg in open_legs
+    ]
 
 
 def ensure_sqlite_dir(url: str) -> None:

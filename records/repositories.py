@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from records.models import ApiToken, Call, Leg, TokenRole
+from records.models import ApiToken, BridgeMembership, Call, Leg, TokenRole
 
 # Merges chain (A into B, B into C); the writer keeps them one hop deep, this is
 # only a guard against a cycle in hand-edited data.
@@ -66,6 +66,18 @@ class CallRepository:
         """Legs not ended yet: what reconciliation compares with Asterisk's channels."""
         query = select(Leg).where(Leg.ended_at.is_(None)).order_by(Leg.created_at, Leg.uniqueid)
         return list((await self._session.scalars(query)).all())
+
+    async def open_bridge_stays(self) -> dict[str, set[str]]:
+        """Bridges each open leg is still in (uniqueid -> bridge ids)."""
+        query = (
+            select(BridgeMembership.uniqueid, BridgeMembership.bridge_id)
+            .join(Leg, Leg.uniqueid == BridgeMembership.uniqueid)
+            .where(Leg.ended_at.is_(None), BridgeMembership.left_at.is_(None))
+        )
+        stays: dict[str, set[str]] = {}
+        for uniqueid, bridge_id in (await self._session.execute(query)).all():
+            stays.setdefault(uniqueid, set()).add(bridge_id)
+        return stays
 
 
 class IssuedToken(NamedTuple):

@@ -48,7 +48,7 @@ def is_plumbing(channel: str) -> bool:
 
 def endpoint_of(channel: str) -> str | None:
     """`PJSIP/op110-1-0000000a` → `op110-1` (the tech's unique suffix removed)."""
-    tech, sep, rest = channel.partition("/")
+    _tech, sep, rest = channel.partition("/")
     if not sep or not rest:
         return None
     name, dash, suffix = rest.rpartition("-")

@@ -24,9 +24,7 @@ target_metadata = Base.metadata
 
 
 def _url() -> str:
-    url = context.get_x_argument(as_dictionary=True).get("url") or os.environ.get(
-        "LIANDONG_DB_URL"
-    )
+    url = context.get_x_argument(as_dictionary=True).get("url") or os.environ.get("LIANDONG_DB_URL")
     if not url:
         raise RuntimeError("no database URL: pass -x url=... or set LIANDONG_DB_URL")
     return url

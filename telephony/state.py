@@ -1,0 +1,57 @@
+"""What the call model holds about live legs and calls, and what it is told
+from outside (the database's open legs, Asterisk's CEL endings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from telephony import events as ev
+
+
+@dataclass
+class Leg:
+    uniqueid: str
+    call_id: str
+    channel: str
+    endpoint: str | None
+    role: ev.LegRole
+    trunk: ev.Trunk | None
+    direction: ev.Direction
+    caller_number: str | None
+    caller_name: str | None
+    ringing: bool = False
+    answered: bool = False
+    dialled_by: str | None = None  # uniqueid of the leg whose Dial created this one
+    bridges: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Call:
+    call_id: str
+    legs: set[str] = field(default_factory=set)
+    answered_legs: int = 0
+    answered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class KnownLeg:
+    """A leg the database believes is live, loaded into the model at start-up."""
+
+    uniqueid: str
+    call_id: str
+    channel: str
+    endpoint: str | None
+    role: ev.LegRole
+    trunk: ev.Trunk | None
+    direction: ev.Direction
+    answered: bool
+    bridges: frozenset[str] = frozenset()  # bridges the database has it in, still open
+
+
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """What Asterisk's own records (CEL) say about how a vanished leg ended."""
+
+    at: datetime
+    cause: int | None
