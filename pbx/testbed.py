@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -197,12 +198,18 @@ def up(cfg: TestbedConfig, *, wait: float = 60.0) -> int:
             "stop it or set LIANDONG_AMI_PORT"
         )
     build_root(cfg)
-    if pid is None:
-        install_config(cfg, ami_secret(cfg))
-        _mount_proc(cfg)
-        pid = _spawn(cfg)
-    _wait_until_booted(cfg, pid, wait)
-    return pid
+    if pid is not None:  # ours, still booting
+        _wait_until_booted(cfg, lambda: running_pid(cfg) == pid, wait)
+        return pid
+    install_config(cfg, ami_secret(cfg))
+    _mount_proc(cfg)
+    process = _spawn(cfg)
+    try:
+        _wait_until_booted(cfg, lambda: process.poll() is None, wait)
+    except TestbedError:
+        down(cfg)
+        raise
+    return process.pid
 
 
 def down(cfg: TestbedConfig, *, wait: float = 15.0) -> bool:
@@ -246,7 +253,7 @@ def cli(cfg: TestbedConfig, command: str) -> str:
 # ------------------------------------------------------------------ helpers
 
 
-def _spawn(cfg: TestbedConfig) -> int:
+def _spawn(cfg: TestbedConfig) -> subprocess.Popen[bytes]:
     cfg.paths.cache.mkdir(parents=True, exist_ok=True)
     console = cfg.paths.console_log.open("ab")
     process = subprocess.Popen(
@@ -258,13 +265,13 @@ def _spawn(cfg: TestbedConfig) -> int:
     )
     console.close()
     cfg.paths.pidfile.write_text(f"{process.pid}\n")
-    return process.pid
+    return process
 
 
-def _wait_until_booted(cfg: TestbedConfig, pid: int, wait: float) -> None:
+def _wait_until_booted(cfg: TestbedConfig, alive: Callable[[], bool], wait: float) -> None:
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
-        if running_pid(cfg) != pid:
+        if not alive():
             raise TestbedError(f"Asterisk exited during start-up; see {cfg.paths.console_log}")
         if ami_answers(cfg) and "fully booted" in _cli(cfg, "core waitfullybooted").lower():
             return
