@@ -39,6 +39,7 @@ _MAX_GREETING_BYTES = 1024
 _EXCERPT_BYTES = 80
 # Header names are printable ASCII tokens (no spaces, no colon).
 _HEADER_NAME = re.compile(r"[!-9;-~]+")
+_KNOWN_NAMES_LIMIT = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,9 @@ class AmiFramer:
         self._expect_greeting = True
         self._skipping = False  # dropping an oversized message up to the next frame end
         self._greeting: str | None = None
+        # Header names already found valid, with their lower-case form: a
+        # connection uses a few dozen, so most lines skip the checks.
+        self._known_names: dict[str, str] = {}
         self.decode_replacements = 0  # messages that needed U+FFFD for invalid UTF-8
         self.bytes_dropped = 0  # bytes thrown away by oversized-message skipping
 
@@ -193,8 +197,22 @@ class AmiFramer:
                 exc.reason,
                 excerpt(frame),
             )
+        lines = text.split(_LINE_END)
+        parts = [line.partition(_SEPARATOR) for line in lines]
+        known = self._known_names
+        try:
+            # The hot path: every line is "Name: value" with a name seen before.
+            lowered = [known[name] for name, sep, _ in parts if sep]
+        except KeyError:
+            lowered = []
+        if len(lowered) != len(parts):
+            return self._parse_checked(lines, frame)
+        return _message(tuple([(name, value) for name, _, value in parts]), lowered, frame)
+
+    def _parse_checked(self, lines: list[str], frame: bytes) -> AmiMessage | FrameError:
+        """Line by line, naming the first bad line; remembers the valid names."""
         headers: list[tuple[str, str]] = []
-        for number, line in enumerate(text.split(_LINE_END), start=1):
+        for number, line in enumerate(lines, start=1):
             name, sep, value = line.partition(_SEPARATOR)
             if not sep:
                 if line.endswith(":"):  # "Name:" with an empty value
@@ -204,16 +222,25 @@ class AmiFramer:
                         f"line {number} has no ': ' separator: {excerpt(line.encode())}",
                         excerpt(frame),
                     )
-            if not _HEADER_NAME.fullmatch(name):
-                return FrameError(
-                    f"line {number} has an invalid header name {excerpt(name.encode(), 40)}",
-                    excerpt(frame),
-                )
+            if name not in self._known_names:
+                if not _HEADER_NAME.fullmatch(name):
+                    return FrameError(
+                        f"line {number} has an invalid header name {excerpt(name.encode(), 40)}",
+                        excerpt(frame),
+                    )
+                if len(self._known_names) < _KNOWN_NAMES_LIMIT:  # garbage cannot grow it
+                    self._known_names[name] = name.lower()
             headers.append((name, value))
-        message = AmiMessage(tuple(headers))
-        if message.event is None and message.response is None:
-            return FrameError("message has neither an Event nor a Response header", excerpt(frame))
-        return message
+        return _message(tuple(headers), [name.lower() for name, _ in headers], frame)
+
+
+def _message(
+    headers: tuple[tuple[str, str], ...], lowered: list[str], frame: bytes
+) -> AmiMessage | FrameError:
+    message = AmiMessage.from_lowered(headers, tuple(lowered))
+    if message.event is None and message.response is None:
+        return FrameError("message has neither an Event nor a Response header", excerpt(frame))
+    return message
 
 
 def parse_stream(

@@ -13,14 +13,30 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True, slots=True)
 class AmiMessage:
     headers: tuple[tuple[str, str], ...]
-    # Index built once: lower-cased name -> first value.
+    # Built once (thousands of messages a second): the lower-cased names, in
+    # order, and lower-cased name -> first value.
+    _names: tuple[str, ...] = field(init=False, repr=False, compare=False)
     _first: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        first: dict[str, str] = {}
-        for name, value in self.headers:
-            first.setdefault(name.lower(), value)
-        object.__setattr__(self, "_first", first)
+        if not hasattr(self, "_names"):  # from_lowered() set them already
+            self._index(tuple([name.lower() for name, _ in self.headers]))
+
+    def _index(self, names: tuple[str, ...]) -> None:
+        object.__setattr__(self, "_names", names)
+        # Reversed, so that the first of a repeated name wins.
+        values = [value for _, value in reversed(self.headers)]
+        object.__setattr__(self, "_first", dict(zip(reversed(names), values, strict=True)))
+
+    @classmethod
+    def from_lowered(
+        cls, headers: tuple[tuple[str, str], ...], names: tuple[str, ...]
+    ) -> AmiMessage:
+        """For the framer, which already knows each name's lower-case form."""
+        message = cls.__new__(cls)
+        object.__setattr__(message, "headers", headers)
+        message._index(names)
+        return message
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> AmiMessage:
@@ -45,7 +61,9 @@ class AmiMessage:
 
     def get_all(self, name: str) -> list[str]:
         wanted = name.lower()
-        return [value for key, value in self.headers if key.lower() == wanted]
+        if wanted not in self._first:
+            return []
+        return [v for key, (_, v) in zip(self._names, self.headers, strict=True) if key == wanted]
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self.headers)

@@ -1,0 +1,1 @@
+"""Benchmarks: they print figures; they are never timed assertions in the test suite."""
