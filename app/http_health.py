@@ -28,7 +28,8 @@ async def health(request: web.Request) -> web.Response:
     if status.asterisk_uptime_s is not None and status.uptime_seen_at is not None:
         uptime = status.asterisk_uptime_s + int((now - status.uptime_seen_at).total_seconds())
     body = {
-        "ok": status.link_up and database["ok"],
+        # Degraded while reconciliation keeps failing: legs may be open that are not.
+        "ok": status.link_up and database["ok"] is True and status.reconcile_error is None,
         "ami": {
             "state": ingest.client.state.value if ingest.client else "disabled",
             "since": iso(status.link_since),

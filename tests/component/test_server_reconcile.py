@@ -288,11 +288,12 @@ async def test_reconciliation_retries_until_asterisk_lists_its_channels(
     second = await start_liandong(wait=False, ami={"action_timeout": 0.3})
 
     async def postponed() -> dict[str, Any] | None:
-        _, body = await second.health()
-        return body if body["ami"]["reconcile_error"] else None
+        status, body = await second.health()
+        return {**body, "status": status} if body["ami"]["reconcile_error"] else None
 
     health = await second.eventually(postponed, "health to report the failed reconciliation")
     assert "CoreShowChannels" in health["ami"]["reconcile_error"]
+    assert (health["status"], health["ok"]) == (503, False)  # degraded, and says why
     assert health["ami"]["reconciled_at"] is None
     assert health["ami"]["state"] == "connected"
 
