@@ -22,8 +22,8 @@ from app.keys import SESSIONS
 from app.settings import Settings
 from pbx import sipp, testbed
 from records.migrate import upgrade
-from records.models import TokenRole
-from records.repositories import TokenRepository
+from records.models import Leg, TokenRole
+from records.repositories import CallRepository, TokenRepository
 from server import create_app
 
 
@@ -67,6 +67,13 @@ class Liandong:
     def __init__(self, client: TestClient[Any, Any], tokens: dict[TokenRole, str]) -> None:
         self.client = client
         self.tokens = tokens
+
+    async def db_legs(self, call_id: str) -> dict[str, Leg]:
+        """The call's legs as stored in the database, by uniqueid."""
+        async with self.client.app[SESSIONS]() as session:
+            call = await CallRepository(session).get_call(call_id)
+        assert call is not None, f"call {call_id} is not in the database"
+        return {leg.uniqueid: leg for leg in call.legs}
 
     def auth(self, role: TokenRole = TokenRole.ADMIN) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}

@@ -22,6 +22,24 @@ def by_endpoint(call: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {leg["endpoint"]: leg for leg in call["legs"]}
 
 
+async def assert_stored_as_shown(liandong: Liandong, call: dict[str, Any]) -> None:
+    """The database holds exactly what the API shows."""
+    stored = await liandong.db_legs(call["id"])
+    assert set(stored) == {leg["uniqueid"] for leg in call["legs"]}
+    for leg in call["legs"]:
+        row = stored[leg["uniqueid"]]
+        assert (row.role.value, row.direction.value, row.endpoint) == (
+            leg["role"],
+            leg["direction"],
+            leg["endpoint"],
+        )
+        assert (row.hangup_cause, row.caller_name) == (leg["hangup_cause"], leg["caller_name"])
+        for field in ("created_at", "ringing_at", "answered_at", "ended_at"):
+            value = getattr(row, field)
+            assert (value and t(leg[field])) == value, field
+            assert value is None or value.tzinfo is not None
+
+
 def assert_ordered(leg: dict[str, Any]) -> None:
     stamps = [t(leg[k]) for k in ("created_at", "ringing_at", "answered_at", "ended_at") if leg[k]]
     assert stamps == sorted(stamps), leg
@@ -67,6 +85,7 @@ async def test_citizen_calls_110_operator_answers_talks_and_hangs_up(
     assert other["hangup_cause"] == 26
     # The call counts as answered when the citizen is connected to the operator.
     assert t(call["answered_at"]) == t(citizen["answered_at"]) >= t(operator["answered_at"])
+    await assert_stored_as_shown(liandong, call)
     # Citizen and operator shared one bridge (detail view shows membership).
     detail = await liandong.get(f"/api/v1/calls/{call['id']}")
     bridges = {leg["endpoint"]: {b["bridge_id"] for b in leg["bridges"]} for leg in detail["legs"]}
@@ -85,6 +104,7 @@ async def test_citizen_calls_12345_and_nobody_answers(
 
     assert result.outcomes == {"13800001": "rejected 480"}
     [call] = await liandong.wait_ended_calls("1380000", 1)
+    await assert_stored_as_shown(liandong, call)
     assert call["trunk"] == "12345" and call["answered_at"] is None
     legs = by_endpoint(call)
     assert set(legs) == {"trunk-12345", "op12345-1", "op12345-2"}
@@ -106,6 +126,7 @@ async def test_busy_desk(liandong: Liandong, work: Path, phones: dict[str, sipp.
 
     assert result.outcomes == {"13700001": "rejected 486"}
     [call] = await liandong.wait_ended_calls("1370000", 1)
+    await assert_stored_as_shown(liandong, call)
     legs = by_endpoint(call)
     assert legs["trunk-110"]["hangup_cause"] == 17
     assert legs["trunk-110"]["hangup_cause_text"] == "User busy"
@@ -129,6 +150,7 @@ async def test_citizen_hangs_up_while_the_desk_rings(
         "cancelled",
     ]
     [call] = await liandong.wait_ended_calls("1360000", 1)
+    await assert_stored_as_shown(liandong, call)
     legs = by_endpoint(call)
     citizen = legs["trunk-110"]
     assert call["answered_at"] is None and citizen["answered_at"] is None
@@ -179,6 +201,7 @@ async def test_twenty_calls_at_once_are_all_recorded(
     calls = await liandong.wait_ended_calls("1330000", 20, within=30)
     assert len(calls) == 20
     for call in calls:
+        await assert_stored_as_shown(liandong, call)
         legs = by_endpoint(call)
         citizen = legs["trunk-12345"]
         assert_ordered(citizen)
