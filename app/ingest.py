@@ -33,7 +33,11 @@ class _ReconcileAgain:
     """Queue marker: a reconciliation failed earlier; try once more."""
 
 
-QueueItem = AmiMessage | LinkUp | LinkDown | _ReconcileAgain
+class _Audit:
+    """Queue marker: time for the periodic audit against Asterisk's channels."""
+
+
+QueueItem = AmiMessage | LinkUp | LinkDown | _ReconcileAgain | _Audit
 
 
 @dataclass
@@ -55,6 +59,8 @@ class Ingest:
         writer: RecordWriter,
         live: LiveBus,
         cel: CelReader | None = None,
+        *,
+        audit_interval: float = 60.0,
     ) -> None:
         self.model = model
         self.writer = writer
@@ -69,6 +75,11 @@ class Ingest:
         self._drained = asyncio.Event()
         self._drained.set()
         self._retry_task: asyncio.Task[None] | None = None
+        # The audit: on a live link, a leg whose Hangup was lost (a garbled
+        # frame) would stay open until the next reconnect. Differences seen in
+        # two audits in a row are settled as a reconnect would settle them.
+        self.audit_interval = audit_interval
+        self._suspects: set[str] = set()
 
     # The AMI client calls this for every event and link change, in order.
     def sink(self, item: QueueItem) -> None:
@@ -82,6 +93,11 @@ class Ingest:
 
     async def run(self) -> None:
         """Consume forever (until cancelled)."""
+        auditor = (
+            asyncio.create_task(self._audit_timer(), name="ami-audit")
+            if self.audit_interval > 0
+            else None
+        )
         try:
             while True:
                 await self._wakeup.wait()
@@ -89,8 +105,14 @@ class Ingest:
                 await self._apply_pending()
                 self._drained.set()
         finally:
-            if self._retry_task is not None:
-                self._retry_task.cancel()
+            for task in (self._retry_task, auditor):
+                if task is not None:
+                    task.cancel()
+
+    async def _audit_timer(self) -> None:
+        while True:
+            await asyncio.sleep(self.audit_interval)
+            self.sink(_Audit())
 
     async def drained(self) -> None:
         """Wait until everything queued so far was applied (tests, benchmarks)."""
@@ -121,7 +143,7 @@ class Ingest:
             self._note_uptime(item, now)
         self.emit(self.model.handle(item, now))
 
-    async def _apply_link_change(self, item: LinkUp | LinkDown | _ReconcileAgain) -> None:
+    async def _apply_link_change(self, item: LinkUp | LinkDown | _ReconcileAgain | _Audit) -> None:
         if isinstance(item, LinkUp):
             self.status.link_up, self.status.link_since = True, item.at
             log.info("AMI link up (Asterisk %s, attempt %d)", item.version, item.attempt)
@@ -130,6 +152,9 @@ class Ingest:
             self.status.link_up, self.status.link_since = False, item.at
             self.status.last_link_error = item.reason
             log.warning("AMI link down: %s", item.reason)
+        elif isinstance(item, _Audit):
+            if self.status.link_up:
+                await self.audit()
         elif self.status.link_up:  # _ReconcileAgain
             await self.reconcile()
 
@@ -160,10 +185,36 @@ class Ingest:
         events = self.model.sync(live, now, endings)
         self.emit(events)
         self.status.reconciled_at, self.status.reconcile_error = now, None
+        self._suspects = set()
         log.info(
             "reconciled with Asterisk: %d live channels, %d legs closed (%d with CEL times)",
             len(live),
             len(vanished),
+            len(endings),
+        )
+
+    async def audit(self) -> None:
+        """Act on differences with Asterisk that outlasted one audit interval."""
+        if self.client is None:
+            return
+        try:
+            live = await self.client.send_list_action({"Action": "CoreShowChannels"})
+        except AmiError as exc:
+            log.warning("audit skipped: CoreShowChannels failed: %s", exc)
+            return
+        differences = self.model.differences(live)
+        settled = differences & self._suspects
+        self._suspects = differences - settled
+        if not settled:
+            return
+        vanished = settled & self.model.live_uniqueids()
+        endings = await self.cel.endings(vanished) if (self.cel and vanished) else {}
+        self.emit(self.model.sync(live, datetime.now(UTC), endings, settled=settled))
+        log.warning(
+            "audit: the AMI stream missed %d ended and %d new channels; settled them "
+            "(%d with CEL times)",
+            len(vanished),
+            len(settled - vanished),
             len(endings),
         )
 

@@ -50,7 +50,7 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
     model = CallModel()
     model.restore(await known_legs(app))
     cel = CelReader(settings.cel_url) if settings.cel_url else None
-    ingest = Ingest(model, writer, app[LIVE], cel)
+    ingest = Ingest(model, writer, app[LIVE], cel, audit_interval=settings.audit_interval)
     app[INGEST] = ingest
     consumer = asyncio.create_task(ingest.run(), name="ingest")
     if settings.connect_ami:

@@ -26,6 +26,8 @@ class Settings:
     http_port: int = 8080
     cel_url: str | None = None
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    # Seconds between audits of Asterisk's channel list on a live link (0: off).
+    audit_interval: float = 60.0
     connect_ami: bool = True  # tests of the HTTP layer alone may run without Asterisk
 
     @classmethod
@@ -42,6 +44,7 @@ class Settings:
             http_host=env.get("LIANDONG_HTTP_HOST", "127.0.0.1"),
             http_port=_port(env, "LIANDONG_HTTP_PORT", 8080),
             cel_url=env.get("LIANDONG_CEL_URL") or None,
+            audit_interval=_seconds(env, "LIANDONG_AUDIT_INTERVAL", 60.0),
             allowed_origins=tuple(
                 o.strip() for o in env.get("LIANDONG_ALLOWED_ORIGINS", "").split(",") if o.strip()
             ),
@@ -58,6 +61,19 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name}: {raw!r} is not a port number") from None
     if not 0 < value < 65536:
         raise SettingsError(f"{name}: {value} is outside 1..65535")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: {raw!r} is not a number of seconds") from None
+    if value < 0:
+        raise SettingsError(f"{name}: must be 0 (off) or more, got {value}")
     return value
 
 

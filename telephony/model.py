@@ -77,13 +77,28 @@ class CallModel:
     def live_uniqueids(self) -> set[str]:
         return set(self.legs)
 
+    def differences(self, live: list[AmiMessage]) -> set[str]:
+        """Uniqueids on which the model and Asterisk's channel list disagree:
+        legs Asterisk no longer has, and channels the model does not know."""
+        listed = {
+            uniqueid
+            for item in live
+            if (uniqueid := item.get("Uniqueid")) and not is_plumbing(item.get("Channel") or "")
+        }
+        return (set(self.legs) - listed) | (listed - set(self.legs))
+
     def restore(self, known: list[KnownLeg]) -> None:
         """Load legs the database still has open (after a restart), before sync()."""
         for k in known:
             self._book.restore(k)
 
     def sync(
-        self, live: list[AmiMessage], now: datetime, endings: dict[str, Ending] | None = None
+        self,
+        live: list[AmiMessage],
+        now: datetime,
+        endings: dict[str, Ending] | None = None,
+        *,
+        settled: set[str] | None = None,
     ) -> list[ev.DomainEvent]:
         """Reconcile with Asterisk's channel list (CoreShowChannel events).
 
@@ -91,6 +106,10 @@ class CallModel:
         starts with its oldest leg). Legs Asterisk no longer has are closed as
         reconciled, with their real end from `endings` (CEL) when known, in
         the order they ended, so a call ends when its last leg did.
+
+        `settled`, when given, limits picking up and closing to those uniqueids
+        (a periodic audit on a live link acts only on differences that
+        outlasted one audit interval, never on events still in flight).
         """
         endings = endings or {}
         items: dict[str, AmiMessage] = {}
@@ -106,8 +125,11 @@ class CallModel:
         for uniqueid, item in items.items():
             known = self.legs.get(uniqueid)
             if known is None:
-                unknown.append((now - parse_duration(item.get("Duration")), item))
+                if settled is None or uniqueid in settled:
+                    unknown.append((now - parse_duration(item.get("Duration")), item))
                 continue
+            if settled is not None:
+                continue  # an audit only closes and picks up; events keep the rest current
             out += self._book.follow_linkedid(known, item.get("Linkedid"), now)
             out += self._book.learn_identity(known, item, now)
             out += self._catch_up(known, item, now)
@@ -115,6 +137,8 @@ class CallModel:
             out += self._pick_up(item, started, now)
         vanished = []
         for uniqueid in set(self.legs) - set(items):
+            if settled is not None and uniqueid not in settled:
+                continue
             ending = endings.get(uniqueid)
             vanished.append((ending.at if ending else now, uniqueid, ending))
         for at, uniqueid, ending in sorted(vanished, key=lambda v: (v[0], v[1])):
