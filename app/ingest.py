@@ -178,19 +178,14 @@ class Ingest:
             log.error("reconciliation postponed: %s", self.status.reconcile_error)
             self._retry_later()
             return
-        live_ids = {m.get("Uniqueid") for m in live}
-        vanished = self.model.live_uniqueids() - {u for u in live_ids if u}
-        endings = await self.cel.endings(vanished) if (self.cel and vanished) else {}
-        now = datetime.now(UTC)
-        events = self.model.sync(live, now, endings)
-        self.emit(events)
-        self.status.reconciled_at, self.status.reconcile_error = now, None
+        closed, with_cel = await self._settle(live, None)
+        self.status.reconciled_at, self.status.reconcile_error = datetime.now(UTC), None
         self._suspects = set()
         log.info(
             "reconciled with Asterisk: %d live channels, %d legs closed (%d with CEL times)",
             len(live),
-            len(vanished),
-            len(endings),
+            closed,
+            with_cel,
         )
 
     async def audit(self) -> None:
@@ -207,16 +202,25 @@ class Ingest:
         self._suspects = differences - settled
         if not settled:
             return
-        vanished = settled & self.model.live_uniqueids()
-        endings = await self.cel.endings(vanished) if (self.cel and vanished) else {}
-        self.emit(self.model.sync(live, datetime.now(UTC), endings, settled=settled))
+        closed, with_cel = await self._settle(live, settled)
         log.warning(
             "audit: the AMI stream missed %d ended and %d new channels; settled them "
             "(%d with CEL times)",
-            len(vanished),
-            len(settled - vanished),
-            len(endings),
+            closed,
+            len(settled) - closed,
+            with_cel,
         )
+
+    async def _settle(self, live: list[AmiMessage], settled: set[str] | None) -> tuple[int, int]:
+        """Sync the model with Asterisk's channel list, ending vanished legs as
+        CEL says they ended. Returns (legs closed, of them with CEL times)."""
+        listed = {uid for m in live if (uid := m.get("Uniqueid"))}
+        vanished = self.model.live_uniqueids() - listed
+        if settled is not None:
+            vanished &= settled
+        endings = await self.cel.endings(vanished) if (self.cel and vanished) else {}
+        self.emit(self.model.sync(live, datetime.now(UTC), endings, settled=settled))
+        return len(vanished), len(endings)
 
     def _retry_later(self) -> None:
         if self._retry_task is not None and not self._retry_task.done():

@@ -96,7 +96,6 @@ def start_phone(
     ring_ms: int = 500,
     talk_ms: int = NEVER_MS,
     busy: bool = False,
-    sip_port: int = 5060,
 ) -> Phone:
     """Run a phone: rings ring_ms then answers (or answers busy); hangs up after talk_ms."""
     sipp = require_sipp()
@@ -120,16 +119,7 @@ def start_phone(
             "5060",
             "-mp",
             str(next(_media_ports)),
-            "-nostdin",
-            "-trace_logs",
-            "-log_file",
-            str(log_file),
-            "-trace_err",
-            "-error_file",
-            str(workdir / f"{name}.err"),
-            "-trace_msg",
-            "-message_file",
-            str(workdir / f"{name}.msg"),
+            *_unattended(workdir, name),
         ],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -196,19 +186,10 @@ def call(
         str(rate),
         "-rp",
         "1000",
-        "-nostdin",
-        "-trace_logs",
-        "-log_file",
-        str(log_file),
-        "-trace_err",
-        "-error_file",
-        str(workdir / f"{tag}.err"),
         "-timeout",
         f"{int(timeout)}s",
         "-timeout_error",
-        "-trace_msg",
-        "-message_file",
-        str(workdir / f"{tag}.msg"),
+        *_unattended(workdir, tag),
     ]
     result = subprocess.run(
         argv, capture_output=True, timeout=timeout + 10, cwd=workdir, check=False
@@ -224,6 +205,23 @@ def call(
         stdout_tail=result.stdout.decode(errors="replace")[-2000:],
         outcomes=outcomes,
     )
+
+
+def _unattended(workdir: Path, tag: str) -> list[str]:
+    """No terminal; the scenario's outcome lines, errors and every SIP message
+    go to <tag>.log / .err / .msg in workdir (read them when a test fails)."""
+    return [
+        "-nostdin",
+        "-trace_logs",
+        "-log_file",
+        str(workdir / f"{tag}.log"),
+        "-trace_err",
+        "-error_file",
+        str(workdir / f"{tag}.err"),
+        "-trace_msg",
+        "-message_file",
+        str(workdir / f"{tag}.msg"),
+    ]
 
 
 def _read_lines(path: Path) -> list[str]:
