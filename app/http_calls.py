@@ -9,6 +9,7 @@ from aiohttp import web
 
 from app.auth import ALL_ROLES, require
 from app.errors import BadRequest, NotFound
+from app.jsonout import json_response
 from app.keys import SESSIONS
 from app.serialize import call_json
 from records.repositories import CallRepository
@@ -29,7 +30,7 @@ async def list_calls(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as session:
         calls = await CallRepository(session).list_calls(active=active, since=since, limit=limit)
     full = principal.sees_full_numbers
-    return web.json_response({"calls": [call_json(c, full_numbers=full) for c in calls]})
+    return json_response({"calls": [call_json(c, full_numbers=full) for c in calls]})
 
 
 async def get_call(request: web.Request) -> web.Response:
@@ -39,7 +40,7 @@ async def get_call(request: web.Request) -> web.Response:
         call = await CallRepository(session).get_call(call_id)
     if call is None:
         raise NotFound(f"no call {call_id!r}")
-    return web.json_response(
+    return json_response(
         call_json(call, full_numbers=principal.sees_full_numbers, with_bridges=True)
     )
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.jsonout import json_response
 from app.keys import ENGINE, INGEST
 from app.serialize import iso
 from records.db import ping
@@ -46,4 +47,4 @@ async def health(request: web.Request) -> web.Response:
             "last_error_at": iso(writer.last_error_at),
         },
     }
-    return web.json_response(body, status=200 if body["ok"] else 503)
+    return json_response(body, status=200 if body["ok"] else 503)

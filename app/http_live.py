@@ -14,6 +14,7 @@ from aiohttp import WSMsgType, web
 
 from app.auth import ALL_ROLES, Principal, require
 from app.errors import Forbidden
+from app.jsonout import dumps
 from app.keys import LIVE, SETTINGS
 from app.live import Subscription
 from app.serialize import masked_event
@@ -65,19 +66,13 @@ async def _send_events(ws: web.WebSocketResponse, sub: Subscription, principal: 
         message = await sub.queue.get()
         if not principal.sees_full_numbers:
             message = masked_event(message)
-        await ws.send_json(message, dumps=_dumps)
+        await ws.send_json(message, dumps=dumps)
 
 
 async def _drain_client(ws: web.WebSocketResponse) -> None:
     async for msg in ws:
         if msg.type == WSMsgType.ERROR:
             return
-
-
-def _dumps(value: object) -> str:
-    import json
-
-    return json.dumps(value, ensure_ascii=False)
 
 
 def _check_origin(request: web.Request) -> None:

@@ -175,6 +175,11 @@ async def test_chinese_caller_name_reaches_api_and_live_feed_intact(
 
     [call] = await liandong.wait_ended_calls("1350000", 1)
     assert call["caller_name"] == name
+    # UTF-8 on the wire as it is, readable by a person with curl (not \u-escaped).
+    raw = await (
+        await liandong.client.get(f"/api/v1/calls/{call['id']}", headers=liandong.auth())
+    ).read()
+    assert name.encode("utf-8") in raw
     assert by_endpoint(call)["trunk-12345"]["caller_name"] == name
     seen: list[dict[str, Any]] = []
     while not any(m["type"] == "call.ended" for m in seen):
