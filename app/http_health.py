@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.ingest import Ingest
 from app.jsonout import json_response
 from app.keys import ENGINE, INGEST
 from app.serialize import iso
@@ -34,7 +35,8 @@ async def health(request: web.Request) -> web.Response:
         "ami": {
             "state": ingest.client.state.value if ingest.client else "disabled",
             "since": iso(status.link_since),
-            "last_error": status.last_link_error,
+            # The link's own last word (refused, bad secret…) or why it last dropped.
+            "last_error": _client_error(ingest) or status.last_link_error,
             "reconciled_at": iso(status.reconciled_at),
             "reconcile_error": status.reconcile_error,
             "backlog": ingest.backlog,
@@ -48,3 +50,10 @@ async def health(request: web.Request) -> web.Response:
         },
     }
     return json_response(body, status=200 if body["ok"] else 503)
+
+
+def _client_error(ingest: Ingest) -> str | None:
+    client = ingest.client
+    if client is None or client.state.value == "connected" or client.last_error is None:
+        return None
+    return str(client.last_error)

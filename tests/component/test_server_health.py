@@ -1,0 +1,27 @@
+"""Health says why the AMI link is not up, in words an operator can act on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.component.conftest import StartLiandong
+
+
+async def test_a_refused_login_is_named_and_the_secret_is_not(
+    start_liandong: StartLiandong, caplog: Any
+) -> None:
+    caplog.set_level("DEBUG")
+    server = await start_liandong(wait=False)
+    server.fake.refuse_logins = True
+    server.fake.drop_connections()
+
+    async def refused() -> dict[str, Any] | None:
+        status, body = await server.health()
+        error = body["ami"]["last_error"] or ""
+        return {**body, "status": status} if "refused" in error else None
+
+    health = await server.eventually(refused, "health to name the refused login")
+    assert health["status"] == 503 and health["ok"] is False
+    assert health["ami"]["state"] != "connected"
+    secret = server.fake.settings().secret.reveal()
+    assert secret not in str(health) and secret not in caplog.text
