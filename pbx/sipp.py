@@ -8,6 +8,7 @@ so Asterisk tells trunks, desks and units apart exactly as in production.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import signal
 import subprocess
@@ -53,7 +54,7 @@ def render(scenario: str, workdir: Path, **params: int | str) -> Path:
         raise SippError(
             f"{scenario}: a placeholder was left unset: {text[text.index('{{') :][:30]}"
         )
-    tag = "_".join(f"{k}{v}" for k, v in sorted(params.items()))
+    tag = hashlib.sha1(repr(sorted(params.items())).encode()).hexdigest()[:10]
     out = workdir / f"{Path(scenario).stem}_{tag}.xml"
     out.write_text(text, encoding="utf-8")
     return out
@@ -96,14 +97,23 @@ def start_phone(
     ring_ms: int = 500,
     talk_ms: int = NEVER_MS,
     busy: bool = False,
+    keys: str = "",
+    keys_after_ms: int = 500,
 ) -> Phone:
-    """Run a phone: rings ring_ms then answers (or answers busy); hangs up after talk_ms."""
+    """Run a phone: rings ring_ms then answers (or answers busy); presses `keys`
+    (e.g. "*1") keys_after_ms after answering; hangs up after talk_ms."""
     sipp = require_sipp()
     workdir.mkdir(parents=True, exist_ok=True)
     scenario = (
         render("phone_busy.xml", workdir)
         if busy
-        else render("phone.xml", workdir, ring_ms=ring_ms, talk_ms=talk_ms)
+        else render(
+            "phone.xml",
+            workdir,
+            ring_ms=ring_ms,
+            talk_ms=talk_ms,
+            keys=key_presses(keys, keys_after_ms),
+        )
     )
     log_file = workdir / f"{name}.log"
     log_file.unlink(missing_ok=True)
@@ -205,6 +215,37 @@ def call(
         stdout_tail=result.stdout.decode(errors="replace")[-2000:],
         outcomes=outcomes,
     )
+
+
+def key_presses(keys: str, after_ms: int) -> str:
+    """SIPp steps pressing each key as an in-dialog SIP INFO (application/dtmf-relay),
+    as desk phones send DTMF; Asterisk's feature detection hears them."""
+    if not keys:
+        return ""
+    steps = [f'  <pause milliseconds="{after_ms}"/>']
+    for n, key in enumerate(keys, start=10):
+        steps.append(
+            f"""  <send retrans="500">
+    <![CDATA[
+      INFO [$contact] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: [$to_hdr];tag=[pid]SIPpTag01[call_number]
+      To: [$from_hdr]
+      Call-ID: [call_id]
+      CSeq: {n} INFO
+      Max-Forwards: 70
+      Content-Type: application/dtmf-relay
+      Content-Length: [len]
+
+      Signal={key}
+      Duration=160
+    ]]>
+  </send>
+  <recv response="200"/>
+  <pause milliseconds="200"/>"""
+        )
+    steps.append(f'  <nop><action><log message="[call_id] pressed {keys}"/></action></nop>')
+    return "\n".join(steps)
 
 
 def _unattended(workdir: Path, tag: str) -> list[str]:
