@@ -26,7 +26,7 @@ from records.db import async_url, create_engine, session_factory
 from records.migrate import upgrade
 
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-TABLES = ("bridge_memberships", "legs", "calls", "api_tokens")
+TABLES = ("transfer_steps", "transfers", "bridge_memberships", "legs", "calls", "api_tokens")
 
 _PG_SKIPPED = pytest.StashKey[str]()
 T = TypeVar("T")
