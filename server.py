@@ -9,7 +9,7 @@ import sys
 
 from aiohttp import web
 
-from app import lifecycle
+from app import lifecycle, tokens_cli
 from app.auth import auth_middleware
 from app.errors import error_middleware
 from app.http_calls import get_call, list_calls
@@ -50,14 +50,10 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def token(args: argparse.Namespace) -> int:
-    from app import tokens_cli
-
     return asyncio.run(tokens_cli.run(args, Settings.from_env()))
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from app import tokens_cli
-
     parser = argparse.ArgumentParser(prog="liandong", description="110 / 12345 linkage server")
     subparsers = parser.add_subparsers(dest="command", required=True)
     serve_parser = subparsers.add_parser("serve", help="run the server (HTTP API + AMI ingest)")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
+from ami_client import LinkState
 from app.ingest import Ingest
 from app.jsonout import json_response
 from app.keys import ENGINE, INGEST
@@ -40,6 +41,8 @@ async def health(request: web.Request) -> web.Response:
             "reconciled_at": iso(status.reconciled_at),
             "reconcile_error": status.reconcile_error,
             "backlog": ingest.backlog,
+            # Domain events derived so far: a probe can see that it advances.
+            "events_applied": status.events_applied,
         },
         "asterisk": {"uptime_s": uptime},
         "database": {
@@ -54,6 +57,6 @@ async def health(request: web.Request) -> web.Response:
 
 def _client_error(ingest: Ingest) -> str | None:
     client = ingest.client
-    if client is None or client.state.value == "connected" or client.last_error is None:
+    if client is None or client.state is LinkState.CONNECTED or client.last_error is None:
         return None
     return str(client.last_error)

@@ -24,8 +24,11 @@ class Subscription:
     queue: asyncio.Queue[dict[str, Any]] = field(
         default_factory=lambda: asyncio.Queue(maxsize=QUEUE_SIZE)
     )
-    lagged: bool = False
     dropped: asyncio.Event = field(default_factory=asyncio.Event)  # set when it fell behind
+
+    @property
+    def lagged(self) -> bool:
+        return self.dropped.is_set()
 
 
 class LiveBus:
@@ -41,9 +44,7 @@ class LiveBus:
         self._subscribers.discard(sub)
 
     def publish(self, message: dict[str, Any]) -> None:
-        for sub in list(self._subscribers):  # a copy: unsubscribing while iterating is safe
-            if sub.lagged:
-                continue
+        for sub in list(self._subscribers):  # a copy: dropping while iterating is safe
             try:
                 sub.queue.put_nowait(message)
             except asyncio.QueueFull:
@@ -51,7 +52,6 @@ class LiveBus:
                 self._drop(sub)
 
     def _drop(self, sub: Subscription) -> None:
-        sub.lagged = True
         self._subscribers.discard(sub)
         # Its backlog is stale: it would only delay the close (a client that
         # reads nothing would never get past it) and leave a gap before it.

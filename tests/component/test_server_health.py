@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.component.conftest import StartLiandong
+from tests.component.conftest import StartLiandong, trace
 
 
 async def test_a_refused_login_is_named_and_the_secret_is_not(
@@ -25,3 +25,15 @@ async def test_a_refused_login_is_named_and_the_secret_is_not(
     assert health["ami"]["state"] != "connected"
     secret = server.fake.settings().secret.reveal()
     assert secret not in str(health) and secret not in caplog.text
+
+
+async def test_events_applied_advances_as_calls_come_in(start_liandong: StartLiandong) -> None:
+    server = await start_liandong()
+    _, before = await server.health()
+    server.push(trace("busy_110"))
+    await server.call_where(
+        trace("busy_110")[0]["Linkedid"], lambda c: not c["active"], "busy call ended"
+    )
+    _, after = await server.health()
+    # busy_110: three legs started and ended, one call started and ended, and more.
+    assert after["ami"]["events_applied"] >= before["ami"]["events_applied"] + 8
