@@ -27,6 +27,7 @@ class Principal:
     token_id: int
     name: str
     role: TokenRole
+    phone: str | None = None  # operators: the desk phone they act from
 
     @property
     def sees_full_numbers(self) -> bool:
@@ -63,7 +64,7 @@ async def authenticate(app: web.Application, token: str) -> Principal | None:
         row = await TokenRepository(session).authenticate(token)
     if row is None:
         return None
-    return Principal(token_id=row.id, name=row.name, role=TokenRole(row.role))
+    return Principal(token_id=row.id, name=row.name, role=TokenRole(row.role), phone=row.phone)
 
 
 def require(request: web.Request, *roles: TokenRole) -> Principal:

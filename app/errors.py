@@ -43,6 +43,16 @@ class NotFound(ApiError):
     code = "not_found"
 
 
+class Conflict(ApiError):
+    status = 409
+    code = "conflict"
+
+
+class Unavailable(ApiError):
+    status = 503
+    code = "unavailable"
+
+
 def error_body(
     status: int, code: str, message: str, details: dict[str, Any] | None = None
 ) -> web.Response:

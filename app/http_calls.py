@@ -24,9 +24,9 @@ _PLUS_AS_SPACE = re.compile(r"(?<=\d) (?=\d{2}(?::?\d{2})?$)")
 async def list_calls(request: web.Request) -> web.Response:
     principal = require(request, *ALL_ROLES)
     query = request.query
-    active = _bool(query.get("active"), "active")
-    since = _time(query.get("since"), "since")
-    limit = _limit(query.get("limit"))
+    active = parse_bool(query.get("active"), "active")
+    since = parse_time(query.get("since"), "since")
+    limit = parse_limit(query.get("limit"))
     async with request.app[SESSIONS]() as session:
         calls = await CallRepository(session).list_calls(active=active, since=since, limit=limit)
     full = principal.sees_full_numbers
@@ -45,7 +45,7 @@ async def get_call(request: web.Request) -> web.Response:
     )
 
 
-def _bool(raw: str | None, name: str) -> bool | None:
+def parse_bool(raw: str | None, name: str) -> bool | None:
     if raw is None or raw == "":
         return None
     if raw.lower() in ("true", "1", "yes"):
@@ -55,7 +55,7 @@ def _bool(raw: str | None, name: str) -> bool | None:
     raise BadRequest(f"{name}: expected true or false, got {raw!r}", {"field": name})
 
 
-def _time(raw: str | None, name: str) -> datetime | None:
+def parse_time(raw: str | None, name: str) -> datetime | None:
     if not raw:
         return None
     text = raw.replace("Z", "+00:00")
@@ -73,7 +73,7 @@ def _time(raw: str | None, name: str) -> datetime | None:
     return value.astimezone(UTC)
 
 
-def _limit(raw: str | None) -> int:
+def parse_limit(raw: str | None) -> int:
     if raw is None or raw == "":
         return 100
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -80,6 +81,9 @@ class Ingest:
         # two audits in a row are settled as a reconnect would settle them.
         self.audit_interval = audit_interval
         self._suspects: set[str] = set()
+        # Told every AMI event and link change after the call model has applied
+        # it (and after the reconciliation a LinkUp starts): the transfer service.
+        self.observers: list[Callable[[AmiMessage | LinkUp | LinkDown], None]] = []
 
     # The AMI client calls this for every event and link change, in order.
     def sink(self, item: QueueItem) -> None:
@@ -142,12 +146,16 @@ class Ingest:
         if item.event == "FullyBooted":
             self._note_uptime(item, now)
         self.emit(self.model.handle(item, now))
+        for observer in self.observers:
+            observer(item)
 
     async def _apply_link_change(self, item: LinkUp | LinkDown | _ReconcileAgain | _Audit) -> None:
         if isinstance(item, LinkUp):
             self.status.link_up, self.status.link_since = True, item.at
             log.info("AMI link up (Asterisk %s, attempt %d)", item.version, item.attempt)
             await self.reconcile()
+            for observer in self.observers:
+                observer(item)
         elif isinstance(item, LinkDown):
             self.status.link_up, self.status.link_since = False, item.at
             self.status.last_link_error = item.reason

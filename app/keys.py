@@ -11,9 +11,11 @@ if TYPE_CHECKING:
     from app.ingest import Ingest
     from app.live import LiveBus
     from app.settings import Settings
+    from app.transfers import TransferService
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 ENGINE: web.AppKey[AsyncEngine] = web.AppKey("engine")
 SESSIONS: web.AppKey[async_sessionmaker[AsyncSession]] = web.AppKey("sessions")
 LIVE: web.AppKey[LiveBus] = web.AppKey("live")
 INGEST: web.AppKey[Ingest] = web.AppKey("ingest")
+TRANSFERS: web.AppKey[TransferService] = web.AppKey("transfers")

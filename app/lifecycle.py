@@ -15,8 +15,9 @@ from sqlalchemy.engine import make_url
 from ami_client import AmiClient
 from app.cel import CelReader
 from app.ingest import Ingest
-from app.keys import ENGINE, INGEST, LIVE, SESSIONS, SETTINGS
+from app.keys import ENGINE, INGEST, LIVE, SESSIONS, SETTINGS, TRANSFERS
 from app.settings import SettingsError
+from app.transfers import TransferService
 from records.db import create_engine, session_factory
 from records.migrate import upgrade
 from records.repositories import CallRepository
@@ -52,15 +53,24 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
     cel = CelReader(settings.cel_url) if settings.cel_url else None
     ingest = Ingest(model, writer, app[LIVE], cel, audit_interval=settings.audit_interval)
     app[INGEST] = ingest
+    transfers = TransferService(
+        model, app[SESSIONS], app[LIVE], ring_timeout_s=settings.transfer_ring_timeout
+    )
+    app[TRANSFERS] = transfers
+    ingest.observers.append(transfers.observe)
     consumer = asyncio.create_task(ingest.run(), name="ingest")
+    transfer_worker = asyncio.create_task(transfers.run(), name="transfers")
     if settings.connect_ami:
         if not settings.ami.secret.reveal():
             raise SettingsError(
                 "no AMI secret: set LIANDONG_AMI_SECRET or LIANDONG_AMI_SECRET_FILE"
             )
-        ingest.client = AmiClient(settings.ami, ingest.sink)
+        ingest.client = transfers.client = AmiClient(settings.ami, ingest.sink)
         await ingest.client.start()
     yield
+    transfer_worker.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await transfer_worker
     if ingest.client is not None:
         await ingest.client.stop()
     try:

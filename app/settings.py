@@ -28,6 +28,8 @@ class Settings:
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     # Seconds between audits of Asterisk's channel list on a live link (0: off).
     audit_interval: float = 60.0
+    # Seconds a transfer target rings before the caller is given back.
+    transfer_ring_timeout: int = 20
     connect_ami: bool = True  # tests of the HTTP layer alone may run without Asterisk
 
     @classmethod
@@ -45,6 +47,7 @@ class Settings:
             http_port=_port(env, "LIANDONG_HTTP_PORT", 8080),
             cel_url=env.get("LIANDONG_CEL_URL") or None,
             audit_interval=_seconds(env, "LIANDONG_AUDIT_INTERVAL", 60.0),
+            transfer_ring_timeout=_ring_seconds(env, "LIANDONG_TRANSFER_RING_TIMEOUT", 20),
             allowed_origins=tuple(
                 o.strip() for o in env.get("LIANDONG_ALLOWED_ORIGINS", "").split(",") if o.strip()
             ),
@@ -74,6 +77,19 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name}: {raw!r} is not a number of seconds") from None
     if value < 0:
         raise SettingsError(f"{name}: must be 0 (off) or more, got {value}")
+    return value
+
+
+def _ring_seconds(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: {raw!r} is not a whole number of seconds") from None
+    if not 5 <= value <= 120:
+        raise SettingsError(f"{name}: must be 5..120 seconds, got {value}")
     return value
 
 

@@ -22,6 +22,9 @@ def add_parser(
     create = verbs.add_parser("create", help="print a new token (shown once; stored hashed)")
     create.add_argument("--role", required=True, choices=[r.value for r in TokenRole])
     create.add_argument("--name", required=True, help="who holds it, e.g. '110坐席 张警官'")
+    create.add_argument(
+        "--phone", help="operators: the desk phone they act from (PJSIP endpoint, e.g. op110-1)"
+    )
     verbs.add_parser("list", help="list tokens (never their values)")
     revoke = verbs.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("id", type=int)
@@ -36,13 +39,13 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         async with session_factory(engine)() as session:
             repo = TokenRepository(session)
             if args.verb == "create":
-                issued = await repo.create(args.name, TokenRole(args.role))
+                issued = await repo.create(args.name, TokenRole(args.role), phone=args.phone)
                 await session.commit()
                 print(issued.plain)
             elif args.verb == "list":
                 for row in await repo.list_tokens():
                     state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
-                    print(f"{row.id}\t{row.role}\t{row.name}\t{state}")
+                    print(f"{row.id}\t{row.role}\t{row.name}\t{row.phone or '-'}\t{state}")
             else:
                 if not await repo.revoke(args.id):
                     print(f"no active token {args.id}")

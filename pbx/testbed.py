@@ -253,11 +253,17 @@ def cli(cfg: TestbedConfig, command: str) -> str:
 # ------------------------------------------------------------------ helpers
 
 
+def _verbosity() -> list[str]:
+    """Quiet unless LIANDONG_PBX_VERBOSE (e.g. "-vvv") asks for Asterisk's
+    dialplan trace in the console log, to see what a call went through."""
+    return os.environ.get("LIANDONG_PBX_VERBOSE", "-q").split()
+
+
 def _spawn(cfg: TestbedConfig) -> subprocess.Popen[bytes]:
     cfg.paths.cache.mkdir(parents=True, exist_ok=True)
     console = cfg.paths.console_log.open("ab")
     process = subprocess.Popen(
-        ["chroot", str(cfg.paths.root), ASTERISK_BIN, "-f", "-n", "-q"],
+        ["chroot", str(cfg.paths.root), ASTERISK_BIN, "-f", "-n", *_verbosity()],
         stdin=subprocess.DEVNULL,
         stdout=console,
         stderr=subprocess.STDOUT,

@@ -152,6 +152,9 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String)
     role: Mapped[TokenRole] = mapped_column(_str_enum(TokenRole, "token_role"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The desk phone (PJSIP endpoint, e.g. "op110-1") an operator acts from: an
+    # operator may transfer only calls that phone is on.
+    phone: Mapped[str | None] = mapped_column(String)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 

@@ -90,13 +90,14 @@ class TokenRepository:
         self._session = session
 
     async def create(
-        self, name: str, role: TokenRole, *, now: datetime | None = None
+        self, name: str, role: TokenRole, *, phone: str | None = None, now: datetime | None = None
     ) -> IssuedToken:
         plain = secrets.token_urlsafe(32)
         token = ApiToken(
             name=name,
             role=TokenRole(role),
             token_hash=hash_token(plain),
+            phone=phone,
             created_at=now or datetime.now(UTC),
         )
         self._session.add(token)

@@ -17,6 +17,9 @@ from telephony.headers import STATE_RINGING, STATE_UP, caller_of
 from telephony.roles import EndpointRules, endpoint_of, parse_role, parse_trunk
 from telephony.state import Call, KnownLeg, Leg
 
+# The channel variable by which the server ties a channel it originates to a call.
+CALL_VARIABLE = "LD_CALL"
+
 # How many ended Uniqueids to remember, so a late duplicate of a leg's
 # Newchannel cannot bring the leg back to life.
 ENDED_MEMORY = 10_000
@@ -186,6 +189,12 @@ class LegBook:
         leg.role = new_role or leg.role
         leg.trunk = new_trunk or leg.trunk
         return [self.updated(leg, at, role=new_role, trunk=new_trunk)]
+
+    def follow_call_variable(self, leg: Leg, msg: AmiMessage, at: datetime) -> list[ev.DomainEvent]:
+        """LD_CALL names the call outright. The server sets it on channels it
+        originates for a call (a three-way call's target, a recalled operator):
+        Asterisk gives those a Linkedid of their own and never rewrites it."""
+        return self.follow_linkedid(leg, msg.channel_variables().get(CALL_VARIABLE), at)
 
     def follow_linkedid(self, leg: Leg, linkedid: str | None, at: datetime) -> list[ev.DomainEvent]:
         """The leg reports `linkedid`: its call may merge into the call so named."""

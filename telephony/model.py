@@ -71,6 +71,7 @@ class CallModel:
             return []  # not ours, or about a leg we do not know (any more)
         at = event_time(msg, now)
         out = self._book.follow_linkedid(leg, msg.get("Linkedid"), at)
+        out += self._book.follow_call_variable(leg, msg, at)
         out += self._book.learn_identity(leg, msg, at)
         return out + handler(leg, msg, at)
 

@@ -83,6 +83,13 @@ class Liandong:
         assert response.status == 200, await response.text()
         return await response.json()
 
+    async def operator_token(self, role: TokenRole, phone: str) -> str:
+        """A token for an operator at a desk phone (transfers check the phone)."""
+        async with self.client.app[SESSIONS]() as session:
+            issued = await TokenRepository(session).create(f"{phone} operator", role, phone=phone)
+            await session.commit()
+        return issued.plain
+
     async def calls_from(self, number_prefix: str) -> list[dict[str, Any]]:
         body = await self.get("/api/v1/calls?limit=1000")
         return [c for c in body["calls"] if (c["caller_number"] or "").startswith(number_prefix)]

@@ -1,0 +1,150 @@
+"""The transfer API: start a transfer or a three-way call on a call, complete
+or cancel it, read transfers. Same service and rules as the phone keys."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from ami_client import AmiError
+from app.auth import Principal, require
+from app.errors import BadRequest, Conflict, Forbidden, NotFound, Unavailable
+from app.http_calls import parse_limit, parse_time
+from app.jsonout import json_response
+from app.keys import TRANSFERS
+from app.transfer_json import transfer_json
+from app.transfer_parties import NotOnACall, operator_leg_of_call
+from app.transfers import TransferService
+from records.models import TokenRole
+from transfer.errors import BadTarget, IllegalTransition, TransferRunning
+from transfer.machine import Transfer
+from transfer.states import TransferMode
+from transfer.target import parse_target
+
+OPERATORS = (TokenRole.OPERATOR_110, TokenRole.OPERATOR_12345)
+ACTORS = (*OPERATORS, TokenRole.ADMIN, TokenRole.SUPERVISOR)  # may act on transfers
+MODES = {"blind": TransferMode.BLIND, "attended": TransferMode.ATTENDED}
+
+
+async def start_transfer(request: web.Request) -> web.Response:
+    body = await _body(request)
+    mode = MODES.get(body.get("mode", "blind"))
+    if mode is None:
+        raise BadRequest('mode: "blind" or "attended"', {"field": "mode"})
+    return await _start(request, body, mode)
+
+
+async def start_conference(request: web.Request) -> web.Response:
+    return await _start(request, await _body(request), TransferMode.CONFERENCE)
+
+
+async def _start(request: web.Request, body: dict[str, Any], mode: TransferMode) -> web.Response:
+    principal = require(request, *ACTORS)
+    service = request.app[TRANSFERS]
+    call_id = request.match_info["call_id"]
+    to = body.get("to")
+    if not isinstance(to, str):
+        raise BadRequest('to: "110", "12345" or "unit:<code>"', {"field": "to"})
+    try:
+        target = parse_target(to)
+    except BadTarget as exc:
+        raise BadRequest(f"to: {exc}", {"field": "to"}) from None
+    operator = _operator_leg(service, principal, call_id)
+    try:
+        transfer = await service.request(call_id, operator, mode, target)
+    except TransferRunning as exc:
+        raise Conflict(str(exc), {"transfer_id": exc.transfer_id}) from None
+    except NotOnACall as exc:
+        raise Conflict(str(exc)) from None
+    except AmiError as exc:
+        raise Unavailable(f"Asterisk is not reachable: {exc}") from None
+    return json_response(transfer_json(transfer), status=201)
+
+
+def _operator_leg(service: TransferService, principal: Principal, call_id: str) -> str:
+    legs = service.model.legs
+    if not any(leg.call_id == call_id for leg in legs.values()):
+        raise NotFound(f"no live call {call_id!r}")
+    if principal.role in OPERATORS:
+        if principal.phone is None:
+            raise Forbidden("this operator token is not bound to a desk phone")
+        leg = operator_leg_of_call(legs, call_id, principal.phone)
+        if leg is None:
+            raise Forbidden(f"your phone {principal.phone} is not on call {call_id}")
+        return leg.uniqueid
+    leg = operator_leg_of_call(legs, call_id, None)
+    if leg is None:
+        raise Conflict(f"call {call_id} has no single operator talking with the caller")
+    return leg.uniqueid
+
+
+async def complete_transfer(request: web.Request) -> web.Response:
+    service, transfer = await _acting_on(request)
+    try:
+        await service.complete(transfer)
+    except IllegalTransition as exc:
+        raise Conflict(str(exc), {"allowed": list(exc.allowed)}) from None
+    return json_response(transfer_json(transfer))
+
+
+async def cancel_transfer(request: web.Request) -> web.Response:
+    service, transfer = await _acting_on(request)
+    try:
+        await service.cancel(transfer)
+    except IllegalTransition as exc:
+        raise Conflict(str(exc), {"allowed": list(exc.allowed)}) from None
+    return json_response(transfer_json(transfer))
+
+
+async def _acting_on(request: web.Request) -> tuple[TransferService, Transfer]:
+    principal = require(request, *ACTORS)
+    service = request.app[TRANSFERS]
+    transfer = await _find(service, request.match_info["transfer_id"])
+    if principal.role in OPERATORS:
+        parties = service.parties.get(transfer.id)
+        phone = parties.operator_endpoint if parties else None
+        if principal.phone is None or principal.phone != phone:
+            raise Forbidden(f"transfer {transfer.id} is not yours to act on")
+    return service, transfer
+
+
+async def get_transfer(request: web.Request) -> web.Response:
+    require(request, *ACTORS)
+    transfer = await _find(request.app[TRANSFERS], request.match_info["transfer_id"])
+    return json_response(transfer_json(transfer))
+
+
+async def list_transfers(request: web.Request) -> web.Response:
+    require(request, *ACTORS)
+    since = parse_time(request.query.get("since"), "since")
+    limit = parse_limit(request.query.get("limit"))
+    transfers = await request.app[TRANSFERS].list_since(since, limit)
+    return json_response({"transfers": [transfer_json(t) for t in transfers]})
+
+
+async def _find(service: TransferService, transfer_id: str) -> Transfer:
+    transfer = await service.find(transfer_id)
+    if transfer is None:
+        raise NotFound(f"no transfer {transfer_id!r}")
+    return transfer
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"the body is not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    return body
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/v1/calls/{call_id}/transfer", start_transfer)
+    app.router.add_post("/api/v1/calls/{call_id}/conference", start_conference)
+    app.router.add_post("/api/v1/transfers/{transfer_id}/complete", complete_transfer)
+    app.router.add_post("/api/v1/transfers/{transfer_id}/cancel", cancel_transfer)
+    app.router.add_get("/api/v1/transfers/{transfer_id}", get_transfer)
+    app.router.add_get("/api/v1/transfers", list_transfers)

@@ -1,0 +1,271 @@
+"""How each command of the transfer core is carried out through the AMI.
+
+From the commands, the transfer and its parties: the AMI actions to send, in
+order. Nothing is sent here; the plan only notes on `parties` what it sets up
+(which channel dials the target, the three-way room). The dialplan side is
+`asterisk-config/extensions.conf` (contexts `ld-xfer-*`): the server moves
+channels there with Redirect, and Asterisk only rings, holds or waits until
+the server's next move.
+
+Two Asterisk facts shape the plan:
+- Redirecting one party out of a two-party bridge hangs the other up, so the
+  caller and the operator leave together (Redirect with ExtraChannel) whenever
+  the operator must stay on.
+- The ringing is done by a Dial on a channel of the call (the caller for a
+  blind transfer, the operator for an attended one) so that the target's leg
+  inherits the call's Linkedid and LD_* variables. A three-way target is rung
+  from a Local channel the server originates, tied to the call by LD_CALL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from app.transfer_parties import Parties
+from telephony.legs import CALL_VARIABLE
+from transfer import commands as c
+from transfer.machine import Transfer
+from transfer.states import TransferMode
+from transfer.target import Target
+
+HOLD = "ld-xfer-hold"
+WAIT = "ld-xfer-wait"
+BLIND = "ld-xfer-blind"
+CONSULT = "ld-xfer-consult"
+CONF = "ld-xfer-conf"
+CONF_RING = "ld-xfer-conf-ring"
+
+Action = dict[str, str | list[str]]
+
+
+@dataclass(frozen=True)
+class AmiStep:
+    action: Action
+    # The channel may be gone already (it hung up, or Asterisk ended it with a
+    # bridge): "No such channel" is then the expected answer, not a failure.
+    may_be_gone: bool = False
+
+
+def new_transfer_id() -> str:
+    return f"xfer-{uuid.uuid4().hex[:16]}"
+
+
+def exten_for(target: Target) -> str:
+    """The dialplan's name for a target: 110, 12345, or u<unit code>."""
+    return target.desk.value if target.desk is not None else f"u{target.unit}"
+
+
+def caller_id(parties: Parties) -> str:
+    number = parties.caller_number or ""
+    return f'"{parties.caller_name}" <{number}>' if parties.caller_name else number
+
+
+def recall_id(transfer: Transfer) -> str:
+    """The Uniqueid the server gives the call that rings the operator back."""
+    return f"{transfer.id}-recall"
+
+
+def conference_ids(transfer: Transfer) -> tuple[str, str]:
+    """Uniqueids of the Local pair that rings a three-way target: (joins the room, dials)."""
+    return f"{transfer.id}-conf", f"{transfer.id}-ring"
+
+
+def plan(
+    commands: list[c.Command], transfer: Transfer, parties: Parties, ring_s: int
+) -> list[AmiStep]:
+    """The AMI steps for `commands` (NotifyOperator is not an AMI step: skipped).
+
+    `ring_s` is how long a dial started now may ring (the rest of the ring time).
+    """
+    dials = any(isinstance(command, c.DialTarget) for command in commands)
+    dialled = False
+    steps: list[AmiStep] = []
+    for command in commands:
+        if isinstance(command, c.HoldCaller) and dials:
+            # The dial holds the caller (music) and must move them before the
+            # operator is hung up, or Asterisk ends the caller with the bridge.
+            steps += _dial(transfer, parties, ring_s)
+            dialled = True
+        elif isinstance(command, c.HoldCaller):
+            steps += _hold_caller(parties)
+        elif isinstance(command, c.DialTarget):
+            steps += [] if dialled else _dial(transfer, parties, ring_s)
+        elif isinstance(command, c.StartConference):
+            steps += _start_conference(transfer, parties)
+        elif isinstance(command, c.HangupOperatorLeg):
+            steps += _redial_from_caller(transfer, parties, ring_s)
+            steps.append(_hangup(parties.operator_channel))
+        elif isinstance(command, c.HangupTargetLeg):
+            steps += _stop_target(parties)
+        elif isinstance(command, c.BridgeCallerWithTarget):
+            steps += _bridge_caller_with_target(parties)
+        elif isinstance(command, c.ReturnCallerToOperator):
+            steps.append(_bridge(parties.caller_channel, parties.operator_channel))
+        elif isinstance(command, c.RecallOperator):
+            steps += _recall_operator(transfer, parties, ring_s)
+        elif isinstance(command, c.EndConference):
+            pass  # the room's members are the shell's to know: see TransferService
+        # ConnectOperatorWithTarget, AddTargetToConference: the target's Dial (or
+        # the Local channel's destination) already put them together.
+    return steps
+
+
+# ---------------------------------------------------------------- the steps
+
+
+def _setvars(channel: str, transfer: Transfer, ring_s: int) -> list[AmiStep]:
+    return [
+        AmiStep({"Action": "Setvar", "Channel": channel, "Variable": "LD_XFER",
+                 "Value": transfer.id}),
+        AmiStep({"Action": "Setvar", "Channel": channel, "Variable": "LD_XFER_TIMEOUT",
+                 "Value": str(ring_s)}),
+    ]  # fmt: skip
+
+
+def _redirect(channel: str, context: str, exten: str = "s") -> AmiStep:
+    return AmiStep(
+        {"Action": "Redirect", "Channel": channel, "Context": context, "Exten": exten,
+         "Priority": "1"}
+    )  # fmt: skip
+
+
+def _hangup(channel: str) -> AmiStep:
+    return AmiStep({"Action": "Hangup", "Channel": channel, "Cause": "16"}, may_be_gone=True)
+
+
+def _bridge(one: str, other: str) -> AmiStep:
+    return AmiStep({"Action": "Bridge", "Channel1": one, "Channel2": other, "Tone": "no"})
+
+
+def _hold_caller(parties: Parties) -> list[AmiStep]:
+    if parties.room is not None:
+        return []  # in a three-way room the caller hears music when alone
+    return [_redirect(parties.caller_channel, HOLD)]
+
+
+def _dial(transfer: Transfer, parties: Parties, ring_s: int) -> list[AmiStep]:
+    exten = exten_for(transfer.request.target)
+    mode = transfer.mode
+    if mode is TransferMode.BLIND:
+        parties.dialer_uniqueid = parties.caller_uniqueid
+        return [
+            *_setvars(parties.caller_channel, transfer, ring_s),
+            _redirect(parties.caller_channel, BLIND, exten),
+        ]
+    if mode is TransferMode.ATTENDED:
+        parties.dialer_uniqueid = parties.operator_uniqueid
+        both = _redirect(parties.caller_channel, HOLD)
+        both.action.update(
+            ExtraChannel=parties.operator_channel, ExtraContext=CONSULT, ExtraExten=exten,
+            ExtraPriority="1",
+        )  # fmt: skip
+        return [*_setvars(parties.operator_channel, transfer, ring_s), both]
+    joins, dials = conference_ids(transfer)
+    parties.dialer_uniqueid, parties.target_room_uniqueid = dials, joins
+    originate: Action = {
+        "Action": "Originate",
+        "Channel": f"Local/{exten}@{CONF_RING}/n",
+        "Context": CONF,
+        "Exten": parties.room or "",
+        "Priority": "1",
+        "Async": "true",
+        "Timeout": str((ring_s + 5) * 1000),
+        "CallerID": caller_id(parties),
+        "ChannelId": joins,
+        "OtherChannelId": dials,
+        "Variable": [
+            f"LD_XFER={transfer.id}",
+            f"LD_XFER_TIMEOUT={ring_s}",
+            f"__{CALL_VARIABLE}={transfer.call_id}",
+        ],
+    }
+    return [AmiStep(originate)]
+
+
+def _start_conference(transfer: Transfer, parties: Parties) -> list[AmiStep]:
+    parties.room = room_number(transfer)
+    both = _redirect(parties.caller_channel, CONF, parties.room)
+    both.action.update(
+        ExtraChannel=parties.operator_channel, ExtraContext=CONF, ExtraExten=parties.room,
+        ExtraPriority="1",
+    )  # fmt: skip
+    return [both]
+
+
+def room_number(transfer: Transfer) -> str:
+    """Digits only (the room is an extension); stable for the transfer."""
+    return str(int(transfer.id.rsplit("-", 1)[-1], 16) % 10**9).zfill(9)
+
+
+def _redial_from_caller(transfer: Transfer, parties: Parties, ring_s: int) -> list[AmiStep]:
+    """An attended transfer became blind while the operator's Dial was ringing
+    the target: hanging the operator up ends that Dial, so the caller rings the
+    target itself from now on."""
+    if not (
+        transfer.mode is TransferMode.BLIND
+        and transfer.running
+        and parties.dialer_uniqueid == parties.operator_uniqueid
+    ):
+        return []
+    parties.dialer_uniqueid = parties.caller_uniqueid
+    exten = exten_for(transfer.request.target)
+    return [
+        *_setvars(parties.caller_channel, transfer, ring_s),
+        _redirect(parties.caller_channel, BLIND, exten),
+    ]
+
+
+def _stop_target(parties: Parties) -> list[AmiStep]:
+    if parties.target_channel is not None:  # it answered: end its leg
+        return [_hangup(parties.target_channel)]
+    # Still ringing: end the Dial that rings it (its phones stop ringing).
+    if parties.dialer_uniqueid == parties.caller_uniqueid:
+        return [_redirect(parties.caller_channel, HOLD)]
+    if parties.dialer_uniqueid == parties.operator_uniqueid:
+        return [_redirect(parties.operator_channel, WAIT)]
+    if parties.dialer_uniqueid is not None:  # three-way: the Local pair (by Uniqueid)
+        return [_hangup(parties.dialer_uniqueid)]
+    return []
+
+
+def _bridge_caller_with_target(parties: Parties) -> list[AmiStep]:
+    if parties.dialer_uniqueid == parties.caller_uniqueid or parties.room is not None:
+        return []  # the caller's own Dial (or the room) already joined them
+    if parties.target_channel is None:
+        return []
+    return [_bridge(parties.caller_channel, parties.target_channel)]
+
+
+def _recall_operator(transfer: Transfer, parties: Parties, ring_s: int) -> list[AmiStep]:
+    """Ring the operator's phone back; on answer Asterisk's Bridge application
+    joins it with the caller, who waits on music meanwhile."""
+    if parties.operator_endpoint is None:
+        return []
+    return [
+        AmiStep(
+            {
+                "Action": "Originate",
+                "Channel": f"PJSIP/{parties.operator_endpoint}",
+                "Application": "Bridge",
+                "Data": parties.caller_channel,
+                "Async": "true",
+                "Timeout": str(ring_s * 1000),
+                "CallerID": caller_id(parties),
+                "ChannelId": recall_id(transfer),
+                "Variable": [f"__{CALL_VARIABLE}={transfer.call_id}", f"LD_XFER={transfer.id}"],
+            }
+        )
+    ]
+
+
+def back_to_desk(parties: Parties) -> list[AmiStep]:
+    """The last resort when the operator cannot be rung back: the caller rings
+    their desk again, as when they first called."""
+    if parties.desk is None:
+        return []
+    return [_redirect(parties.caller_channel, f"from-trunk-{parties.desk}", parties.desk)]
+
+
+def end_room(channels: list[str]) -> list[AmiStep]:
+    return [_hangup(channel) for channel in channels]

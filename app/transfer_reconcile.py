@@ -1,0 +1,75 @@
+"""After a restart or a reconnect: what Asterisk's channels (as the call model
+now has them) say about a transfer that was running, as the core's `Finding`."""
+
+from __future__ import annotations
+
+from app.transfer_actions import conference_ids
+from app.transfer_parties import Parties
+from telephony.events import LegRole
+from telephony.state import Leg
+from transfer.machine import Transfer
+from transfer.states import Finding, TransferMode
+from transfer.target import Desk, Target
+
+_DESK_ROLES = {Desk.D110: LegRole.OPERATOR_110, Desk.D12345: LegRole.OPERATOR_12345}
+
+
+def finding_for(transfer: Transfer, legs: dict[str, Leg]) -> tuple[Finding, str | None]:
+    caller = legs.get(transfer.request.caller_uniqueid)
+    if caller is None:
+        return Finding.CALLER_GONE, None
+    target = _target_leg(transfer, legs)
+    if target is None:
+        return Finding.TARGET_GONE, None
+    if target.bridges & caller.bridges:
+        return Finding.TARGET_WITH_CALLER, target.uniqueid
+    if target.answered:
+        return Finding.TARGET_UP, target.uniqueid
+    return Finding.TARGET_RINGING, target.uniqueid
+
+
+def _target_leg(transfer: Transfer, legs: dict[str, Leg]) -> Leg | None:
+    if transfer.target_uniqueid is not None:
+        return legs.get(transfer.target_uniqueid)
+    # Not answered before the stop: a live leg of the call on the target's phones.
+    request = transfer.request
+    for leg in legs.values():
+        if leg.call_id != transfer.call_id or leg.uniqueid in (
+            request.caller_uniqueid, request.operator_uniqueid,
+        ):  # fmt: skip
+            continue
+        if _is_target(leg, request.target):
+            return leg
+    return None
+
+
+def _is_target(leg: Leg, target: Target) -> bool:
+    if target.desk is not None:
+        return leg.role is _DESK_ROLES[target.desk]
+    return leg.endpoint == f"unit-{target.unit}"
+
+
+def parties_after_restart(transfer: Transfer, legs: dict[str, Leg]) -> Parties:
+    request = transfer.request
+    caller = legs.get(request.caller_uniqueid)
+    operator = legs.get(request.operator_uniqueid)
+    target = legs.get(transfer.target_uniqueid or "")
+    parties = Parties(
+        caller_uniqueid=request.caller_uniqueid,
+        caller_channel=caller.channel if caller else "",
+        caller_number=caller.caller_number if caller else None,
+        caller_name=caller.caller_name if caller else None,
+        operator_uniqueid=request.operator_uniqueid,
+        operator_channel=operator.channel if operator else "",
+        operator_endpoint=operator.endpoint if operator else None,
+        desk=caller.trunk.value if caller and caller.trunk else None,
+        target_uniqueid=transfer.target_uniqueid,
+        target_channel=target.channel if target else None,
+    )
+    if transfer.mode is TransferMode.BLIND:
+        parties.dialer_uniqueid = parties.caller_uniqueid
+    elif transfer.mode is TransferMode.ATTENDED:
+        parties.dialer_uniqueid = parties.operator_uniqueid
+    else:
+        parties.target_room_uniqueid, parties.dialer_uniqueid = conference_ids(transfer)
+    return parties
