@@ -14,7 +14,8 @@ Two Asterisk facts shape the plan:
 - The ringing is done by a Dial on a channel of the call (the caller for a
   blind transfer, the operator for an attended one) so that the target's leg
   inherits the call's Linkedid and LD_* variables. A three-way target is rung
-  from a Local channel the server originates, tied to the call by LD_CALL.
+  from a Local channel the server originates, tied to the call by LD_CALL;
+  once it answers, its own channel is moved into the room.
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ class AmiStep:
     # The channel may be gone already (it hung up, or Asterisk ended it with a
     # bridge): "No such channel" is then the expected answer, not a failure.
     may_be_gone: bool = False
+    # Uniqueids that must be waiting on hold music before this is sent. The
+    # Bridge action pulls a channel out of the dialplan it is running; pulled
+    # half way through a few dialplan steps (an operator whose consultation
+    # just ended) both sides can fall out of the new bridge into silence.
+    after_hold: tuple[str, ...] = ()
 
 
 def new_transfer_id() -> str:
@@ -67,7 +73,7 @@ def recall_id(transfer: Transfer) -> str:
 
 
 def conference_ids(transfer: Transfer) -> tuple[str, str]:
-    """Uniqueids of the Local pair that rings a three-way target: (joins the room, dials)."""
+    """Uniqueids of the Local pair that rings a three-way target: (answers, dials)."""
     return f"{transfer.id}-conf", f"{transfer.id}-ring"
 
 
@@ -101,13 +107,16 @@ def plan(
         elif isinstance(command, c.BridgeCallerWithTarget):
             steps += _bridge_caller_with_target(parties)
         elif isinstance(command, c.ReturnCallerToOperator):
-            steps.append(_bridge(parties.caller_channel, parties.operator_channel))
+            back = _bridge(parties.caller_channel, parties.operator_channel)
+            hold = (parties.caller_uniqueid, parties.operator_uniqueid)
+            steps.append(AmiStep(back.action, after_hold=hold))
         elif isinstance(command, c.RecallOperator):
             steps += _recall_operator(transfer, parties, ring_s)
+        elif isinstance(command, c.AddTargetToConference):
+            steps += _target_into_room(parties)
         elif isinstance(command, c.EndConference):
             pass  # the room's members are the shell's to know: see TransferService
-        # ConnectOperatorWithTarget, AddTargetToConference: the target's Dial (or
-        # the Local channel's destination) already put them together.
+        # ConnectOperatorWithTarget: the operator's Dial already joined them.
     return steps
 
 
@@ -161,18 +170,20 @@ def _dial(transfer: Transfer, parties: Parties, ring_s: int) -> list[AmiStep]:
             ExtraPriority="1",
         )  # fmt: skip
         return [*_setvars(parties.operator_channel, transfer, ring_s), both]
-    joins, dials = conference_ids(transfer)
-    parties.dialer_uniqueid, parties.target_room_uniqueid = dials, joins
+    answers, dials = conference_ids(transfer)
+    parties.dialer_uniqueid = dials
     originate: Action = {
         "Action": "Originate",
         "Channel": f"Local/{exten}@{CONF_RING}/n",
-        "Context": CONF,
-        "Exten": parties.room or "",
+        # Once the target answers, the Local half waits; the server then moves
+        # the target's own channel into the room (AddTargetToConference).
+        "Context": WAIT,
+        "Exten": "s",
         "Priority": "1",
         "Async": "true",
         "Timeout": str((ring_s + 5) * 1000),
         "CallerID": caller_id(parties),
-        "ChannelId": joins,
+        "ChannelId": answers,
         "OtherChannelId": dials,
         "Variable": [
             f"LD_XFER={transfer.id}",
@@ -230,11 +241,20 @@ def _stop_target(parties: Parties) -> list[AmiStep]:
 
 
 def _bridge_caller_with_target(parties: Parties) -> list[AmiStep]:
-    if parties.dialer_uniqueid == parties.caller_uniqueid or parties.room is not None:
-        return []  # the caller's own Dial (or the room) already joined them
-    if parties.target_channel is None:
-        return []
+    if parties.dialer_uniqueid == parties.caller_uniqueid or parties.target_channel is None:
+        return []  # the caller's own Dial already joined them
+    if parties.room is not None:  # a three-way call turned blind: the caller waits in the room
+        return _target_into_room(parties)
     return [_bridge(parties.caller_channel, parties.target_channel)]
+
+
+def _target_into_room(parties: Parties) -> list[AmiStep]:
+    """The answered target's own channel joins the room (its Local pair ends):
+    its leg is then in the room's bridge with the caller, as the records show."""
+    if parties.target_channel is None or parties.room is None:
+        return []
+    parties.target_room_uniqueid = parties.target_uniqueid
+    return [_redirect(parties.target_channel, CONF, parties.room)]
 
 
 def _recall_operator(transfer: Transfer, parties: Parties, ring_s: int) -> list[AmiStep]:

@@ -35,7 +35,7 @@ class Parties:
     target_uniqueid: str | None = None
     target_channel: str | None = None
     room: str | None = None  # three-way: the ConfBridge room number
-    target_room_uniqueid: str | None = None  # three-way: the Local half that joins the room
+    target_room_uniqueid: str | None = None  # three-way: the target, once moved into the room
 
 
 def parties_for(legs: dict[str, Leg], operator_uniqueid: str) -> Parties:

@@ -71,5 +71,6 @@ def parties_after_restart(transfer: Transfer, legs: dict[str, Leg]) -> Parties:
     elif transfer.mode is TransferMode.ATTENDED:
         parties.dialer_uniqueid = parties.operator_uniqueid
     else:
-        parties.target_room_uniqueid, parties.dialer_uniqueid = conference_ids(transfer)
+        parties.dialer_uniqueid = conference_ids(transfer)[1]
+        parties.target_room_uniqueid = transfer.target_uniqueid
     return parties

@@ -33,6 +33,7 @@ from app.transfer_observe import observe
 from app.transfer_parties import NotOnACall, Parties, parties_for
 from app.transfer_reconcile import finding_for, parties_after_restart
 from app.transfer_rooms import Rooms
+from records.db import WRITE_TRANSACTION
 from records.transfers import TransferRepository
 from telephony.events import LegRole
 from telephony.model import CallModel
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 # timer is the backstop for a ring whose end the AMI never told.
 TIMER_GRACE_S = 3.0
 SAVE_RETRY_S = 2.0
+HOLD_WAIT_S = 3.0  # a channel sent to hold music is there within milliseconds
 KEY_MODES = {"blind": TransferMode.BLIND, "attended": TransferMode.ATTENDED,
              "conference": TransferMode.CONFERENCE, "unit": TransferMode.BLIND}  # fmt: skip
 OTHER_DESK = {LegRole.OPERATOR_110: Desk.D12345, LegRole.OPERATOR_12345: Desk.D110}
@@ -96,6 +98,7 @@ class TransferService:
         self._recalls: dict[str, Parties] = {}  # recall Uniqueid -> whom it rings back for
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._unsaved: dict[str, Transfer] = {}
+        self._on_hold: dict[str, asyncio.Event] = {}  # set while on hold music
         self._inbox: deque[Item] = deque()
         self._wakeup = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -111,7 +114,28 @@ class TransferService:
         if isinstance(item, LinkUp):
             self._put(_Reconcile())
         elif isinstance(item, AmiMessage):
+            self._note_hold(item)  # at once: the worker may be waiting for it
             self._put(item)
+
+    def _note_hold(self, msg: AmiMessage) -> None:
+        name = msg.event
+        if name not in ("MusicOnHoldStart", "MusicOnHoldStop", "Hangup"):
+            return
+        uniqueid = msg.get("Uniqueid") or ""
+        if name == "Hangup":
+            self._on_hold.pop(uniqueid, None)
+        elif name == "MusicOnHoldStart":
+            self._on_hold.setdefault(uniqueid, asyncio.Event()).set()
+        elif uniqueid in self._on_hold:
+            self._on_hold[uniqueid].clear()
+
+    async def _until_on_hold(self, uniqueids: tuple[str, ...]) -> None:
+        for uniqueid in uniqueids:
+            waiting = self._on_hold.setdefault(uniqueid, asyncio.Event())
+            try:
+                await asyncio.wait_for(waiting.wait(), HOLD_WAIT_S)
+            except TimeoutError:
+                log.warning("%s is not on hold after %.0f s; going on", uniqueid, HOLD_WAIT_S)
 
     def _put(self, item: Item) -> None:
         self._inbox.append(item)
@@ -309,6 +333,7 @@ class TransferService:
         if self.client is None:
             log.error("no AMI link: %s not sent", step.action.get("Action"))
             return
+        await self._until_on_hold(step.after_hold)
         try:
             await self.client.send_action(step.action)
         except AmiActionFailed as exc:
@@ -351,6 +376,9 @@ class TransferService:
             return
         try:
             async with self.sessions() as session:
+                # A write transaction from the start: SQLite would refuse a
+                # read transaction's later write if the record writer wrote between.
+                await session.connection(execution_options=WRITE_TRANSACTION)
                 repo = TransferRepository(session)
                 for pending in self._unsaved.values():
                     await repo.save(pending)

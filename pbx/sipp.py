@@ -9,6 +9,7 @@ so Asterisk tells trunks, desks and units apart exactly as in production.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import signal
 import subprocess
@@ -101,7 +102,8 @@ def start_phone(
     keys_after_ms: int = 500,
 ) -> Phone:
     """Run a phone: rings ring_ms then answers (or answers busy); presses `keys`
-    (e.g. "*1") keys_after_ms after answering; hangs up after talk_ms."""
+    (e.g. "*1"; a "." pauses a second: "*2...*2") keys_after_ms after
+    answering; hangs up after talk_ms."""
     sipp = require_sipp()
     workdir.mkdir(parents=True, exist_ok=True)
     scenario = (
@@ -113,6 +115,7 @@ def start_phone(
             ring_ms=ring_ms,
             talk_ms=talk_ms,
             keys=key_presses(keys, keys_after_ms),
+            key_globals='  <Global variables="pressed"/>' if keys else "",
         )
     )
     log_file = workdir / f"{name}.log"
@@ -129,6 +132,7 @@ def start_phone(
             "5060",
             "-mp",
             str(next(_media_ports)),
+            "-aa",  # answer UPDATE (connected line), INFO, NOTIFY, OPTIONS with 200 OK
             *_unattended(workdir, name),
         ],
         stdin=subprocess.DEVNULL,
@@ -219,20 +223,90 @@ def call(
 
 def key_presses(keys: str, after_ms: int) -> str:
     """SIPp steps pressing each key as an in-dialog SIP INFO (application/dtmf-relay),
-    as desk phones send DTMF; Asterisk's feature detection hears them."""
+    as desk phones send DTMF; Asterisk's feature detection hears them.
+
+    Only on the phone's first call (a phone rung back after a failed transfer
+    must not press them again). While it waits between keys the phone answers
+    re-INVITEs (Asterisk updates the connected line when a transfer moves it).
+    """
     if not keys:
         return ""
-    steps = [f'  <pause milliseconds="{after_ms}"/>']
-    for n, key in enumerate(keys, start=10):
-        steps.append(
-            f"""  <send retrans="500">
+    steps = [_first_call_only()]
+    waits = re.findall(r"[^.]+|\.+", keys.lstrip("."))
+    groups: list[tuple[int, str]] = []
+    pause = after_ms
+    for part in waits:
+        if part.startswith("."):
+            pause = 1000 * len(part)
+        else:
+            groups.append((pause, part))
+            pause = 0
+    presses = [(wait_ms if i == 0 else 200, key) for wait_ms, group in groups
+               for i, key in enumerate(group)]  # fmt: skip
+    for n, (wait_ms, key) in enumerate(presses):
+        steps.append(_answering_reinvites(f"k{n}", wait_ms))
+        steps.append(_info(key, 10 + n))
+    steps.append(f'  <nop><action><log message="[call_id] pressed {keys}"/></action></nop>')
+    steps.append('  <label id="keys_done"/>')
+    return "\n".join(steps)
+
+
+def _first_call_only() -> str:
+    # A global (per phone process) rather than [call_number]: a stray BYE from
+    # an earlier test also counts as a "call" to SIPp.
+    return """  <nop><action>
+    <test assign_to="again" variable="pressed" compare="equal" value="1"/>
+  </action></nop>
+  <nop next="keys_done" test="again"/>
+  <nop><action><assign assign_to="pressed" value="1"/></action></nop>"""
+
+
+def _answering_reinvites(label: str, wait_ms: int) -> str:
+    if wait_ms <= 0:
+        return ""
+    # An optional recv carries the group's timeout; a BYE meanwhile ends the call.
+    return f"""  <label id="{label}"/>
+  <recv request="INVITE" optional="true" timeout="{wait_ms}"
+        ontimeout="{label}go" next="{label}re"/>
+  <recv request="BYE" next="bye_received"/>
+  <label id="{label}re"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=phone 53655765 2353687639 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 8 101
+      a=rtpmap:8 PCMA/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-16
+
+    ]]>
+  </send>
+  <recv request="ACK" next="{label}"/>
+  <label id="{label}go"/>"""
+
+
+def _info(key: str, cseq: int) -> str:
+    return f"""  <send retrans="500">
     <![CDATA[
       INFO [$contact] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
       From: [$to_hdr];tag=[pid]SIPpTag01[call_number]
       To: [$from_hdr]
       Call-ID: [call_id]
-      CSeq: {n} INFO
+      CSeq: {cseq} INFO
       Max-Forwards: 70
       Content-Type: application/dtmf-relay
       Content-Length: [len]
@@ -241,11 +315,7 @@ def key_presses(keys: str, after_ms: int) -> str:
       Duration=160
     ]]>
   </send>
-  <recv response="200"/>
-  <pause milliseconds="200"/>"""
-        )
-    steps.append(f'  <nop><action><log message="[call_id] pressed {keys}"/></action></nop>')
-    return "\n".join(steps)
+  <recv response="200"/>"""
 
 
 def _unattended(workdir: Path, tag: str) -> list[str]:

@@ -26,6 +26,10 @@ from records.models import Leg, TokenRole
 from records.repositories import CallRepository, TokenRepository
 from server import create_app
 
+# Transfer targets ring this long before the caller is given back (tests of
+# no-answer wait for it).
+TRANSFER_RING_S = 6
+
 
 @pytest.fixture(scope="session")
 def pbx() -> Iterator[testbed.TestbedConfig]:
@@ -83,6 +87,14 @@ class Liandong:
         assert response.status == 200, await response.text()
         return await response.json()
 
+    async def post(
+        self, path: str, body: Any = None, *, token: str | None = None
+    ) -> tuple[int, Any]:
+        """POST as admin, or with `token`; the status and the JSON body."""
+        headers = {"Authorization": f"Bearer {token}"} if token else self.auth()
+        response = await self.client.post(path, json=body, headers=headers)
+        return response.status, await response.json()
+
     async def operator_token(self, role: TokenRole, phone: str) -> str:
         """A token for an operator at a desk phone (transfers check the phone)."""
         async with self.client.app[SESSIONS]() as session:
@@ -123,6 +135,7 @@ async def liandong(
             secret=Secret(testbed.ami_secret(pbx_clean)),
         ),
         cel_url=f"sqlite+aiosqlite:///file:{cel}?mode=ro&uri=true",
+        transfer_ring_timeout=TRANSFER_RING_S,
     )
     await upgrade(db_url)
     app = create_app(settings)
@@ -157,9 +170,18 @@ def work(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def phones(work: Path) -> Iterator[dict[str, sipp.Phone]]:
-    """Start phones by name; all are stopped at the end of the test."""
+def phones(work: Path, pbx: testbed.TestbedConfig) -> Iterator[dict[str, sipp.Phone]]:
+    """Start phones by name; all are stopped at the end of the test, after
+    Asterisk has hung up what is left (a phone gone first would leave Asterisk
+    resending BYEs into the next test's phones)."""
     started: dict[str, sipp.Phone] = {}
     yield started
+    testbed.cli(pbx, "channel request hangup all")
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and "0 active channels" not in testbed.cli(
+        pbx, "core show channels count"
+    ):
+        time.sleep(0.1)
+    time.sleep(0.2)  # the phones answer the last BYEs
     for phone in started.values():
         phone.stop()

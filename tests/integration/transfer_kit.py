@@ -30,6 +30,7 @@ async def wait_transfers(
     while time.monotonic() < deadline:
         found = (await lid.get("/api/v1/transfers"))["transfers"][::-1]
         if len(found) >= count and (not ended or all(t["ended"] for t in found)):
+            assert len(found) == count, f"expected {count} transfers, got {found}"
             return found
         await asyncio.sleep(0.1)
     raise AssertionError(f"expected {count} transfers (ended={ended}), got {found}")
