@@ -86,7 +86,7 @@ def plan(
     """
     dials = any(isinstance(command, c.DialTarget) for command in commands)
     dialled = False
-    steps: list[AmiStep] = []
+    steps = _redial_from_caller(transfer, parties, ring_s)
     for command in commands:
         if isinstance(command, c.HoldCaller) and dials:
             # The dial holds the caller (music) and must move them before the
@@ -100,7 +100,6 @@ def plan(
         elif isinstance(command, c.StartConference):
             steps += _start_conference(transfer, parties)
         elif isinstance(command, c.HangupOperatorLeg):
-            steps += _redial_from_caller(transfer, parties, ring_s)
             steps.append(_hangup(parties.operator_channel))
         elif isinstance(command, c.HangupTargetLeg):
             steps += _stop_target(parties)
@@ -211,8 +210,8 @@ def room_number(transfer: Transfer) -> str:
 
 def _redial_from_caller(transfer: Transfer, parties: Parties, ring_s: int) -> list[AmiStep]:
     """An attended transfer became blind while the operator's Dial was ringing
-    the target: hanging the operator up ends that Dial, so the caller rings the
-    target itself from now on."""
+    the target (the operator completed early or hung up): that Dial ends with
+    the operator's leg, so the caller rings the target itself from now on."""
     if not (
         transfer.mode is TransferMode.BLIND
         and transfer.running
@@ -260,8 +259,8 @@ def _target_into_room(parties: Parties) -> list[AmiStep]:
 def _recall_operator(transfer: Transfer, parties: Parties, ring_s: int) -> list[AmiStep]:
     """Ring the operator's phone back; on answer Asterisk's Bridge application
     joins it with the caller, who waits on music meanwhile."""
-    if parties.operator_endpoint is None:
-        return []
+    if parties.operator_endpoint is None:  # not known (a restart): the desk takes the caller
+        return back_to_desk(parties)
     return [
         AmiStep(
             {

@@ -34,6 +34,7 @@ from app.transfer_parties import NotOnACall, Parties, parties_for
 from app.transfer_reconcile import finding_for, parties_after_restart
 from app.transfer_rooms import Rooms
 from records.db import WRITE_TRANSACTION
+from records.models import Leg
 from records.transfers import TransferRepository
 from telephony.events import LegRole
 from telephony.model import CallModel
@@ -313,7 +314,7 @@ class TransferService:
 
     async def _carry_out(self, transfer: Transfer, commands: list[c.Command]) -> None:
         parties = self.parties.get(transfer.id)
-        if parties is None or not commands:
+        if parties is None:
             return
         remaining = (transfer.ring_deadline - now_utc()).total_seconds()
         steps = actions.plan(commands, transfer, parties, max(1, math.ceil(remaining)))
@@ -400,12 +401,23 @@ class TransferService:
             await self.load()
         at = now_utc()
         for transfer in list(self.running.values()):
-            if transfer.id in self.parties and transfer.observed:
-                continue
             finding, target = finding_for(transfer, self.model.legs)
             if transfer.id not in self.parties:
-                self.parties[transfer.id] = parties_after_restart(transfer, self.model.legs)
+                parties = parties_after_restart(transfer, self.model.legs)
+                if parties.operator_endpoint is None:  # their leg ended while we were away
+                    parties.operator_endpoint = await self._endpoint_of(parties.operator_uniqueid)
+                self.parties[transfer.id] = parties
+            log.warning("transfer %s (%s) reconciled: %s", transfer.id, transfer.state, finding)
             await self._feed(transfer, Reconciled(at, finding, target))
+
+    async def _endpoint_of(self, uniqueid: str) -> str | None:
+        try:
+            async with self.sessions() as session:
+                leg = await session.get(Leg, uniqueid)
+        except Exception as exc:
+            log.error("cannot read leg %s from the records: %s", uniqueid, exc)
+            return None
+        return leg.endpoint if leg is not None else None
 
     # ------------------------------------------------------------ the API
 

@@ -121,23 +121,21 @@ class Liandong:
         raise AssertionError(f"expected {count} ended calls from {number_prefix}*, got {calls}")
 
 
-@pytest.fixture
-async def liandong(
-    pbx_clean: testbed.TestbedConfig, tmp_path: Path, aiohttp_client: Any
-) -> AsyncIterator[Liandong]:
-    db_url = f"sqlite+aiosqlite:///{tmp_path}/liandong.db"
-    cel = pbx_clean.paths.cel_db
-    settings = Settings(
+def server_settings(pbx: testbed.TestbedConfig, db_url: str) -> Settings:
+    cel = pbx.paths.cel_db
+    return Settings(
         db_url=db_url,
         ami=AmiSettings(
-            host=pbx_clean.ami_host,
-            port=pbx_clean.ami_port,
-            secret=Secret(testbed.ami_secret(pbx_clean)),
+            host=pbx.ami_host, port=pbx.ami_port, secret=Secret(testbed.ami_secret(pbx))
         ),
         cel_url=f"sqlite+aiosqlite:///file:{cel}?mode=ro&uri=true",
         transfer_ring_timeout=TRANSFER_RING_S,
     )
-    await upgrade(db_url)
+
+
+async def start_server(aiohttp_client: Any, settings: Settings) -> Liandong:
+    """A running server on the testbed with a token per role, once its AMI link is up."""
+    await upgrade(settings.db_url)
     app = create_app(settings)
     client = await aiohttp_client(app)
     tokens = {}
@@ -148,7 +146,15 @@ async def liandong(
         await session.commit()
     lid = Liandong(client, tokens)
     await _wait_link_up(lid)
-    yield lid
+    return lid
+
+
+@pytest.fixture
+async def liandong(
+    pbx_clean: testbed.TestbedConfig, tmp_path: Path, aiohttp_client: Any
+) -> AsyncIterator[Liandong]:
+    settings = server_settings(pbx_clean, f"sqlite+aiosqlite:///{tmp_path}/liandong.db")
+    yield await start_server(aiohttp_client, settings)
 
 
 async def _wait_link_up(lid: Liandong, within: float = 10.0) -> None:
