@@ -1,7 +1,11 @@
 """Transfers the phones make themselves: SIP REFER (blind) and REFER with
 Replaces (attended), or Asterisk's own feature keys. Asterisk reports them as
 `BlindTransfer` and `AttendedTransfer`; they are recorded as transfers made
-`by=phone`, which the core moves and times like any other but never drives."""
+`by=phone`, which the core moves and times like any other but never drives.
+
+The parties are read from the event itself: by the time the transfer service
+reads it, the transferring operator's leg may have ended already.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from ami_client.message import AmiMessage
 from app.transfer_actions import new_transfer_id
 from app.transfer_parties import Parties
 from telephony.events import LegRole
+from telephony.roles import endpoint_of
 from telephony.state import Leg
 from transfer import events as te
 from transfer.states import By, TransferMode
@@ -29,35 +34,51 @@ def native_request(
 ) -> Found | None:
     if msg.get("Result") != "Success":
         return None
-    if msg.event == "BlindTransfer":
-        return _blind(msg, legs, ring_timeout_s, at)
-    return _attended(msg, legs, ring_timeout_s, at)
+    blind = msg.event == "BlindTransfer"
+    transferer = "Transferer" if blind else "OrigTransferer"
+    caller_id = msg.get("TransfereeUniqueid") or ""
+    operator_id = msg.get(f"{transferer}Uniqueid") or ""
+    if not caller_id or not operator_id:
+        return None
+    caller = legs.get(caller_id)
+    parties = Parties(
+        caller_uniqueid=caller_id,
+        caller_channel=msg.get("TransfereeChannel") or "",
+        caller_number=msg.get("TransfereeCallerIDNum"),
+        caller_name=msg.get("TransfereeCallerIDName"),
+        operator_uniqueid=operator_id,
+        operator_channel=msg.get(f"{transferer}Channel") or "",
+        operator_endpoint=endpoint_of(msg.get(f"{transferer}Channel") or ""),
+        desk=caller.trunk.value if caller is not None and caller.trunk else None,
+    )
+    call_id = caller.call_id if caller is not None else msg.get("TransfereeLinkedid") or caller_id
+    if blind:
+        return _blind(msg, parties, call_id, ring_timeout_s, at)
+    return _attended(msg, legs, parties, call_id, ring_timeout_s, at)
 
 
-def _blind(msg: AmiMessage, legs: dict[str, Leg], ring_s: int, at: datetime) -> Found | None:
+def _blind(
+    msg: AmiMessage, parties: Parties, call_id: str, ring_s: int, at: datetime
+) -> Found | None:
     target = _target_of_exten(msg.get("Extension") or "")
-    caller = legs.get(msg.get("TransfereeUniqueid") or "")
-    operator = legs.get(msg.get("TransfererUniqueid") or "")
-    if target is None or caller is None or operator is None:
-        return None
-    request = _request(TransferMode.BLIND, target, caller, operator, ring_s, at)
-    parties = _parties(caller, operator)
-    parties.dialer_uniqueid = caller.uniqueid  # the caller is sent to ring the target
-    return request, parties, []
-
-
-def _attended(msg: AmiMessage, legs: dict[str, Leg], ring_s: int, at: datetime) -> Found | None:
-    caller = legs.get(msg.get("TransfereeUniqueid") or "")
-    operator = legs.get(msg.get("OrigTransfererUniqueid") or "")
-    target_leg = legs.get(msg.get("TransferTargetUniqueid") or "")
-    if caller is None or operator is None or target_leg is None:
-        return None
-    target = _target_of_leg(target_leg)
     if target is None:
         return None
-    request = _request(TransferMode.ATTENDED, target, caller, operator, ring_s, at)
-    parties = _parties(caller, operator)
+    parties.dialer_uniqueid = parties.caller_uniqueid  # the caller is sent to ring the target
+    return _request(TransferMode.BLIND, target, parties, call_id, ring_s, at), parties, []
+
+
+def _attended(
+    msg: AmiMessage, legs: dict[str, Leg], parties: Parties, call_id: str, ring_s: int,
+    at: datetime,
+) -> Found | None:  # fmt: skip
+    target_leg = legs.get(msg.get("TransferTargetUniqueid") or "") or _answered_party(
+        legs, call_id, parties
+    )
+    target = _target_of_leg(target_leg) if target_leg is not None else None
+    if target_leg is None or target is None:
+        return None
     parties.target_uniqueid, parties.target_channel = target_leg.uniqueid, target_leg.channel
+    request = _request(TransferMode.ATTENDED, target, parties, call_id, ring_s, at)
     # The phone consulted and completed before Asterisk told us: all of it is now.
     follow_ups: list[te.Event] = [
         te.TargetRinging(at),
@@ -67,28 +88,27 @@ def _attended(msg: AmiMessage, legs: dict[str, Leg], ring_s: int, at: datetime) 
     return request, parties, follow_ups
 
 
+def _answered_party(legs: dict[str, Leg], call_id: str, parties: Parties) -> Leg | None:
+    """The target when Asterisk names none (its feature-key transfer dials
+    through a Local channel): the latest answered desk or unit leg of the call."""
+    found = None
+    for leg in legs.values():
+        if leg.call_id == call_id and leg.answered and leg.uniqueid not in (
+            parties.caller_uniqueid, parties.operator_uniqueid,
+        ) and (leg.role in _ROLE_DESK or leg.role is LegRole.UNIT):  # fmt: skip
+            found = leg
+    return found
+
+
 def _request(
-    mode: TransferMode, target: Target, caller: Leg, operator: Leg, ring_s: int, at: datetime
-) -> te.Requested:
+    mode: TransferMode, target: Target, parties: Parties, call_id: str, ring_s: int,
+    at: datetime,
+) -> te.Requested:  # fmt: skip
     return te.Requested(
-        transfer_id=new_transfer_id(),
-        call_id=caller.call_id, caller_uniqueid=caller.uniqueid,
-        operator_uniqueid=operator.uniqueid, mode=mode, target=target,
-        ring_timeout_s=ring_s, by=By.PHONE, at=at,
+        transfer_id=new_transfer_id(), call_id=call_id,
+        caller_uniqueid=parties.caller_uniqueid, operator_uniqueid=parties.operator_uniqueid,
+        mode=mode, target=target, ring_timeout_s=ring_s, by=By.PHONE, at=at,
     )  # fmt: skip
-
-
-def _parties(caller: Leg, operator: Leg) -> Parties:
-    return Parties(
-        caller_uniqueid=caller.uniqueid,
-        caller_channel=caller.channel,
-        caller_number=caller.caller_number,
-        caller_name=caller.caller_name,
-        operator_uniqueid=operator.uniqueid,
-        operator_channel=operator.channel,
-        operator_endpoint=operator.endpoint,
-        desk=caller.trunk.value if caller.trunk else None,
-    )
 
 
 def _target_of_exten(exten: str) -> Target | None:

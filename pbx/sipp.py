@@ -100,10 +100,12 @@ def start_phone(
     busy: bool = False,
     keys: str = "",
     keys_after_ms: int = 500,
+    refer_to: str = "",
 ) -> Phone:
     """Run a phone: rings ring_ms then answers (or answers busy); presses `keys`
     (e.g. "*1"; a "." pauses a second: "*2...*2") keys_after_ms after
-    answering; hangs up after talk_ms."""
+    answering, or transfers the call with its own button to `refer_to` (a
+    blind SIP REFER); hangs up after talk_ms (or when Asterisk hangs up)."""
     sipp = require_sipp()
     workdir.mkdir(parents=True, exist_ok=True)
     scenario = (
@@ -116,6 +118,7 @@ def start_phone(
             talk_ms=talk_ms,
             keys=key_presses(keys, keys_after_ms),
             key_globals='  <Global variables="pressed"/>' if keys else "",
+            refer=refer(refer_to, keys_after_ms),
         )
     )
     log_file = workdir / f"{name}.log"
@@ -249,6 +252,33 @@ def key_presses(keys: str, after_ms: int) -> str:
     steps.append(f'  <nop><action><log message="[call_id] pressed {keys}"/></action></nop>')
     steps.append('  <label id="keys_done"/>')
     return "\n".join(steps)
+
+
+def refer(target: str, after_ms: int) -> str:
+    """SIPp steps of a phone's own blind transfer: REFER to `target` (an
+    extension of the phone's context), as a softphone's transfer button does.
+    Asterisk's NOTIFYs about its progress are answered by -aa."""
+    if not target:
+        return ""
+    return f"""  <pause milliseconds="{after_ms}"/>
+  <send retrans="500">
+    <![CDATA[
+      REFER [$contact] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: [$to_hdr];tag=[pid]SIPpTag01[call_number]
+      To: [$from_hdr]
+      Call-ID: [call_id]
+      CSeq: 50 REFER
+      Max-Forwards: 70
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Refer-To: <sip:{target}@127.0.0.1:5060>
+      Referred-By: <sip:[local_ip]:[local_port]>
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="202"/>
+  <nop><action><log message="[call_id] referred to {target}"/></action></nop>"""
 
 
 def _first_call_only() -> str:

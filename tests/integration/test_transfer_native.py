@@ -1,0 +1,66 @@
+"""Transfers the phones make with their own buttons (SIP REFER): recorded the
+same way as liandong's, with `requested_by: phone`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pbx import sipp
+from tests.integration.conftest import Liandong
+from tests.integration.test_transfers import ended_call, start_desks
+from tests.integration.transfer_kit import (
+    citizen_calls,
+    legs_by_endpoint,
+    states,
+    talked,
+    wait_transfers,
+)
+
+
+async def test_phone_blind_transfer_by_refer_is_recorded(
+    liandong: Liandong, work: Path, phones: dict[str, sipp.Phone]
+) -> None:
+    start_desks(phones, work,
+                op110_1={"ring_ms": 200, "refer_to": "12345", "keys_after_ms": 800},
+                op12345_1={"ring_ms": 500, "talk_ms": 2000})  # fmt: skip
+    result = await citizen_calls("110", work, "1381020", caller_name="孙八")
+    assert result.outcomes == {"13810201": "answered"}, result.stdout_tail
+
+    [transfer] = await wait_transfers(liandong)
+    assert (transfer["mode"], transfer["target"], transfer["requested_by"]) == (
+        "blind", "12345", "phone",
+    )  # fmt: skip
+    assert states(transfer) == ["requested", "ringing", "answered", "completed"]
+    call = await ended_call(liandong, "1381020")
+    assert transfer["call_id"] == call["id"]
+    [taker] = [leg for leg in legs_by_endpoint(call)["op12345-1"] if leg["answered_at"]]
+    assert transfer["target_uniqueid"] == taker["uniqueid"]
+    assert talked(call, "trunk-110", "op110-1") and talked(call, "trunk-110", "op12345-1")
+
+
+async def test_phone_attended_transfer_with_asterisk_feature_keys_is_recorded(
+    liandong: Liandong, work: Path, phones: dict[str, sipp.Phone]
+) -> None:
+    """*9 (Asterisk's own attended transfer), 12345, talk, hang up to complete:
+    Asterisk reports it as AttendedTransfer, as it does a REFER with Replaces."""
+    start_desks(phones, work,
+                op110_1={"ring_ms": 200, "keys": "*912345", "talk_ms": 6000},
+                op12345_1={"ring_ms": 500, "talk_ms": 9000})  # fmt: skip
+    result = await citizen_calls("110", work, "1381021")
+    assert result.outcomes == {"13810211": "answered"}, result.stdout_tail
+
+    [transfer] = await wait_transfers(liandong)
+    assert (transfer["mode"], transfer["target"], transfer["requested_by"]) == (
+        "attended", "12345", "phone",
+    )  # fmt: skip
+    assert states(transfer) == ["requested", "ringing", "answered", "completed"]
+    call = await ended_call(liandong, "1381021")
+    legs = legs_by_endpoint(call)
+    [taker] = [leg for leg in legs["op12345-1"] if leg["answered_at"]]
+    assert transfer["target_uniqueid"] == taker["uniqueid"]
+    # Asterisk's own transfer reaches the target through a Local channel, which
+    # the records fold away: the hand-over shows as the caller staying on after
+    # the operator left, until the target hung up.
+    [caller], [operator] = legs["trunk-110"], legs["op110-1"]
+    assert operator["ended_at"] < caller["ended_at"]
+    assert caller["ended_at"] >= taker["ended_at"]
