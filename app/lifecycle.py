@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from ami_client import AmiClient
 from app.cel import CelReader
 from app.ingest import Ingest
+from app.key_codes import KeyCodesError, KeyDetector, load_key_codes
 from app.keys import ENGINE, INGEST, LIVE, SESSIONS, SETTINGS, TRANSFERS
 from app.settings import SettingsError
 from app.transfers import TransferService
@@ -53,8 +54,12 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
     cel = CelReader(settings.cel_url) if settings.cel_url else None
     ingest = Ingest(model, writer, app[LIVE], cel, audit_interval=settings.audit_interval)
     app[INGEST] = ingest
+    try:
+        keys = KeyDetector(load_key_codes(settings.features_conf))
+    except KeyCodesError as exc:
+        raise SettingsError(f"LIANDONG_FEATURES_CONF: {exc}") from None
     transfers = TransferService(
-        model, app[SESSIONS], app[LIVE], ring_timeout_s=settings.transfer_ring_timeout
+        model, app[SESSIONS], app[LIVE], ring_timeout_s=settings.transfer_ring_timeout, keys=keys
     )
     app[TRANSFERS] = transfers
     ingest.observers.append(transfers.observe)

@@ -13,6 +13,9 @@ from pathlib import Path
 
 from ami_client.settings import AmiSettings, Secret
 
+# liandong's in-call key codes are read from Asterisk's own features.conf.
+DEFAULT_FEATURES_CONF = Path(__file__).resolve().parent.parent / "asterisk-config" / "features.conf"
+
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names it."""
@@ -30,6 +33,7 @@ class Settings:
     audit_interval: float = 60.0
     # Seconds a transfer target rings before the caller is given back.
     transfer_ring_timeout: int = 20
+    features_conf: Path = DEFAULT_FEATURES_CONF
     connect_ami: bool = True  # tests of the HTTP layer alone may run without Asterisk
 
     @classmethod
@@ -48,6 +52,7 @@ class Settings:
             cel_url=env.get("LIANDONG_CEL_URL") or None,
             audit_interval=_seconds(env, "LIANDONG_AUDIT_INTERVAL", 60.0),
             transfer_ring_timeout=_ring_seconds(env, "LIANDONG_TRANSFER_RING_TIMEOUT", 20),
+            features_conf=Path(env.get("LIANDONG_FEATURES_CONF") or DEFAULT_FEATURES_CONF),
             allowed_origins=tuple(
                 o.strip() for o in env.get("LIANDONG_ALLOWED_ORIGINS", "").split(",") if o.strip()
             ),

@@ -108,9 +108,9 @@ def plan(
         elif isinstance(command, c.ReturnCallerToOperator):
             back = _bridge(parties.caller_channel, parties.operator_channel)
             hold = (parties.caller_uniqueid, parties.operator_uniqueid)
-            steps.append(AmiStep(back.action, after_hold=hold))
+            steps.append(AmiStep(back.action, may_be_gone=True, after_hold=hold))
         elif isinstance(command, c.RecallOperator):
-            steps += _recall_operator(transfer, parties, ring_s)
+            steps += _recall_operator(transfer, parties)
         elif isinstance(command, c.AddTargetToConference):
             steps += _target_into_room(parties)
         elif isinstance(command, c.EndConference):
@@ -134,7 +134,8 @@ def _setvars(channel: str, transfer: Transfer, ring_s: int) -> list[AmiStep]:
 def _redirect(channel: str, context: str, exten: str = "s") -> AmiStep:
     return AmiStep(
         {"Action": "Redirect", "Channel": channel, "Context": context, "Exten": exten,
-         "Priority": "1"}
+         "Priority": "1"},
+        may_be_gone=True,
     )  # fmt: skip
 
 
@@ -143,7 +144,9 @@ def _hangup(channel: str) -> AmiStep:
 
 
 def _bridge(one: str, other: str) -> AmiStep:
-    return AmiStep({"Action": "Bridge", "Channel1": one, "Channel2": other, "Tone": "no"})
+    return AmiStep(
+        {"Action": "Bridge", "Channel1": one, "Channel2": other, "Tone": "no"}, may_be_gone=True
+    )
 
 
 def _hold_caller(parties: Parties) -> list[AmiStep]:
@@ -256,7 +259,7 @@ def _target_into_room(parties: Parties) -> list[AmiStep]:
     return [_redirect(parties.target_channel, CONF, parties.room)]
 
 
-def _recall_operator(transfer: Transfer, parties: Parties, ring_s: int) -> list[AmiStep]:
+def _recall_operator(transfer: Transfer, parties: Parties) -> list[AmiStep]:
     """Ring the operator's phone back; on answer Asterisk's Bridge application
     joins it with the caller, who waits on music meanwhile."""
     if parties.operator_endpoint is None:  # not known (a restart): the desk takes the caller
@@ -269,7 +272,8 @@ def _recall_operator(transfer: Transfer, parties: Parties, ring_s: int) -> list[
                 "Application": "Bridge",
                 "Data": parties.caller_channel,
                 "Async": "true",
-                "Timeout": str(ring_s * 1000),
+                # A full ring: the target's ring time is used up by now.
+                "Timeout": str(transfer.request.ring_timeout_s * 1000),
                 "CallerID": caller_id(parties),
                 "ChannelId": recall_id(transfer),
                 "Variable": [f"__{CALL_VARIABLE}={transfer.call_id}", f"LD_XFER={transfer.id}"],

@@ -3,7 +3,7 @@ now has them) say about a transfer that was running, as the core's `Finding`."""
 
 from __future__ import annotations
 
-from app.transfer_actions import conference_ids
+from app.transfer_actions import conference_ids, room_number
 from app.transfer_parties import Parties
 from telephony.events import LegRole
 from telephony.state import Leg
@@ -66,11 +66,22 @@ def parties_after_restart(transfer: Transfer, legs: dict[str, Leg]) -> Parties:
         target_uniqueid=transfer.target_uniqueid,
         target_channel=target.channel if target else None,
     )
-    if transfer.mode is TransferMode.BLIND:
-        parties.dialer_uniqueid = parties.caller_uniqueid
-    elif transfer.mode is TransferMode.ATTENDED:
-        parties.dialer_uniqueid = parties.operator_uniqueid
-    else:
+    if request.mode is TransferMode.CONFERENCE:  # the room and its ring stay, even if now blind
+        parties.room = room_number(transfer)
         parties.dialer_uniqueid = conference_ids(transfer)[1]
         parties.target_room_uniqueid = transfer.target_uniqueid
+    elif transfer.mode is TransferMode.ATTENDED:
+        parties.dialer_uniqueid = parties.operator_uniqueid
+    else:  # blind from the start, or an attended one the caller now rings itself
+        parties.dialer_uniqueid = parties.caller_uniqueid
     return parties
+
+
+def learn_target(parties: Parties, target_uniqueid: str | None, legs: dict[str, Leg]) -> None:
+    """Reconciliation found the target (it answered while nobody watched)."""
+    target = legs.get(target_uniqueid or "")
+    if target is None or parties.target_uniqueid == target.uniqueid:
+        return
+    parties.target_uniqueid, parties.target_channel = target.uniqueid, target.channel
+    if parties.room is not None and target.bridges:  # already moved into the room
+        parties.target_room_uniqueid = target.uniqueid

@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import re
 import time
 from collections import deque
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,12 +28,13 @@ from ami_client import AmiClient, AmiError, LinkDown, LinkUp
 from ami_client.errors import AmiActionFailed
 from ami_client.message import AmiMessage
 from app import transfer_actions as actions
+from app.key_codes import KeyDetector
 from app.live import LiveBus
 from app.transfer_json import notice_json, refusal_json, transfer_json
 from app.transfer_native import native_request
 from app.transfer_observe import observe
-from app.transfer_parties import NotOnACall, Parties, parties_for
-from app.transfer_reconcile import finding_for, parties_after_restart
+from app.transfer_parties import OPERATOR_ROLES, NotOnACall, Parties, parties_for
+from app.transfer_reconcile import finding_for, learn_target, parties_after_restart
 from app.transfer_rooms import Rooms
 from records.db import WRITE_TRANSACTION
 from records.models import Leg
@@ -54,6 +57,10 @@ log = logging.getLogger(__name__)
 TIMER_GRACE_S = 3.0
 SAVE_RETRY_S = 2.0
 HOLD_WAIT_S = 3.0  # a channel sent to hold music is there within milliseconds
+# Asterisk reports a code we acted on from its digits once the key is released
+# (LdKey): that report is the same press, not a second one.
+KEY_ECHO_S = 3.0
+_GONE = re.compile(r"no such channel|does not exist", re.IGNORECASE)
 KEY_MODES = {"blind": TransferMode.BLIND, "attended": TransferMode.ATTENDED,
              "conference": TransferMode.CONFERENCE, "unit": TransferMode.BLIND}  # fmt: skip
 OTHER_DESK = {LegRole.OPERATOR_110: Desk.D12345, LegRole.OPERATOR_12345: Desk.D110}
@@ -72,7 +79,15 @@ class _SaveRetry:
     """Saving failed earlier: try again."""
 
 
-Item = AmiMessage | _RingTimer | _Reconcile | _SaveRetry
+@dataclass(frozen=True, slots=True)
+class _Arrived:
+    """An AMI event, with when the ingest consumer handed it over (perf_counter)."""
+
+    msg: AmiMessage
+    at: float
+
+
+Item = _Arrived | _RingTimer | _Reconcile | _SaveRetry
 
 
 def now_utc() -> datetime:
@@ -87,8 +102,10 @@ class TransferService:
         live: LiveBus,
         *,
         ring_timeout_s: int,
+        keys: KeyDetector | None = None,
     ) -> None:
         self.model = model
+        self.keys = keys
         self.sessions = sessions
         self.live = live
         self.ring_timeout_s = ring_timeout_s
@@ -100,13 +117,18 @@ class TransferService:
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._unsaved: dict[str, Transfer] = {}
         self._on_hold: dict[str, asyncio.Event] = {}  # set while on hold music
+        self._pressed: dict[tuple[str, str], float] = {}  # (uniqueid, key) -> when acted on
+        self._key_down: set[str] = set()  # uniqueids whose key's begin was seen
         self._inbox: deque[Item] = deque()
         self._wakeup = asyncio.Event()
         self._lock = asyncio.Lock()
         self._restored = False
-        self._acted = False  # this AMI event made the shell send actions
-        # Server's share of a hand-over: AMI event in -> last AMI action out (seconds).
-        self.reaction_times: deque[float] = deque(maxlen=10_000)
+        self._arrived: float | None = None  # when the AMI event being applied came in
+        self._what = ""  # and what it was ("DTMFEnd", "UserEvent/LdKey/blind", ...)
+        # The server's share of a hand-over: from the AMI event reaching this
+        # service to Asterisk's answer to the last AMI action it caused (seconds;
+        # persisting comes after), by event ("DTMFEnd", "Hangup", ...).
+        self.reaction_times: deque[tuple[str, float]] = deque(maxlen=10_000)
 
     # ------------------------------------------------------------ feeding
 
@@ -116,7 +138,7 @@ class TransferService:
             self._put(_Reconcile())
         elif isinstance(item, AmiMessage):
             self._note_hold(item)  # at once: the worker may be waiting for it
-            self._put(item)
+            self._put(_Arrived(item, time.perf_counter()))
 
     def _note_hold(self, msg: AmiMessage) -> None:
         name = msg.event
@@ -172,15 +194,18 @@ class TransferService:
         elif isinstance(item, _SaveRetry):
             await self._flush_unsaved()
         else:
-            await self._on_message(item)
+            await self._on_message(item.msg, item.at)
 
     # ------------------------------------------------------------ AMI events
 
-    async def _on_message(self, msg: AmiMessage) -> None:
-        started = time.perf_counter()
+    async def _on_message(self, msg: AmiMessage, arrived: float) -> None:
         name = msg.event
-        if name == "UserEvent" and msg.get("UserEvent") == "LdKey":
-            await self._on_key(msg)
+        self._arrived = arrived
+        self._what = f"{name}/{msg.get('UserEvent') or ''}/{msg.get('Key') or ''}".rstrip("/")
+        if name in ("DTMFBegin", "DTMFEnd") and msg.get("Direction") == "Received":
+            await self._on_digit(msg)
+        elif name == "UserEvent" and msg.get("UserEvent") == "LdKey":
+            await self._on_ldkey(msg)
         elif name in ("BlindTransfer", "AttendedTransfer"):
             await self._on_native(msg)
         elif name == "OriginateResponse":
@@ -194,13 +219,36 @@ class TransferService:
                 continue
             for event in observe(msg, transfer_id, parties, at):
                 await self._feed(transfer, event)
-        if self._acted:
-            self.reaction_times.append(time.perf_counter() - started)
-            self._acted = False
+        self._arrived = None
 
-    async def _on_key(self, msg: AmiMessage) -> None:
-        presser = msg.get("Uniqueid") or ""
-        key = msg.get("Key") or ""
+    async def _on_digit(self, msg: AmiMessage) -> None:
+        """A key the operator's phone pressed: act at once on a complete code."""
+        uniqueid = msg.get("Uniqueid") or ""
+        leg = self.model.legs.get(uniqueid)
+        if leg is None or leg.role not in OPERATOR_ROLES or self.keys is None:
+            return
+        # A key is one digit whether its begin and end are both reported (RTP
+        # events) or only its end (SIP INFO, reported on arrival).
+        if msg.event == "DTMFBegin":
+            self._key_down.add(uniqueid)
+        elif uniqueid in self._key_down:
+            self._key_down.discard(uniqueid)
+            return
+        press = self.keys.digit(uniqueid, msg.get("Digit") or "", time.monotonic())
+        if press is not None:
+            self._pressed[(uniqueid, press.key)] = time.monotonic()
+            await self._on_key(uniqueid, press.key, press.unit, msg.get("Channel"))
+
+    async def _on_ldkey(self, msg: AmiMessage) -> None:
+        """Asterisk's own detection of a code, when the key is released: acted on
+        only if the digits did not already (a phone whose DTMF we did not see)."""
+        uniqueid, key = msg.get("Uniqueid") or "", msg.get("Key") or ""
+        seen = self._pressed.pop((uniqueid, key), None)
+        if seen is not None and time.monotonic() - seen < KEY_ECHO_S:
+            return
+        await self._on_key(uniqueid, key, msg.get("Unit"), msg.get("Channel"))
+
+    async def _on_key(self, presser: str, key: str, unit: str | None, channel: str | None) -> None:
         at = now_utc()
         mine = next(
             (t for t in self.running.values() if t.request.operator_uniqueid == presser), None
@@ -219,7 +267,7 @@ class TransferService:
         if leg is None or mode is None:
             return  # *0 with nothing running, or a key from a leg we do not know
         if key == "unit":
-            target = Target(unit=msg.get("Unit") or "")
+            target = Target(unit=unit or "")
         elif leg.role in OTHER_DESK:
             target = Target(desk=OTHER_DESK[leg.role])
         else:
@@ -227,7 +275,7 @@ class TransferService:
         try:
             await self._start(leg.call_id, presser, mode, target, By.KEY)
         except (TransferError, NotOnACall) as exc:  # tell the operator why nothing happened
-            log.warning("key %s on %s: no transfer: %s", key, msg.get("Channel"), exc)
+            log.warning("key %s on %s: no transfer: %s", key, channel, exc)
             self.live.publish(refusal_json(leg.call_id, leg.endpoint, exc))
 
     async def _on_native(self, msg: AmiMessage) -> None:
@@ -323,12 +371,26 @@ class TransferService:
                 steps += actions.end_room(list(self.rooms.members(parties.room).values()))
             if isinstance(command, c.RecallOperator):
                 self._recalls[actions.recall_id(transfer)] = parties
-        for step in steps:
-            await self._send(step)
-        self._acted = self._acted or bool(steps)
+        await self._send_all(steps)
+        if steps and self._arrived is not None:
+            self.reaction_times.append((self._what, time.perf_counter() - self._arrived))
         for command in commands:
             if isinstance(command, c.NotifyOperator):
                 self.live.publish(notice_json(transfer, command.reason, parties.operator_endpoint))
+
+    async def _send_all(self, steps: list[actions.AmiStep]) -> None:
+        """Send in order without waiting for each answer (the AMI answers a
+        session's actions in order anyway), except where a step must wait for
+        channels to be on hold first."""
+        batch: list[actions.AmiStep] = []
+        for step in steps:
+            if step.after_hold:
+                await asyncio.gather(*(self._send(s) for s in batch))
+                batch = []
+                await self._send(step)
+            else:
+                batch.append(step)
+        await asyncio.gather(*(self._send(s) for s in batch))
 
     async def _send(self, step: actions.AmiStep) -> None:
         if self.client is None:
@@ -338,7 +400,9 @@ class TransferService:
         try:
             await self.client.send_action(step.action)
         except AmiActionFailed as exc:
-            if step.may_be_gone and "no such channel" in str(exc).lower():
+            if step.may_be_gone and _GONE.search(str(exc)):
+                # It hung up meanwhile: its Hangup event moves the transfer on.
+                log.info("AMI %s: the channel is gone already (%s)", step.action.get("Action"), exc)
                 return
             log.error("AMI %s refused: %s", step.action.get("Action"), exc)
         except AmiError as exc:
@@ -407,6 +471,7 @@ class TransferService:
                 if parties.operator_endpoint is None:  # their leg ended while we were away
                     parties.operator_endpoint = await self._endpoint_of(parties.operator_uniqueid)
                 self.parties[transfer.id] = parties
+            learn_target(self.parties[transfer.id], target, self.model.legs)
             log.warning("transfer %s (%s) reconciled: %s", transfer.id, transfer.state, finding)
             await self._feed(transfer, Reconciled(at, finding, target))
 

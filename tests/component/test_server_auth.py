@@ -82,7 +82,9 @@ async def test_token_from_the_cli_works_until_revoked(
 ) -> None:
     server = await start_liandong()
     settings = Settings(db_url=db_url, ami=AmiSettings())
-    create = argparse.Namespace(verb="create", role="supervisor", name="市监督局 王科长")
+    create = argparse.Namespace(
+        verb="create", role="supervisor", name="市监督局 王科长", phone=None
+    )
     assert await tokens_cli.run(create, settings) == 0
     token = capsys.readouterr().out.strip()
     assert (await server.get("/api/v1/calls", token))[0] == 200

@@ -1,5 +1,6 @@
 """Transfers the phones make themselves (app/transfer_native.py): Asterisk's
-BlindTransfer and AttendedTransfer events become requests made `by=phone`."""
+BlindTransfer and AttendedTransfer events become requests made `by=phone`, with
+the parties read from the event (the operator's leg may have ended already)."""
 
 from __future__ import annotations
 
@@ -34,35 +35,37 @@ from transfer.states import TransferState as S
 from transfer.target import Desk, Target
 
 WHEN = at(7)
-SECOND = "liandong-1767600000.4"  # the operator's second line, to the target
-SECOND_CHAN = "PJSIP/op110-1-00000004"
+LOCAL = "liandong-1767600000.6"  # Asterisk's feature-key transfer dials through a Local channel
 
 
-def blind(extension: str, result: str = "Success", transferee: str = CALLER) -> AmiMessage:
-    return ami(
-        "BlindTransfer", Result=result, TransfererChannel=OPERATOR_CHAN,
-        TransfererUniqueid=OPERATOR, TransfereeChannel=CALLER_CHAN,
-        TransfereeUniqueid=transferee, IsExternal="No", Context="from-desk",
-        Extension=extension,
-    )  # fmt: skip
+def snapshot(prefix: str, channel: str, uniqueid: str, number: str, name: str) -> dict[str, str]:
+    """A channel's snapshot headers in a transfer event, as Asterisk 22 names them."""
+    return {f"{prefix}Channel": channel, f"{prefix}CallerIDNum": number,
+            f"{prefix}CallerIDName": name, f"{prefix}Uniqueid": uniqueid,
+            f"{prefix}Linkedid": CALL}  # fmt: skip
+
+
+CALLER_SNAP = snapshot("Transferee", CALLER_CHAN, CALLER, "13810001234", "张三")
+
+
+def blind(extension: str, result: str = "Success", **changes: str) -> AmiMessage:
+    operator = snapshot("Transferer", OPERATOR_CHAN, OPERATOR, "1101", "op110-1")
+    headers = {"Result": result, **operator, **CALLER_SNAP, "IsExternal": "No",
+               "Context": "from-desk", "Extension": extension}  # fmt: skip
+    return ami("BlindTransfer", **(headers | changes))
 
 
 def attended(result: str = "Success", target: str = TARGET) -> AmiMessage:
-    return ami(
-        "AttendedTransfer", Result=result, OrigTransfererChannel=OPERATOR_CHAN,
-        OrigTransfererUniqueid=OPERATOR, SecondTransfererChannel=SECOND_CHAN,
-        SecondTransfererUniqueid=SECOND, TransfereeChannel=CALLER_CHAN,
-        TransfereeUniqueid=CALLER, TransferTargetChannel=TARGET_CHAN,
-        TransferTargetUniqueid=target, DestType="Bridge",
-    )  # fmt: skip
+    operator = snapshot("OrigTransferer", OPERATOR_CHAN, OPERATOR, "1101", "op110-1")
+    second = snapshot("SecondTransferer", OPERATOR_CHAN, OPERATOR, "1101", "op110-1")
+    called = snapshot("TransferTarget", TARGET_CHAN, target, "12345", "op12345-1")
+    headers = {"Result": result, **operator, **second, **CALLER_SNAP, **called,
+               "DestType": "Bridge"}  # fmt: skip
+    return ami("AttendedTransfer", **headers)
 
 
-def call(target: Leg | None = None) -> dict[str, Leg]:
-    # The phone's consultation is a call of its own (a new Linkedid).
-    second = leg(SECOND, SECOND_CHAN, LegRole.OPERATOR_110, endpoint=OPERATOR_PHONE,
-                 call_id=SECOND, bridges=("bridge-consult",))  # fmt: skip
-    with_target = [] if target is None else [target]
-    return legs_of(caller_leg(), operator_leg(), second, *with_target)
+def call(*more: Leg) -> dict[str, Leg]:
+    return legs_of(caller_leg(), operator_leg(), *more)
 
 
 # ---------------------------------------------------------------- blind
@@ -86,7 +89,30 @@ def test_a_phones_blind_transfer_is_recorded_as_made_by_the_phone(
     assert follow_ups == []
     assert who.dialer_uniqueid == CALLER  # Asterisk sends the transferee to dial
     assert (who.caller_channel, who.operator_channel) == (CALLER_CHAN, OPERATOR_CHAN)
+    assert (who.caller_number, who.caller_name) == ("13810001234", "张三")
     assert (who.operator_endpoint, who.desk) == (OPERATOR_PHONE, "110")
+
+
+def test_a_blind_transfer_is_recorded_when_the_operators_leg_has_ended_already() -> None:
+    found = native_request(blind("12345"), legs_of(caller_leg()), RING_S, WHEN)
+    assert found is not None
+    request, who, _ = found
+    assert (request.operator_uniqueid, request.call_id) == (OPERATOR, CALL)
+    assert (who.operator_channel, who.operator_endpoint) == (OPERATOR_CHAN, OPERATOR_PHONE)
+
+
+def test_a_caller_the_call_model_does_not_know_is_tied_to_the_call_by_its_linkedid() -> None:
+    found = native_request(blind("12345", TransfereeUniqueid="liandong-1767600000.3"), {},
+                           RING_S, WHEN)  # fmt: skip
+    assert found is not None
+    request, who, _ = found
+    assert (request.caller_uniqueid, request.call_id) == ("liandong-1767600000.3", CALL)
+    assert who.desk is None  # the desk comes from the caller's leg: unknown
+
+
+@pytest.mark.parametrize("missing", ["TransfereeUniqueid", "TransfererUniqueid"])
+def test_a_blind_transfer_without_its_parties_is_not_recorded(missing: str) -> None:
+    assert native_request(blind("12345", **{missing: ""}), call(), RING_S, WHEN) is None
 
 
 def test_each_phone_transfer_gets_its_own_id() -> None:
@@ -114,12 +140,6 @@ def test_a_blind_transfer_asterisk_did_not_carry_out_is_not_recorded(result: str
     assert native_request(blind("12345", result), call(), RING_S, WHEN) is None
 
 
-def test_a_blind_transfer_of_legs_the_call_model_does_not_know_is_not_recorded() -> None:
-    assert native_request(blind("12345", transferee="liandong-9.9"), call(), RING_S, WHEN) is None
-    no_operator = legs_of(caller_leg())
-    assert native_request(blind("12345"), no_operator, RING_S, WHEN) is None
-
-
 # ---------------------------------------------------------------- attended
 
 
@@ -145,6 +165,23 @@ def test_a_phones_attended_transfer_to_a_member_unit_names_the_unit() -> None:
     found = native_request(attended(), call(unit), RING_S, WHEN)
     assert found is not None
     assert found[0].target == Target(unit="03")
+
+
+def test_through_a_local_channel_the_target_is_the_calls_answered_desk_leg() -> None:
+    ringing_only = leg("liandong-1767600000.7", "PJSIP/unit-04-7", LegRole.UNIT,
+                       endpoint="unit-04", answered=False)  # fmt: skip
+    other_call = leg("liandong-9.5", "PJSIP/unit-02-9", LegRole.UNIT, endpoint="unit-02",
+                     call_id="liandong-9.1")  # fmt: skip
+    legs = call(target_leg(), ringing_only, other_call)
+    found = native_request(attended(target=LOCAL), legs, RING_S, WHEN)
+    assert found is not None
+    request, who, follow_ups = found
+    assert request.target == Target(desk=Desk.D12345)
+    assert who.target_uniqueid == TARGET
+    transfer, _ = Transfer.start(request)
+    for event in follow_ups:
+        transfer.handle(event)
+    assert (transfer.state, transfer.target_uniqueid) == (S.COMPLETED, TARGET)
 
 
 def test_an_attended_transfer_to_someone_not_a_desk_or_unit_is_not_recorded() -> None:

@@ -131,6 +131,7 @@ def test_a_partys_hangup(uniqueid: str, event: te.Event) -> None:
 def test_a_hangup_of_a_target_not_yet_known_or_of_a_stranger_means_nothing() -> None:
     for uniqueid in (TARGET, STRANGER):
         assert observe(ami("Hangup", Uniqueid=uniqueid), XFER, dialing(OPERATOR), WHEN) == []
+    assert observe(ami("Hangup", Channel="PJSIP/x-1"), XFER, dialing(OPERATOR), WHEN) == []
 
 
 def in_room() -> Parties:

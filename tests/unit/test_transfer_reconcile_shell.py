@@ -32,7 +32,7 @@ from transfer_shell_kit import (
 from app.transfer_actions import room_number
 from app.transfer_observe import observe
 from app.transfer_parties import NotOnACall, operator_leg_of_call, parties_for
-from app.transfer_reconcile import finding_for, parties_after_restart
+from app.transfer_reconcile import finding_for, learn_target, parties_after_restart
 from telephony.events import LegRole
 from transfer import events as te
 from transfer.machine import Transfer
@@ -146,7 +146,6 @@ def test_after_a_restart_legs_that_ended_leave_their_channels_unknown() -> None:
 # Bugs found by these tests: strict, so that a fix turns them red (remove the marker then).
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: parties_after_restart forgets the three-way room")
 def test_after_a_restart_a_three_way_transfer_still_has_its_room() -> None:
     transfer = answered(M.CONFERENCE)
     legs = legs_of(caller_leg((ROOM_BRIDGE,)), operator_leg((ROOM_BRIDGE,)),
@@ -154,8 +153,6 @@ def test_after_a_restart_a_three_way_transfer_still_has_its_room() -> None:
     assert parties_after_restart(transfer, legs).room == room_number(transfer)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: after a restart a three-way ring turned blind "
-                   "is taken to be rung by the caller; its answer goes unseen")  # fmt: skip
 def test_after_a_restart_a_three_way_ring_turned_blind_still_sees_the_answer() -> None:
     transfer = ringing(M.CONFERENCE)
     transfer.handle(te.OperatorLeft(at(2)))  # goes on blind, rung from the Local channel
@@ -165,13 +162,12 @@ def test_after_a_restart_a_three_way_ring_turned_blind_still_sees_the_answer() -
     assert observe(answer, XFER, who, at(3)) == [te.TargetAnswered(at(3), TARGET)]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a target found answered after a restart is not in "
-                   "the parties; completing hangs the operator up without bridging")  # fmt: skip
 def test_after_a_restart_completing_a_consultation_hands_the_caller_over() -> None:
     transfer = ringing(M.ATTENDED)  # the target answered while the server was away
     legs = legs_of(caller_leg(HELD), operator_leg((CONSULT,)), target_leg(bridges=(CONSULT,)))
     finding, found = finding_for(transfer, legs)  # the order of TransferService._reconcile
     who = parties_after_restart(transfer, legs)
+    learn_target(who, found, legs)
     transfer.handle(te.Reconciled(at(5), finding, found))
     steps = step_on(transfer, who, te.CompleteRequested(at(6), By.KEY))
     assert [step.action for step in steps] == [
