@@ -224,6 +224,41 @@ def call(
     )
 
 
+@dataclass(frozen=True)
+class Dialog:
+    """A phone's established call, as Asterisk knows it (its PJSIP channel)."""
+
+    call_id: str
+    phone_tag: str  # the phone's tag
+    pbx_tag: str  # Asterisk's tag
+    caller_uri: str  # the far party's URI, e.g. <sip:13810001@127.0.0.1>
+
+
+def consult_and_refer(
+    phone: str, workdir: Path, target: str, dialog: Dialog, *, consult_ms: int = 1500
+) -> CallResult:
+    """The phone's own attended transfer: a second line from the phone's address
+    calls `target`, then REFERs the phone's call in `dialog` to it (Replaces)."""
+    sipp = require_sipp()
+    scenario = render("consult_refer.xml", workdir, phone=phone, consult_ms=consult_ms)
+    tag = f"{phone}-line2"
+    argv = [
+        sipp, "127.0.0.1:5060", "-sf", str(scenario), "-s", target,
+        "-i", ADDRESSES[phone], "-p", "5070", "-mp", str(next(_media_ports)),
+        "-set", "d1_callid", dialog.call_id, "-set", "d1_phone_tag", dialog.phone_tag,
+        "-set", "d1_pbx_tag", dialog.pbx_tag, "-set", "d1_caller", dialog.caller_uri,
+        "-set", "d1_contact", "sip:asterisk@127.0.0.1:5060",
+        "-cid_str", "consult-%u-%p",  # no "@": it would need escaping inside Refer-To
+        "-aa", "-m", "1", "-timeout", "60s", "-timeout_error", *_unattended(workdir, tag),
+    ]  # fmt: skip
+    result = subprocess.run(argv, capture_output=True, timeout=70, cwd=workdir, check=False)
+    return CallResult(
+        returncode=result.returncode,
+        log_lines=_read_lines(workdir / f"{tag}.log"),
+        stdout_tail=result.stdout.decode(errors="replace")[-2000:],
+    )
+
+
 def key_presses(keys: str, after_ms: int) -> str:
     """SIPp steps pressing each key as an in-dialog SIP INFO (application/dtmf-relay),
     as desk phones send DTMF; Asterisk's feature detection hears them.

@@ -3,14 +3,17 @@ same way as liandong's, with `requested_by: phone`."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+from app.keys import INGEST
 from pbx import sipp
 from tests.integration.conftest import Liandong
 from tests.integration.test_transfers import ended_call, start_desks
 from tests.integration.transfer_kit import (
     citizen_calls,
     legs_by_endpoint,
+    live_call_of,
     states,
     talked,
     wait_transfers,
@@ -64,3 +67,46 @@ async def test_phone_attended_transfer_with_asterisk_feature_keys_is_recorded(
     [caller], [operator] = legs["trunk-110"], legs["op110-1"]
     assert operator["ended_at"] < caller["ended_at"]
     assert caller["ended_at"] >= taker["ended_at"]
+
+
+async def test_phone_attended_transfer_by_refer_with_replaces_is_recorded(
+    liandong: Liandong, work: Path, phones: dict[str, sipp.Phone]
+) -> None:
+    """The phone's transfer button: a second call to 12345, then REFER of the
+    caller's dialog with Replaces of the second one."""
+    start_desks(phones, work, op110_1={"ring_ms": 200}, op12345_1={"ring_ms": 500, "talk_ms": 4000})
+    citizen = citizen_calls("110", work, "1381022")
+    call = await live_call_of(liandong, "1381022")
+    [operator] = [leg for leg in legs_by_endpoint(call)["op110-1"] if leg["answered_at"]]
+    dialog = await pjsip_dialog(liandong, operator["channel"], "<sip:13810221@127.0.0.1>")
+    line2 = await asyncio.to_thread(sipp.consult_and_refer, "op110-1", work, "12345", dialog)
+    assert line2.returncode == 0, (line2.log_lines, line2.stdout_tail)
+
+    result = await citizen
+    assert result.outcomes == {"13810221": "answered"}, result.stdout_tail
+    [transfer] = await wait_transfers(liandong)
+    assert (transfer["mode"], transfer["target"], transfer["requested_by"]) == (
+        "attended", "12345", "phone",
+    )  # fmt: skip
+    assert states(transfer) == ["requested", "ringing", "answered", "completed"]
+    call = await ended_call(liandong, "1381022")
+    [taker] = [leg for leg in legs_by_endpoint(call)["op12345-1"] if leg["answered_at"]]
+    assert transfer["target_uniqueid"] == taker["uniqueid"]
+    assert talked(call, "trunk-110", "op12345-1")
+
+
+async def pjsip_dialog(liandong: Liandong, channel: str, caller_uri: str) -> sipp.Dialog:
+    """The SIP dialog of a phone's channel, from Asterisk (AMI Getvar)."""
+    client = liandong.client.app[INGEST].client
+    assert client is not None
+
+    async def get(what: str) -> str:
+        reply = await client.send_action(
+            {"Action": "Getvar", "Channel": channel, "Variable": f"CHANNEL(pjsip,{what})"}
+        )
+        return reply.get("Value") or ""
+
+    return sipp.Dialog(
+        call_id=await get("call-id"), phone_tag=await get("remote_tag"),
+        pbx_tag=await get("local_tag"), caller_uri=caller_uri,
+    )  # fmt: skip
