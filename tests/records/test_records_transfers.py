@@ -238,4 +238,4 @@ async def test_downgrade_to_0001_drops_only_the_transfer_tables(
     async with engine.connect() as connection:
         assert {"transfers", "transfer_steps"} <= await connection.run_sync(tables)
         version = await connection.execute(text("SELECT version_num FROM alembic_version"))
-        assert version.scalar() == "0002"
+        assert version.scalar() == "0003"  # head
