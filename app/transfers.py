@@ -125,10 +125,12 @@ class TransferService:
         self._restored = False
         self._arrived: float | None = None  # when the AMI event being applied came in
         self._what = ""  # and what it was ("DTMFEnd", "UserEvent/LdKey/blind", ...)
-        # The server's share of a hand-over: from the AMI event reaching this
-        # service to Asterisk's answer to the last AMI action it caused (seconds;
-        # persisting comes after), by event ("DTMFEnd", "Hangup", ...).
-        self.reaction_times: deque[tuple[str, float]] = deque(maxlen=10_000)
+        self._last_sent = 0.0  # when the latest AMI action was written
+        # The server's share of a hand-over, by the AMI event that caused it
+        # ("DTMFEnd", "Hangup", ...): seconds from the event reaching this service
+        # to the last AMI action written, and to Asterisk's answer to it
+        # (persisting comes after both).
+        self.reaction_times: deque[tuple[str, float, float]] = deque(maxlen=10_000)
 
     # ------------------------------------------------------------ feeding
 
@@ -373,7 +375,10 @@ class TransferService:
                 self._recalls[actions.recall_id(transfer)] = parties
         await self._send_all(steps)
         if steps and self._arrived is not None:
-            self.reaction_times.append((self._what, time.perf_counter() - self._arrived))
+            done = time.perf_counter()
+            self.reaction_times.append(
+                (self._what, self._last_sent - self._arrived, done - self._arrived)
+            )
         for command in commands:
             if isinstance(command, c.NotifyOperator):
                 self.live.publish(notice_json(transfer, command.reason, parties.operator_endpoint))
@@ -398,6 +403,7 @@ class TransferService:
             return
         await self._until_on_hold(step.after_hold)
         try:
+            self._last_sent = time.perf_counter()  # written before send_action first waits
             await self.client.send_action(step.action)
         except AmiActionFailed as exc:
             if step.may_be_gone and _GONE.search(str(exc)):

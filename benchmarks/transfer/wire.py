@@ -26,6 +26,17 @@ def messages(path: Path) -> list[tuple[datetime, str]]:
     return out
 
 
+def key_sent_at(phone_log: Path, key: str) -> datetime:
+    """When the phone sent its last INFO carrying `key`."""
+    sent = [
+        at for at, body in messages(phone_log)
+        if "message sent" in body and "\nINFO " in body and f"Signal={key}\n" in body
+    ]  # fmt: skip
+    if not sent:
+        raise WireError(f"{phone_log.name}: no INFO with Signal={key} was sent")
+    return sent[-1]
+
+
 def key_to_invite_s(phone_log: Path, key: str, target_log: Path) -> float:
     """Seconds from the last INFO carrying `key` sent by the phone to the first
     INVITE the target phone received after it."""
