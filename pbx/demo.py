@@ -53,6 +53,14 @@ def main() -> int:
             sipp.start_phone("op12345-2", work, busy=True),
         ]
         demo_calls(work, token)
+        # A hand-over: fresh phones, since a phone presses its keys on its first call only.
+        for phone in (phones.pop(2), phones.pop(0)):
+            phone.stop()
+        phones += [
+            sipp.start_phone("op110-1", work, ring_ms=1500, keys="*1", keys_after_ms=2000),
+            sipp.start_phone("op12345-1", work, ring_ms=2000, talk_ms=4000),
+        ]
+        demo_transfer(work, token)
         if os.environ.get("LIANDONG_DEMO_EXIT"):
             return 0
         print("▶ the server keeps running; try the API above. Ctrl-C stops everything.")
@@ -89,6 +97,17 @@ def demo_calls(work: Path, token: str) -> None:
         result = sipp.call(trunk, work, **kwargs)  # type: ignore[arg-type]
         print(f"  SIPp: {result.outcomes}")
         show_latest(token, str(kwargs["number_prefix"]))
+
+
+def demo_transfer(work: Path, token: str) -> None:
+    print("▶ 市民赵六 calls 110 about a broken street light (not a police matter): the 110")
+    print("  operator presses *1 and the 12345 desk takes the caller")
+    result = sipp.call("110", work, number_prefix="1360000", caller_name="赵六", talk_ms=60_000)
+    print(f"  SIPp: {result.outcomes}")
+    show_latest(token, "1360000")
+    for transfer in get("/api/v1/transfers?limit=1", token)["transfers"]:
+        steps = " → ".join(f"{s['to']} ({s['reason']})" for s in transfer["timeline"])
+        print(f"  transfer {transfer['id']} {transfer['mode']} to {transfer['target']}: {steps}\n")
 
 
 def show_latest(token: str, prefix: str) -> None:
