@@ -18,6 +18,7 @@ from app.jsonout import dumps
 from app.keys import LIVE, SETTINGS
 from app.live import Subscription
 from app.serialize import masked_event
+from records.models import TokenRole
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,8 @@ async def _send_events(ws: web.WebSocketResponse, sub: Subscription, principal: 
     await ws.send_json({"type": "hello", "data": {"role": principal.role.value}})
     while not ws.closed:
         message = await sub.queue.get()
+        if principal.role is TokenRole.UNIT and message["type"].startswith("transfer"):
+            continue  # hand-overs between the desks are not a member unit's business
         if not principal.sees_full_numbers:
             message = masked_event(message)
         await ws.send_json(message, dumps=dumps)

@@ -30,7 +30,8 @@ MODES = {"blind": TransferMode.BLIND, "attended": TransferMode.ATTENDED}
 
 async def start_transfer(request: web.Request) -> web.Response:
     body = await _body(request)
-    mode = MODES.get(body.get("mode", "blind"))
+    raw = body.get("mode", "blind")
+    mode = MODES.get(raw) if isinstance(raw, str) else None
     if mode is None:
         raise BadRequest('mode: "blind" or "attended"', {"field": "mode"})
     return await _start(request, body, mode)

@@ -76,6 +76,7 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
     transfer_worker.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await transfer_worker
+    await transfers.stop()
     if ingest.client is not None:
         await ingest.client.stop()
     try:

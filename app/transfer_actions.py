@@ -27,7 +27,7 @@ from app.transfer_parties import Parties
 from telephony.legs import CALL_VARIABLE
 from transfer import commands as c
 from transfer.machine import Transfer
-from transfer.states import TransferMode
+from transfer.states import By, TransferMode
 from transfer.target import Target
 
 HOLD = "ld-xfer-hold"
@@ -51,6 +51,9 @@ class AmiStep:
     # half way through a few dialplan steps (an operator whose consultation
     # just ended) both sides can fall out of the new bridge into silence.
     after_hold: tuple[str, ...] = ()
+    # A step that gives the caller back: if it fails, the caller must not be
+    # left on hold music; the shell sends them to ring their desk again.
+    gives_back: bool = False
 
 
 def new_transfer_id() -> str:
@@ -100,15 +103,18 @@ def plan(
         elif isinstance(command, c.StartConference):
             steps += _start_conference(transfer, parties)
         elif isinstance(command, c.HangupOperatorLeg):
-            steps.append(_hangup(parties.operator_channel))
+            if not (dialled and transfer.mode is TransferMode.BLIND):
+                # (Moving the caller out of their two-party bridge already ended
+                # the operator's leg; were the move refused, the two keep talking.)
+                steps.append(_hangup(parties.operator_channel))
         elif isinstance(command, c.HangupTargetLeg):
             steps += _stop_target(parties)
         elif isinstance(command, c.BridgeCallerWithTarget):
-            steps += _bridge_caller_with_target(parties)
+            steps += _bridge_caller_with_target(transfer, parties)
         elif isinstance(command, c.ReturnCallerToOperator):
             back = _bridge(parties.caller_channel, parties.operator_channel)
             hold = (parties.caller_uniqueid, parties.operator_uniqueid)
-            steps.append(AmiStep(back.action, may_be_gone=True, after_hold=hold))
+            steps.append(AmiStep(back.action, after_hold=hold, gives_back=True))
         elif isinstance(command, c.RecallOperator):
             steps += _recall_operator(transfer, parties)
         elif isinstance(command, c.AddTargetToConference):
@@ -242,12 +248,18 @@ def _stop_target(parties: Parties) -> list[AmiStep]:
     return []
 
 
-def _bridge_caller_with_target(parties: Parties) -> list[AmiStep]:
+def _bridge_caller_with_target(transfer: Transfer, parties: Parties) -> list[AmiStep]:
     if parties.dialer_uniqueid == parties.caller_uniqueid or parties.target_channel is None:
         return []  # the caller's own Dial already joined them
     if parties.room is not None:  # a three-way call turned blind: the caller waits in the room
         return _target_into_room(parties)
-    return [_bridge(parties.caller_channel, parties.target_channel)]
+    bridge = _bridge(parties.caller_channel, parties.target_channel)
+    if transfer.timeline[-1].by is By.HANGUP:
+        # The operator hung up mid-consultation: Dial's F option is moving the
+        # target to wait on music right now; bridge it once it is there.
+        hold = (parties.caller_uniqueid, parties.target_uniqueid or "")
+        return [AmiStep(bridge.action, may_be_gone=True, after_hold=hold, gives_back=True)]
+    return [AmiStep(bridge.action, may_be_gone=True, gives_back=True)]
 
 
 def _target_into_room(parties: Parties) -> list[AmiStep]:
@@ -277,7 +289,8 @@ def _recall_operator(transfer: Transfer, parties: Parties) -> list[AmiStep]:
                 "CallerID": caller_id(parties),
                 "ChannelId": recall_id(transfer),
                 "Variable": [f"__{CALL_VARIABLE}={transfer.call_id}", f"LD_XFER={transfer.id}"],
-            }
+            },
+            gives_back=True,
         )
     ]
 

@@ -42,7 +42,12 @@ def observe(msg: AmiMessage, transfer_id: str, parties: Parties, at: datetime) -
         return [te.TargetAnswered(at, parties.target_uniqueid or "")]
     if name == "UserEvent" and msg.get("UserEvent") == "LdXferDialEnd":
         reason = DIAL_FAILURES.get(msg.get("Status") or "")
-        if msg.get("Transfer") != transfer_id or reason is None:
+        # Ours name the transfer; the dialplan's own (a phone's transfer) come
+        # from the channel that dialled.
+        mine = msg.get("Transfer") == transfer_id or (
+            not msg.get("Transfer") and dialer is not None and uniqueid == dialer
+        )
+        if not mine or reason is None:
             return []
         return [te.TargetFailed(at, reason)]
     if name == "Hangup":

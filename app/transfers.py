@@ -25,7 +25,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ami_client import AmiClient, AmiError, LinkDown, LinkUp
-from ami_client.errors import AmiActionFailed
+from ami_client.errors import AmiActionFailed, AmiNotConnected
+from ami_client.link import LinkState
 from ami_client.message import AmiMessage
 from app import transfer_actions as actions
 from app.key_codes import KeyDetector
@@ -43,7 +44,14 @@ from telephony.events import LegRole
 from telephony.model import CallModel
 from transfer import commands as c
 from transfer.errors import IllegalTransition, TransferError
-from transfer.events import CancelRequested, CompleteRequested, Event, Reconciled, Requested
+from transfer.events import (
+    CancelRequested,
+    CompleteRequested,
+    Event,
+    OperatorLeft,
+    Reconciled,
+    Requested,
+)
 from transfer.events import RingTimeout as RingTimeoutEvent
 from transfer.machine import Transfer
 from transfer.registry import refuse_if_running
@@ -58,8 +66,9 @@ TIMER_GRACE_S = 3.0
 SAVE_RETRY_S = 2.0
 HOLD_WAIT_S = 3.0  # a channel sent to hold music is there within milliseconds
 # Asterisk reports a code we acted on from its digits once the key is released
-# (LdKey): that report is the same press, not a second one.
+# (LdKey): arriving within this many seconds of the digit, it is the same press.
 KEY_ECHO_S = 3.0
+ROOM_SETTLE_S = 1.0
 _GONE = re.compile(r"no such channel|does not exist", re.IGNORECASE)
 KEY_MODES = {"blind": TransferMode.BLIND, "attended": TransferMode.ATTENDED,
              "conference": TransferMode.CONFERENCE, "unit": TransferMode.BLIND}  # fmt: skip
@@ -80,6 +89,13 @@ class _SaveRetry:
 
 
 @dataclass(frozen=True, slots=True)
+class _RoomCheck:
+    """Someone left a three-way room a moment ago: is anyone left alone in it?"""
+
+    room: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Arrived:
     """An AMI event, with when the ingest consumer handed it over (perf_counter)."""
 
@@ -87,7 +103,7 @@ class _Arrived:
     at: float
 
 
-Item = _Arrived | _RingTimer | _Reconcile | _SaveRetry
+Item = _Arrived | _RingTimer | _Reconcile | _SaveRetry | _RoomCheck
 
 
 def now_utc() -> datetime:
@@ -126,6 +142,7 @@ class TransferService:
         self._arrived: float | None = None  # when the AMI event being applied came in
         self._what = ""  # and what it was ("DTMFEnd", "UserEvent/LdKey/blind", ...)
         self._last_sent = 0.0  # when the latest AMI action was written
+        self._notices: list[dict[str, Any]] = []  # for the operator, after the step
         # The server's share of a hand-over, by the AMI event that caused it
         # ("DTMFEnd", "Hangup", ...): seconds from the event reaching this service
         # to the last AMI action written, and to Asterisk's answer to it
@@ -195,6 +212,8 @@ class TransferService:
             await self._reconcile()
         elif isinstance(item, _SaveRetry):
             await self._flush_unsaved()
+        elif isinstance(item, _RoomCheck):
+            await self._check_room(item.room)
         else:
             await self._on_message(item.msg, item.at)
 
@@ -219,8 +238,11 @@ class TransferService:
             parties = self.parties.get(transfer_id)
             if parties is None:
                 continue
-            for event in observe(msg, transfer_id, parties, at):
-                await self._feed(transfer, event)
+            try:
+                for event in observe(msg, transfer_id, parties, at):
+                    await self._feed(transfer, event)
+            except Exception:  # one transfer's trouble must not hide the event from the others
+                log.exception("transfer %s: could not apply %s", transfer_id, name)
         self._arrived = None
 
     async def _on_digit(self, msg: AmiMessage) -> None:
@@ -236,9 +258,10 @@ class TransferService:
         elif uniqueid in self._key_down:
             self._key_down.discard(uniqueid)
             return
-        press = self.keys.digit(uniqueid, msg.get("Digit") or "", time.monotonic())
+        now = self._arrived if self._arrived is not None else time.perf_counter()
+        press = self.keys.digit(uniqueid, msg.get("Digit") or "", now)
         if press is not None:
-            self._pressed[(uniqueid, press.key)] = time.monotonic()
+            self._pressed[(uniqueid, press.key)] = now
             await self._on_key(uniqueid, press.key, press.unit, msg.get("Channel"))
 
     async def _on_ldkey(self, msg: AmiMessage) -> None:
@@ -246,7 +269,8 @@ class TransferService:
         only if the digits did not already (a phone whose DTMF we did not see)."""
         uniqueid, key = msg.get("Uniqueid") or "", msg.get("Key") or ""
         seen = self._pressed.pop((uniqueid, key), None)
-        if seen is not None and time.monotonic() - seen < KEY_ECHO_S:
+        arrived = self._arrived if self._arrived is not None else time.perf_counter()
+        if seen is not None and arrived - seen < KEY_ECHO_S:  # both as they came in
             return
         await self._on_key(uniqueid, key, msg.get("Unit"), msg.get("Channel"))
 
@@ -310,13 +334,19 @@ class TransferService:
         if msg.event == "ConfbridgeJoin":
             self.rooms.join(room, uniqueid, channel)
             return
-        left = self.rooms.leave(room, uniqueid)
-        waiting = any(
-            p.room == room and t.state in (TransferState.REQUESTED, TransferState.RINGING)
+        self.rooms.leave(room, uniqueid)
+        # Looked at again a moment later: whoever is left may be leaving too (a
+        # new transfer moving them out), and must not be hung up on the way.
+        asyncio.get_running_loop().call_later(ROOM_SETTLE_S, self._put, _RoomCheck(room))
+
+    async def _check_room(self, room: str) -> None:
+        left = self.rooms.members(room)
+        in_use = any(
+            p.room == room and t.running
             for t in self.running.values()
             if (p := self.parties.get(t.id)) is not None
         )
-        if len(left) < 2 and not waiting:  # a room of one is no conference: end it
+        if len(left) == 1 and not in_use:  # a room of one is no conference: end it
             for step in actions.end_room(list(left.values())):
                 await self._send(step)
 
@@ -373,46 +403,58 @@ class TransferService:
                 steps += actions.end_room(list(self.rooms.members(parties.room).values()))
             if isinstance(command, c.RecallOperator):
                 self._recalls[actions.recall_id(transfer)] = parties
-        await self._send_all(steps)
+        await self._send_all(steps, parties)
         if steps and self._arrived is not None:
             done = time.perf_counter()
             self.reaction_times.append(
                 (self._what, self._last_sent - self._arrived, done - self._arrived)
             )
-        for command in commands:
+        for command in commands:  # told after the step itself (_after_change)
             if isinstance(command, c.NotifyOperator):
-                self.live.publish(notice_json(transfer, command.reason, parties.operator_endpoint))
+                self._notices.append(
+                    notice_json(transfer, command.reason, parties.operator_endpoint)
+                )
 
-    async def _send_all(self, steps: list[actions.AmiStep]) -> None:
+    async def _send_all(self, steps: list[actions.AmiStep], parties: Parties) -> None:
         """Send in order without waiting for each answer (the AMI answers a
         session's actions in order anyway), except where a step must wait for
         channels to be on hold first."""
         batch: list[actions.AmiStep] = []
         for step in steps:
             if step.after_hold:
-                await asyncio.gather(*(self._send(s) for s in batch))
+                await asyncio.gather(*(self._send(s, parties) for s in batch))
                 batch = []
-                await self._send(step)
+                await self._send(step, parties)
             else:
                 batch.append(step)
-        await asyncio.gather(*(self._send(s) for s in batch))
+        await asyncio.gather(*(self._send(s, parties) for s in batch))
 
-    async def _send(self, step: actions.AmiStep) -> None:
+    async def _send(self, step: actions.AmiStep, parties: Parties | None = None) -> None:
+        if not await self._sent(step) and step.gives_back and parties is not None:
+            log.warning("the caller on %s could not be given back: ringing their desk again",
+                        parties.caller_channel)  # fmt: skip
+            for fallback in actions.back_to_desk(parties):
+                await self._sent(fallback)
+
+    async def _sent(self, step: actions.AmiStep) -> bool:
+        """Send one step; False if Asterisk did not do it."""
         if self.client is None:
             log.error("no AMI link: %s not sent", step.action.get("Action"))
-            return
+            return False
         await self._until_on_hold(step.after_hold)
         try:
             self._last_sent = time.perf_counter()  # written before send_action first waits
             await self.client.send_action(step.action)
+            return True
         except AmiActionFailed as exc:
             if step.may_be_gone and _GONE.search(str(exc)):
                 # It hung up meanwhile: its Hangup event moves the transfer on.
                 log.info("AMI %s: the channel is gone already (%s)", step.action.get("Action"), exc)
-                return
-            log.error("AMI %s refused: %s", step.action.get("Action"), exc)
+            else:
+                log.error("AMI %s refused: %s", step.action.get("Action"), exc)
         except AmiError as exc:
             log.error("AMI %s not done: %s", step.action.get("Action"), exc)
+        return False
 
     async def _after_change(self, transfer: Transfer) -> None:
         self._arm_timer(transfer)
@@ -422,6 +464,9 @@ class TransferService:
             log.info("transfer %s %s (%s)", transfer.id, transfer.state,
                      transfer.timeline[-1].reason)  # fmt: skip
         self.live.publish({"type": "transfer", "data": transfer_json(transfer)})
+        for notice in self._notices:
+            self.live.publish(notice)
+        self._notices.clear()
         await self._save(transfer)
 
     def _arm_timer(self, transfer: Transfer) -> None:
@@ -478,6 +523,13 @@ class TransferService:
                     parties.operator_endpoint = await self._endpoint_of(parties.operator_uniqueid)
                 self.parties[transfer.id] = parties
             learn_target(self.parties[transfer.id], target, self.model.legs)
+            if (
+                transfer.mode is not TransferMode.BLIND
+                and transfer.request.operator_uniqueid not in self.model.legs
+            ):  # the operator hung up while we were away: that completes or ends it first
+                await self._feed(transfer, OperatorLeft(at))
+                if transfer.ended:
+                    continue
             log.warning("transfer %s (%s) reconciled: %s", transfer.id, transfer.state, finding)
             await self._feed(transfer, Reconciled(at, finding, target))
 
@@ -495,8 +547,17 @@ class TransferService:
     async def request(
         self, call_id: str, operator_uniqueid: str, mode: TransferMode, target: Target
     ) -> Transfer:
+        if self.client is None or self.client.state is not LinkState.CONNECTED:
+            raise AmiNotConnected("the AMI link to Asterisk is down")
         async with self._lock:
             return await self._start(call_id, operator_uniqueid, mode, target, By.API)
+
+    async def stop(self) -> None:
+        """At shutdown: store what is not stored yet."""
+        async with self._lock:
+            await self._flush_unsaved()
+        if self._unsaved:
+            log.error("shutdown: %d transfers could not be saved", len(self._unsaved))
 
     async def complete(self, transfer: Transfer) -> None:
         async with self._lock:
@@ -507,8 +568,9 @@ class TransferService:
             await self._request_step(transfer, CancelRequested(now_utc(), By.API))
 
     async def find(self, transfer_id: str) -> Transfer | None:
-        if transfer_id in self.running:
-            return self.running[transfer_id]
+        for known in (self.running, self._unsaved):
+            if transfer_id in known:
+                return known[transfer_id]
         async with self.sessions() as session:
             return await TransferRepository(session).get(transfer_id)
 

@@ -117,7 +117,7 @@ def start_phone(
             ring_ms=ring_ms,
             talk_ms=talk_ms,
             keys=key_presses(keys, keys_after_ms),
-            key_globals='  <Global variables="pressed"/>' if keys else "",
+            key_globals='  <Global variables="pressed"/>' if keys or refer_to else "",
             refer=refer(refer_to, keys_after_ms),
         )
     )
@@ -269,7 +269,7 @@ def key_presses(keys: str, after_ms: int) -> str:
     """
     if not keys:
         return ""
-    steps = [_first_call_only()]
+    steps = [_first_call_only("keys_done")]
     waits = re.findall(r"[^.]+|\.+", keys.lstrip("."))
     groups: list[tuple[int, str]] = []
     pause = after_ms
@@ -291,11 +291,15 @@ def key_presses(keys: str, after_ms: int) -> str:
 
 def refer(target: str, after_ms: int) -> str:
     """SIPp steps of a phone's own blind transfer: REFER to `target` (an
-    extension of the phone's context), as a softphone's transfer button does.
-    Asterisk's NOTIFYs about its progress are answered by -aa."""
+    extension of the phone's context), as a softphone's transfer button does,
+    on the phone's first call only. Asterisk's NOTIFYs about its progress are
+    answered by -aa."""
     if not target:
         return ""
-    return f"""  <pause milliseconds="{after_ms}"/>
+    return (
+        _first_call_only("refer_done")
+        + f"""
+  <pause milliseconds="{after_ms}"/>
   <send retrans="500">
     <![CDATA[
       REFER [$contact] SIP/2.0
@@ -313,16 +317,18 @@ def refer(target: str, after_ms: int) -> str:
     ]]>
   </send>
   <recv response="202"/>
-  <nop><action><log message="[call_id] referred to {target}"/></action></nop>"""
+  <nop><action><log message="[call_id] referred to {target}"/></action></nop>
+  <label id="refer_done"/>"""
+    )
 
 
-def _first_call_only() -> str:
+def _first_call_only(skip_to: str) -> str:
     # A global (per phone process) rather than [call_number]: a stray BYE from
     # an earlier test also counts as a "call" to SIPp.
-    return """  <nop><action>
+    return f"""  <nop><action>
     <test assign_to="again" variable="pressed" compare="equal" value="1"/>
   </action></nop>
-  <nop next="keys_done" test="again"/>
+  <nop next="{skip_to}" test="again"/>
   <nop><action><assign assign_to="pressed" value="1"/></action></nop>"""
 
 

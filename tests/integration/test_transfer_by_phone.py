@@ -11,6 +11,7 @@ from pbx import sipp
 from tests.integration.conftest import Liandong
 from tests.integration.test_transfers import ended_call, start_desks
 from tests.integration.transfer_kit import (
+    bridges_of,
     citizen_calls,
     legs_by_endpoint,
     live_call_of,
@@ -110,3 +111,22 @@ async def pjsip_dialog(liandong: Liandong, channel: str, caller_uri: str) -> sip
         call_id=await get("call-id"), phone_tag=await get("remote_tag"),
         pbx_tag=await get("local_tag"), caller_uri=caller_uri,
     )  # fmt: skip
+
+
+async def test_phone_blind_transfer_to_a_busy_desk_is_failed_and_the_caller_kept(
+    liandong: Liandong, work: Path, phones: dict[str, sipp.Phone]
+) -> None:
+    """Asterisk's dialplan, not the server, drives a phone's own transfer: when
+    nobody takes it the citizen rings their desk again instead of being dropped."""
+    start_desks(phones, work,
+                op110_1={"ring_ms": 200, "refer_to": "12345", "keys_after_ms": 800,
+                         "talk_ms": 3000},
+                op12345_1={"busy": True}, op12345_2={"busy": True})  # fmt: skip
+    result = await citizen_calls("110", work, "1381023")
+    assert result.outcomes == {"13810231": "answered"}, result.stdout_tail
+
+    [transfer] = await wait_transfers(liandong)
+    assert (transfer["requested_by"], transfer["state"]) == ("phone", "failed")
+    assert transfer["timeline"][-1]["reason"] == "busy"
+    call = await ended_call(liandong, "1381023")
+    assert len(bridges_of(call, "trunk-110") & bridges_of(call, "op110-1")) == 2

@@ -7,7 +7,12 @@ Desk phones press keys as SIP INFO, 0.8 s after answering unless said.
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,6 +39,19 @@ def start_desks(phones: dict[str, sipp.Phone], work: Path, **first: dict[str, ob
         phones[name] = sipp.start_phone(
             name, work, **first.get(name.replace("-", "_"), {"ring_ms": NEVER})
         )  # type: ignore[arg-type]
+
+
+async def live_messages(
+    ws: Any, until: Callable[[dict[str, Any]], bool], within: float = 10.0
+) -> list[dict[str, Any]]:
+    """Transfer messages of the live feed, up to the first that `until` accepts."""
+    seen: list[dict[str, Any]] = []
+    deadline = time.monotonic() + within
+    while not seen or not until(seen[-1]):
+        message = json.loads(await asyncio.wait_for(ws.receive_str(), deadline - time.monotonic()))
+        if message["type"].startswith("transfer"):
+            seen.append(message)
+    return seen
 
 
 async def ended_call(liandong: Liandong, prefix: str) -> dict[str, object]:
@@ -126,12 +144,21 @@ async def test_target_does_not_come_and_the_operator_is_rung_back(
     start_desks(phones, work,
                 op110_1={"ring_ms": 200, "keys": "*1", "talk_ms": 3000},
                 op12345_1=other_desk, op12345_2=other_desk)  # fmt: skip
+    ws = await liandong.client.ws_connect("/api/v1/live", headers=liandong.auth())
+    assert (await ws.receive_json())["type"] == "hello"
     result = await citizen_calls("110", work, "1381003")
     assert result.outcomes == {"13810031": "answered"}, result.stdout_tail
 
     [transfer] = await wait_transfers(liandong)
     assert states(transfer) == ["requested", "ringing", "failed"]
     assert transfer["timeline"][-1]["reason"] == why
+    # Pushed live as it went, and the operator was told why.
+    seen = await live_messages(ws, until=lambda m: m["type"] == "transfer_notice")
+    pushed = [m["data"]["state"] for m in seen if m["type"] == "transfer"]
+    assert pushed == ["requested", "ringing", "failed"]
+    assert seen[-1]["data"] | {"transfer_id": transfer["id"], "reason": why} == seen[-1]["data"]
+    assert seen[-1]["data"]["operator_phone"] == "op110-1"
+    await ws.close()
     call = await ended_call(liandong, "1381003")
     # The operator's phone rang again and the caller talked with them twice.
     assert len(legs_by_endpoint(call)["op110-1"]) == 2
