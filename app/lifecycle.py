@@ -70,7 +70,7 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
             raise SettingsError(
                 "no AMI secret: set LIANDONG_AMI_SECRET or LIANDONG_AMI_SECRET_FILE"
             )
-        ingest.client = transfers.client = AmiClient(settings.ami, ingest.sink)
+        ingest.client = transfers.sender.client = AmiClient(settings.ami, ingest.sink)
         await ingest.client.start()
     yield
     transfer_worker.cancel()

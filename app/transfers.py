@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import re
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -24,23 +23,22 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ami_client import AmiClient, AmiError, LinkDown, LinkUp
-from ami_client.errors import AmiActionFailed, AmiNotConnected
+from ami_client import LinkDown, LinkUp
+from ami_client.errors import AmiNotConnected
 from ami_client.link import LinkState
 from ami_client.message import AmiMessage
 from app import transfer_actions as actions
-from app.key_codes import KeyDetector
+from app.key_codes import KeyDetector, KeyPress
 from app.live import LiveBus
 from app.transfer_json import notice_json, refusal_json, transfer_json
+from app.transfer_keys import OperatorKeys, StartTransfer, StepTransfer, meaning
 from app.transfer_native import native_request
 from app.transfer_observe import observe
-from app.transfer_parties import OPERATOR_ROLES, NotOnACall, Parties, parties_for
+from app.transfer_parties import NotOnACall, Parties, parties_for
 from app.transfer_reconcile import finding_for, learn_target, parties_after_restart
 from app.transfer_rooms import Rooms
-from records.db import WRITE_TRANSACTION
-from records.models import Leg
-from records.transfers import TransferRepository
-from telephony.events import LegRole
+from app.transfer_sender import AmiSender
+from app.transfer_store import TransferStore
 from telephony.model import CallModel
 from transfer import commands as c
 from transfer.errors import IllegalTransition, TransferError
@@ -56,7 +54,7 @@ from transfer.events import RingTimeout as RingTimeoutEvent
 from transfer.machine import Transfer
 from transfer.registry import refuse_if_running
 from transfer.states import By, TransferMode, TransferState
-from transfer.target import Desk, Target
+from transfer.target import Target
 
 log = logging.getLogger(__name__)
 
@@ -64,15 +62,7 @@ log = logging.getLogger(__name__)
 # timer is the backstop for a ring whose end the AMI never told.
 TIMER_GRACE_S = 3.0
 SAVE_RETRY_S = 2.0
-HOLD_WAIT_S = 3.0  # a channel sent to hold music is there within milliseconds
-# Asterisk reports a code we acted on from its digits once the key is released
-# (LdKey): arriving within this many seconds of the digit, it is the same press.
-KEY_ECHO_S = 3.0
 ROOM_SETTLE_S = 1.0
-_GONE = re.compile(r"no such channel|does not exist", re.IGNORECASE)
-KEY_MODES = {"blind": TransferMode.BLIND, "attended": TransferMode.ATTENDED,
-             "conference": TransferMode.CONFERENCE, "unit": TransferMode.BLIND}  # fmt: skip
-OTHER_DESK = {LegRole.OPERATOR_110: Desk.D12345, LegRole.OPERATOR_12345: Desk.D110}
 
 
 class _RingTimer:
@@ -121,27 +111,22 @@ class TransferService:
         keys: KeyDetector | None = None,
     ) -> None:
         self.model = model
-        self.keys = keys
-        self.sessions = sessions
+        self.keys = OperatorKeys(keys)
         self.live = live
         self.ring_timeout_s = ring_timeout_s
-        self.client: AmiClient | None = None
+        self.sender = AmiSender()
+        self.store = TransferStore(sessions)
         self.running: dict[str, Transfer] = {}
         self.parties: dict[str, Parties] = {}
         self.rooms = Rooms()
         self._recalls: dict[str, Parties] = {}  # recall Uniqueid -> whom it rings back for
         self._timers: dict[str, asyncio.TimerHandle] = {}
-        self._unsaved: dict[str, Transfer] = {}
-        self._on_hold: dict[str, asyncio.Event] = {}  # set while on hold music
-        self._pressed: dict[tuple[str, str], float] = {}  # (uniqueid, key) -> when acted on
-        self._key_down: set[str] = set()  # uniqueids whose key's begin was seen
         self._inbox: deque[Item] = deque()
         self._wakeup = asyncio.Event()
         self._lock = asyncio.Lock()
         self._restored = False
         self._arrived: float | None = None  # when the AMI event being applied came in
         self._what = ""  # and what it was ("DTMFEnd", "UserEvent/LdKey/blind", ...)
-        self._last_sent = 0.0  # when the latest AMI action was written
         self._notices: list[dict[str, Any]] = []  # for the operator, after the step
         # The server's share of a hand-over, by the AMI event that caused it
         # ("DTMFEnd", "Hangup", ...): seconds from the event reaching this service
@@ -156,28 +141,8 @@ class TransferService:
         if isinstance(item, LinkUp):
             self._put(_Reconcile())
         elif isinstance(item, AmiMessage):
-            self._note_hold(item)  # at once: the worker may be waiting for it
+            self.sender.note_hold(item)  # at once: the worker may be waiting for it
             self._put(_Arrived(item, time.perf_counter()))
-
-    def _note_hold(self, msg: AmiMessage) -> None:
-        name = msg.event
-        if name not in ("MusicOnHoldStart", "MusicOnHoldStop", "Hangup"):
-            return
-        uniqueid = msg.get("Uniqueid") or ""
-        if name == "Hangup":
-            self._on_hold.pop(uniqueid, None)
-        elif name == "MusicOnHoldStart":
-            self._on_hold.setdefault(uniqueid, asyncio.Event()).set()
-        elif uniqueid in self._on_hold:
-            self._on_hold[uniqueid].clear()
-
-    async def _until_on_hold(self, uniqueids: tuple[str, ...]) -> None:
-        for uniqueid in uniqueids:
-            waiting = self._on_hold.setdefault(uniqueid, asyncio.Event())
-            try:
-                await asyncio.wait_for(waiting.wait(), HOLD_WAIT_S)
-            except TimeoutError:
-                log.warning("%s is not on hold after %.0f s; going on", uniqueid, HOLD_WAIT_S)
 
     def _put(self, item: Item) -> None:
         self._inbox.append(item)
@@ -185,9 +150,8 @@ class TransferService:
 
     async def load(self) -> None:
         """Transfers the database has running (from before a restart)."""
-        async with self.sessions() as session:
-            for transfer in await TransferRepository(session).running():
-                self.running[transfer.id] = transfer
+        for transfer in await self.store.running():
+            self.running[transfer.id] = transfer
         if self.running:
             log.warning("%d transfers were running at the last stop", len(self.running))
 
@@ -211,7 +175,7 @@ class TransferService:
         elif isinstance(item, _Reconcile):
             await self._reconcile()
         elif isinstance(item, _SaveRetry):
-            await self._flush_unsaved()
+            await self._save()
         elif isinstance(item, _RoomCheck):
             await self._check_room(item.room)
         else:
@@ -224,9 +188,12 @@ class TransferService:
         self._arrived = arrived
         self._what = f"{name}/{msg.get('UserEvent') or ''}/{msg.get('Key') or ''}".rstrip("/")
         if name in ("DTMFBegin", "DTMFEnd") and msg.get("Direction") == "Received":
-            await self._on_digit(msg)
+            await self._on_digit(msg, arrived)
         elif name == "UserEvent" and msg.get("UserEvent") == "LdKey":
-            await self._on_ldkey(msg)
+            if not self.keys.is_echo(msg, arrived):  # Asterisk's own detection: the back-up
+                await self._on_key(msg, KeyPress(msg.get("Key") or "", msg.get("Unit")))
+        elif name == "Hangup":
+            self.keys.forget(msg.get("Uniqueid") or "")
         elif name in ("BlindTransfer", "AttendedTransfer"):
             await self._on_native(msg)
         elif name == "OriginateResponse":
@@ -245,64 +212,24 @@ class TransferService:
                 log.exception("transfer %s: could not apply %s", transfer_id, name)
         self._arrived = None
 
-    async def _on_digit(self, msg: AmiMessage) -> None:
-        """A key the operator's phone pressed: act at once on a complete code."""
-        uniqueid = msg.get("Uniqueid") or ""
-        leg = self.model.legs.get(uniqueid)
-        if leg is None or leg.role not in OPERATOR_ROLES or self.keys is None:
-            return
-        # A key is one digit whether its begin and end are both reported (RTP
-        # events) or only its end (SIP INFO, reported on arrival).
-        if msg.event == "DTMFBegin":
-            self._key_down.add(uniqueid)
-        elif uniqueid in self._key_down:
-            self._key_down.discard(uniqueid)
-            return
-        now = self._arrived if self._arrived is not None else time.perf_counter()
-        press = self.keys.digit(uniqueid, msg.get("Digit") or "", now)
+    async def _on_digit(self, msg: AmiMessage, arrived: float) -> None:
+        press = self.keys.digit(msg, self.model.legs, arrived)
         if press is not None:
-            self._pressed[(uniqueid, press.key)] = now
-            await self._on_key(uniqueid, press.key, press.unit, msg.get("Channel"))
+            await self._on_key(msg, press)
 
-    async def _on_ldkey(self, msg: AmiMessage) -> None:
-        """Asterisk's own detection of a code, when the key is released: acted on
-        only if the digits did not already (a phone whose DTMF we did not see)."""
-        uniqueid, key = msg.get("Uniqueid") or "", msg.get("Key") or ""
-        seen = self._pressed.pop((uniqueid, key), None)
-        arrived = self._arrived if self._arrived is not None else time.perf_counter()
-        if seen is not None and arrived - seen < KEY_ECHO_S:  # both as they came in
-            return
-        await self._on_key(uniqueid, key, msg.get("Unit"), msg.get("Channel"))
-
-    async def _on_key(self, presser: str, key: str, unit: str | None, channel: str | None) -> None:
-        at = now_utc()
-        mine = next(
-            (t for t in self.running.values() if t.request.operator_uniqueid == presser), None
-        )
-        if mine is not None:  # *2 again completes, *0 cancels; other keys mean nothing now
-            event: Event | None = None
-            if key == "attended":
-                event = CompleteRequested(at, By.KEY)
-            elif key == "cancel":
-                event = CancelRequested(at, By.KEY)
-            if event is not None:
-                await self._request_step(mine, event)
-            return
-        leg = self.model.legs.get(presser)
-        mode = KEY_MODES.get(key)
-        if leg is None or mode is None:
-            return  # *0 with nothing running, or a key from a leg we do not know
-        if key == "unit":
-            target = Target(unit=unit or "")
-        elif leg.role in OTHER_DESK:
-            target = Target(desk=OTHER_DESK[leg.role])
-        else:
-            return
-        try:
-            await self._start(leg.call_id, presser, mode, target, By.KEY)
-        except (TransferError, NotOnACall) as exc:  # tell the operator why nothing happened
-            log.warning("key %s on %s: no transfer: %s", key, channel, exc)
-            self.live.publish(refusal_json(leg.call_id, leg.endpoint, exc))
+    async def _on_key(self, msg: AmiMessage, press: KeyPress) -> None:
+        presser = msg.get("Uniqueid") or ""
+        action = meaning(presser, press, self.running.values(), self.model.legs, now_utc())
+        if isinstance(action, StepTransfer):
+            await self._request_step(action.transfer, action.event)
+        elif isinstance(action, StartTransfer):
+            try:
+                await self._start(action.call_id, presser, action.mode, action.target, By.KEY)
+            except (TransferError, NotOnACall) as exc:  # tell the operator why nothing happened
+                log.warning("key %s on %s: no transfer: %s", press.key, msg.get("Channel"), exc)
+                leg = self.model.legs.get(presser)
+                phone = leg.endpoint if leg is not None else None
+                self.live.publish(refusal_json(action.call_id, phone, exc))
 
     async def _on_native(self, msg: AmiMessage) -> None:
         """A transfer made with the phone's own buttons (SIP REFER) or Asterisk's
@@ -326,7 +253,7 @@ class TransferService:
             parties.operator_endpoint, msg.get("Reason"), parties.desk,
         )  # fmt: skip
         for step in actions.back_to_desk(parties):
-            await self._send(step)
+            await self.sender.send(step)
 
     async def _on_room_change(self, msg: AmiMessage) -> None:
         room = (msg.get("Conference") or "").removeprefix("ld")
@@ -348,7 +275,7 @@ class TransferService:
         )
         if len(left) == 1 and not in_use:  # a room of one is no conference: end it
             for step in actions.end_room(list(left.values())):
-                await self._send(step)
+                await self.sender.send(step)
 
     # ------------------------------------------------------------ moving a transfer
 
@@ -403,58 +330,17 @@ class TransferService:
                 steps += actions.end_room(list(self.rooms.members(parties.room).values()))
             if isinstance(command, c.RecallOperator):
                 self._recalls[actions.recall_id(transfer)] = parties
-        await self._send_all(steps, parties)
+        await self.sender.send_all(steps, parties)
         if steps and self._arrived is not None:
             done = time.perf_counter()
             self.reaction_times.append(
-                (self._what, self._last_sent - self._arrived, done - self._arrived)
+                (self._what, self.sender.last_sent - self._arrived, done - self._arrived)
             )
         for command in commands:  # told after the step itself (_after_change)
             if isinstance(command, c.NotifyOperator):
                 self._notices.append(
                     notice_json(transfer, command.reason, parties.operator_endpoint)
                 )
-
-    async def _send_all(self, steps: list[actions.AmiStep], parties: Parties) -> None:
-        """Send in order without waiting for each answer (the AMI answers a
-        session's actions in order anyway), except where a step must wait for
-        channels to be on hold first."""
-        batch: list[actions.AmiStep] = []
-        for step in steps:
-            if step.after_hold:
-                await asyncio.gather(*(self._send(s, parties) for s in batch))
-                batch = []
-                await self._send(step, parties)
-            else:
-                batch.append(step)
-        await asyncio.gather(*(self._send(s, parties) for s in batch))
-
-    async def _send(self, step: actions.AmiStep, parties: Parties | None = None) -> None:
-        if not await self._sent(step) and step.gives_back and parties is not None:
-            log.warning("the caller on %s could not be given back: ringing their desk again",
-                        parties.caller_channel)  # fmt: skip
-            for fallback in actions.back_to_desk(parties):
-                await self._sent(fallback)
-
-    async def _sent(self, step: actions.AmiStep) -> bool:
-        """Send one step; False if Asterisk did not do it."""
-        if self.client is None:
-            log.error("no AMI link: %s not sent", step.action.get("Action"))
-            return False
-        await self._until_on_hold(step.after_hold)
-        try:
-            self._last_sent = time.perf_counter()  # written before send_action first waits
-            await self.client.send_action(step.action)
-            return True
-        except AmiActionFailed as exc:
-            if step.may_be_gone and _GONE.search(str(exc)):
-                # It hung up meanwhile: its Hangup event moves the transfer on.
-                log.info("AMI %s: the channel is gone already (%s)", step.action.get("Action"), exc)
-            else:
-                log.error("AMI %s refused: %s", step.action.get("Action"), exc)
-        except AmiError as exc:
-            log.error("AMI %s not done: %s", step.action.get("Action"), exc)
-        return False
 
     async def _after_change(self, transfer: Transfer) -> None:
         self._arm_timer(transfer)
@@ -469,6 +355,11 @@ class TransferService:
         self._notices.clear()
         await self._save(transfer)
 
+    async def _save(self, transfer: Transfer | None = None) -> None:
+        saved = await (self.store.save(transfer) if transfer else self.store.flush())
+        if not saved:
+            asyncio.get_running_loop().call_later(SAVE_RETRY_S, self._put, _SaveRetry())
+
     def _arm_timer(self, transfer: Transfer) -> None:
         timer = self._timers.pop(transfer.id, None)
         if timer is not None:
@@ -480,30 +371,6 @@ class TransferService:
         self._timers[transfer.id] = loop.call_later(
             max(0.0, delay), self._put, _RingTimer(transfer.id)
         )
-
-    # ------------------------------------------------------------ persistence
-
-    async def _save(self, transfer: Transfer) -> None:
-        self._unsaved[transfer.id] = transfer
-        await self._flush_unsaved()
-
-    async def _flush_unsaved(self) -> None:
-        if not self._unsaved:
-            return
-        try:
-            async with self.sessions() as session:
-                # A write transaction from the start: SQLite would refuse a
-                # read transaction's later write if the record writer wrote between.
-                await session.connection(execution_options=WRITE_TRANSACTION)
-                repo = TransferRepository(session)
-                for pending in self._unsaved.values():
-                    await repo.save(pending)
-                await session.commit()
-        except Exception as exc:  # the database is down: keep them, try again
-            log.error("could not save %d transfers (will retry): %s", len(self._unsaved), exc)
-            asyncio.get_running_loop().call_later(SAVE_RETRY_S, self._put, _SaveRetry())
-            return
-        self._unsaved.clear()
 
     # ------------------------------------------------------------ reconciliation
 
@@ -520,7 +387,9 @@ class TransferService:
             if transfer.id not in self.parties:
                 parties = parties_after_restart(transfer, self.model.legs)
                 if parties.operator_endpoint is None:  # their leg ended while we were away
-                    parties.operator_endpoint = await self._endpoint_of(parties.operator_uniqueid)
+                    parties.operator_endpoint = await self.store.endpoint_of(
+                        parties.operator_uniqueid
+                    )
                 self.parties[transfer.id] = parties
             learn_target(self.parties[transfer.id], target, self.model.legs)
             if (
@@ -533,21 +402,13 @@ class TransferService:
             log.warning("transfer %s (%s) reconciled: %s", transfer.id, transfer.state, finding)
             await self._feed(transfer, Reconciled(at, finding, target))
 
-    async def _endpoint_of(self, uniqueid: str) -> str | None:
-        try:
-            async with self.sessions() as session:
-                leg = await session.get(Leg, uniqueid)
-        except Exception as exc:
-            log.error("cannot read leg %s from the records: %s", uniqueid, exc)
-            return None
-        return leg.endpoint if leg is not None else None
-
     # ------------------------------------------------------------ the API
 
     async def request(
         self, call_id: str, operator_uniqueid: str, mode: TransferMode, target: Target
     ) -> Transfer:
-        if self.client is None or self.client.state is not LinkState.CONNECTED:
+        client = self.sender.client
+        if client is None or client.state is not LinkState.CONNECTED:
             raise AmiNotConnected("the AMI link to Asterisk is down")
         async with self._lock:
             return await self._start(call_id, operator_uniqueid, mode, target, By.API)
@@ -555,9 +416,9 @@ class TransferService:
     async def stop(self) -> None:
         """At shutdown: store what is not stored yet."""
         async with self._lock:
-            await self._flush_unsaved()
-        if self._unsaved:
-            log.error("shutdown: %d transfers could not be saved", len(self._unsaved))
+            await self.store.flush()
+        if self.store.unsaved:
+            log.error("shutdown: %d transfers could not be saved", len(self.store.unsaved))
 
     async def complete(self, transfer: Transfer) -> None:
         async with self._lock:
@@ -568,17 +429,14 @@ class TransferService:
             await self._request_step(transfer, CancelRequested(now_utc(), By.API))
 
     async def find(self, transfer_id: str) -> Transfer | None:
-        for known in (self.running, self._unsaved):
-            if transfer_id in known:
-                return known[transfer_id]
-        async with self.sessions() as session:
-            return await TransferRepository(session).get(transfer_id)
+        if transfer_id in self.running:
+            return self.running[transfer_id]
+        return await self.store.get(transfer_id)
 
     async def list_since(self, since: datetime | None, limit: int) -> list[Transfer]:
-        async with self._lock:
-            await self._flush_unsaved()
-        async with self.sessions() as session:
-            return await TransferRepository(session).list_since(since, limit)
-
-    def status(self) -> dict[str, Any]:
-        return {"running": len(self.running), "unsaved": len(self._unsaved)}
+        """From the database; transfers not saved yet (it is down) are added."""
+        stored = await self.store.list_since(since, limit)
+        seen = {t.id for t in stored}
+        extra = [t for t in self.store.unsaved.values() if t.id not in seen
+                 and (since is None or t.request.at >= since)]  # fmt: skip
+        return sorted([*stored, *extra], key=lambda t: t.request.at, reverse=True)[:limit]

@@ -1,0 +1,71 @@
+"""Transfers in the database, for the transfer service: saves that survive a
+database hiccup (kept and saved again, whole: saving is idempotent), and the
+reads the service needs."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from records.db import WRITE_TRANSACTION
+from records.models import Leg
+from records.transfers import TransferRepository
+from transfer.machine import Transfer
+
+log = logging.getLogger(__name__)
+
+
+class TransferStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+        self.unsaved: dict[str, Transfer] = {}
+
+    async def save(self, transfer: Transfer) -> bool:
+        """Save it (and any earlier ones not saved yet); False if the database
+        refused: they are kept for the next try."""
+        self.unsaved[transfer.id] = transfer
+        return await self.flush()
+
+    async def flush(self) -> bool:
+        if not self.unsaved:
+            return True
+        try:
+            async with self.sessions() as session:
+                # A write transaction from the start: SQLite would refuse a
+                # read transaction's later write if the record writer wrote between.
+                await session.connection(execution_options=WRITE_TRANSACTION)
+                repo = TransferRepository(session)
+                for pending in self.unsaved.values():
+                    await repo.save(pending)
+                await session.commit()
+        except Exception as exc:  # the database is down: keep them, try again
+            log.error("could not save %d transfers (will retry): %s", len(self.unsaved), exc)
+            return False
+        self.unsaved.clear()
+        return True
+
+    async def running(self) -> list[Transfer]:
+        async with self.sessions() as session:
+            return await TransferRepository(session).running()
+
+    async def get(self, transfer_id: str) -> Transfer | None:
+        if transfer_id in self.unsaved:
+            return self.unsaved[transfer_id]
+        async with self.sessions() as session:
+            return await TransferRepository(session).get(transfer_id)
+
+    async def list_since(self, since: datetime | None, limit: int) -> list[Transfer]:
+        async with self.sessions() as session:
+            return await TransferRepository(session).list_since(since, limit)
+
+    async def endpoint_of(self, uniqueid: str) -> str | None:
+        """The phone of a leg in the call records (one that ended while we were away)."""
+        try:
+            async with self.sessions() as session:
+                leg = await session.get(Leg, uniqueid)
+        except Exception as exc:
+            log.error("cannot read leg %s from the records: %s", uniqueid, exc)
+            return None
+        return leg.endpoint if leg is not None else None
