@@ -4,6 +4,7 @@ or cancel it, read transfers. Same service and rules as the phone keys."""
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -82,18 +83,19 @@ def _operator_leg(service: TransferService, principal: Principal, call_id: str) 
 
 
 async def complete_transfer(request: web.Request) -> web.Response:
-    service, transfer = await _acting_on(request)
-    try:
-        await service.complete(transfer)
-    except IllegalTransition as exc:
-        raise Conflict(str(exc), {"allowed": list(exc.allowed)}) from None
-    return json_response(transfer_json(transfer))
+    return await _step(request, TransferService.complete)
 
 
 async def cancel_transfer(request: web.Request) -> web.Response:
+    return await _step(request, TransferService.cancel)
+
+
+async def _step(
+    request: web.Request, step: Callable[[TransferService, Transfer], Awaitable[None]]
+) -> web.Response:
     service, transfer = await _acting_on(request)
     try:
-        await service.cancel(transfer)
+        await step(service, transfer)
     except IllegalTransition as exc:
         raise Conflict(str(exc), {"allowed": list(exc.allowed)}) from None
     return json_response(transfer_json(transfer))

@@ -7,11 +7,14 @@ are wrapped so they never print.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from ami_client.settings import AmiSettings, Secret
+
+_N = TypeVar("_N", int, float)
 
 # liandong's in-call key codes are read from Asterisk's own features.conf.
 DEFAULT_FEATURES_CONF = Path(__file__).resolve().parent.parent / "asterisk-config" / "features.conf"
@@ -60,42 +63,41 @@ class Settings:
 
 
 def _port(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
+    value = _number(env, name, int, "a port number")
+    if value is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name}: {raw!r} is not a port number") from None
     if not 0 < value < 65536:
         raise SettingsError(f"{name}: {value} is outside 1..65535")
     return value
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
+    value = _number(env, name, float, "a number of seconds")
+    if value is None:
         return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}: {raw!r} is not a number of seconds") from None
     if value < 0:
         raise SettingsError(f"{name}: must be 0 (off) or more, got {value}")
     return value
 
 
 def _ring_seconds(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
+    value = _number(env, name, int, "a whole number of seconds")
+    if value is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name}: {raw!r} is not a whole number of seconds") from None
     if not 5 <= value <= 120:
         raise SettingsError(f"{name}: must be 5..120 seconds, got {value}")
     return value
+
+
+def _number(env: Mapping[str, str], name: str, kind: Callable[[str], _N], what: str) -> _N | None:
+    """The variable read as `kind`; None when unset or empty."""
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return kind(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: {raw!r} is not {what}") from None
 
 
 def _ami_secret(env: Mapping[str, str]) -> str:

@@ -40,13 +40,7 @@ def key_sent_at(phone_log: Path, key: str) -> datetime:
 def key_to_invite_s(phone_log: Path, key: str, target_log: Path) -> float:
     """Seconds from the last INFO carrying `key` sent by the phone to the first
     INVITE the target phone received after it."""
-    sent = [
-        at for at, body in messages(phone_log)
-        if "message sent" in body and "\nINFO " in body and f"Signal={key}\n" in body
-    ]  # fmt: skip
-    if not sent:
-        raise WireError(f"{phone_log.name}: no INFO with Signal={key} was sent")
-    pressed = sent[-1]
+    pressed = key_sent_at(phone_log, key)
     invites = [
         at for at, body in messages(target_log)
         if "message received" in body and "\nINVITE sip:" in body and at >= pressed
