@@ -105,6 +105,10 @@ async def _acting_on(request: web.Request) -> tuple[TransferService, Transfer]:
     principal = require(request, *ACTORS)
     service = request.app[TRANSFERS]
     transfer = await _find(service, request.match_info["transfer_id"])
+    if not transfer.ended and transfer.id not in service.running:
+        # Read back from the records after a restart, not yet checked against
+        # Asterisk: acting on it now would move a copy, not the call.
+        raise Unavailable(f"transfer {transfer.id} is being reconciled with Asterisk; retry")
     if principal.role in OPERATORS:
         parties = service.parties.get(transfer.id)
         phone = parties.operator_endpoint if parties else None
