@@ -4,6 +4,7 @@ reads the service needs."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 
@@ -16,34 +17,55 @@ from transfer.machine import Transfer
 
 log = logging.getLogger(__name__)
 
+SAVE_RETRY_S = 2.0
+
 
 class TransferStore:
+    """Saves run in their own task: a hand-over never waits for the database,
+    and a database that is down only delays the records."""
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
         self.unsaved: dict[str, Transfer] = {}
+        self._dirty = asyncio.Event()
 
-    async def save(self, transfer: Transfer) -> bool:
-        """Save it (and any earlier ones not saved yet); False if the database
-        refused: they are kept for the next try."""
+    def mark(self, transfer: Transfer) -> None:
+        """The transfer changed: save it soon."""
         self.unsaved[transfer.id] = transfer
-        return await self.flush()
+        self._dirty.set()
+
+    async def run(self) -> None:
+        """Save whatever is marked, forever; after a failure, wait and try again."""
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            if not await self.flush():
+                await asyncio.sleep(SAVE_RETRY_S)
+                self._dirty.set()
 
     async def flush(self) -> bool:
+        """Save every marked transfer (whole: saving is idempotent); False if the
+        database refused, and they stay marked."""
         if not self.unsaved:
             return True
+        batch = list(self.unsaved.values())
+        steps: dict[str, int] = {}
         try:
             async with self.sessions() as session:
                 # A write transaction from the start: SQLite would refuse a
                 # read transaction's later write if the record writer wrote between.
                 await session.connection(execution_options=WRITE_TRANSACTION)
                 repo = TransferRepository(session)
-                for pending in self.unsaved.values():
-                    await repo.save(pending)
+                for transfer in batch:
+                    steps[transfer.id] = len(transfer.timeline)  # what this save covers
+                    await repo.save(transfer)
                 await session.commit()
         except Exception as exc:  # the database is down: keep them, try again
             log.error("could not save %d transfers (will retry): %s", len(self.unsaved), exc)
             return False
-        self.unsaved.clear()
+        for transfer in batch:  # unless it moved on meanwhile (saved again next time)
+            if len(transfer.timeline) == steps[transfer.id]:
+                self.unsaved.pop(transfer.id, None)
         return True
 
     async def running(self) -> list[Transfer]:

@@ -3,11 +3,12 @@
 Everything that moves a transfer goes through one worker, in order: the AMI
 events (handed over by the ingest consumer after the call model has applied
 them), the ring timers, the operators' keys and the API. For each step the
-core says what to do; the shell sends the AMI actions first (a caller is
-waiting), then persists the timeline and pushes it live.
+core says what to do; the shell sends the AMI actions (a caller is waiting),
+then pushes the timeline live and marks it to be saved.
 
-Nothing is lost when the database hiccups: a transfer whose save failed is
-saved again (whole: saving is idempotent) on its next step and by a retry.
+Saving runs apart (`TransferStore`): a hand-over never waits for the database,
+and a database that is down only delays the records, which are kept and saved
+again (whole: saving is idempotent) until it answers, and at shutdown.
 """
 
 from __future__ import annotations
@@ -61,7 +62,6 @@ log = logging.getLogger(__name__)
 # Asterisk's own Dial timeout ends an unanswered ring first; the server's
 # timer is the backstop for a ring whose end the AMI never told.
 TIMER_GRACE_S = 3.0
-SAVE_RETRY_S = 2.0
 ROOM_SETTLE_S = 1.0
 
 
@@ -72,10 +72,6 @@ class _RingTimer:
 
 class _Reconcile:
     """Restart or reconnect: compare the running transfers with Asterisk."""
-
-
-class _SaveRetry:
-    """Saving failed earlier: try again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +89,7 @@ class _Arrived:
     at: float
 
 
-Item = _Arrived | _RingTimer | _Reconcile | _SaveRetry | _RoomCheck
+Item = _Arrived | _RingTimer | _Reconcile | _RoomCheck
 
 
 def now_utc() -> datetime:
@@ -156,6 +152,13 @@ class TransferService:
             log.warning("%d transfers were running at the last stop", len(self.running))
 
     async def run(self) -> None:
+        saver = asyncio.create_task(self.store.run(), name="transfer-saver")
+        try:
+            await self._work()
+        finally:
+            saver.cancel()
+
+    async def _work(self) -> None:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
@@ -174,8 +177,6 @@ class TransferService:
                 await self._feed(transfer, RingTimeoutEvent(now_utc()))
         elif isinstance(item, _Reconcile):
             await self._reconcile()
-        elif isinstance(item, _SaveRetry):
-            await self._save()
         elif isinstance(item, _RoomCheck):
             await self._check_room(item.room)
         else:
@@ -353,12 +354,7 @@ class TransferService:
         for notice in self._notices:
             self.live.publish(notice)
         self._notices.clear()
-        await self._save(transfer)
-
-    async def _save(self, transfer: Transfer | None = None) -> None:
-        saved = await (self.store.save(transfer) if transfer else self.store.flush())
-        if not saved:
-            asyncio.get_running_loop().call_later(SAVE_RETRY_S, self._put, _SaveRetry())
+        self.store.mark(transfer)
 
     def _arm_timer(self, transfer: Transfer) -> None:
         timer = self._timers.pop(transfer.id, None)
