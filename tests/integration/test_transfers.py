@@ -294,3 +294,20 @@ async def test_api_three_way_call_then_the_operator_leaves(
     assert result.outcomes == {"13810081": "answered"}, result.stdout_tail
     call = await ended_call(liandong, "1381008")
     assert talked(call, "trunk-110", "op12345-1") and talked(call, "op110-1", "op12345-1")
+
+
+async def test_cancel_key_while_the_target_still_rings(
+    liandong: Liandong, work: Path, phones: dict[str, sipp.Phone]
+) -> None:
+    """*0 during the ring: the operator is in Asterisk's Dial then, not in a
+    bridge, so only the server's own reading of the digits can see it."""
+    start_desks(phones, work, op110_1={"ring_ms": 200, "keys": "*2..*0", "talk_ms": 6000})
+    result = await citizen_calls("110", work, "1381009")
+    assert result.outcomes == {"13810091": "answered"}, result.stdout_tail
+
+    [transfer] = await wait_transfers(liandong)
+    assert states(transfer) == ["requested", "ringing", "cancelled"]
+    assert transfer["timeline"][-1]["by"] == "operator_key"
+    call = await ended_call(liandong, "1381009")
+    assert len(bridges_of(call, "trunk-110") & bridges_of(call, "op110-1")) == 2
+    assert not any(leg["answered_at"] for leg in legs_by_endpoint(call)["op12345-1"])
