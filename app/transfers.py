@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ami_client import LinkDown, LinkUp
+from ami_client import AmiError, LinkDown, LinkUp
 from ami_client.errors import AmiNotConnected
 from ami_client.link import LinkState
 from ami_client.message import AmiMessage
@@ -377,6 +377,7 @@ class TransferService:
         if not self._restored:
             self._restored = True
             await self.load()
+        await self._reload_rooms()
         at = now_utc()
         for transfer in list(self.running.values()):
             finding, target = finding_for(transfer, self.model.legs)
@@ -397,6 +398,30 @@ class TransferService:
                     continue
             log.warning("transfer %s (%s) reconciled: %s", transfer.id, transfer.state, finding)
             await self._feed(transfer, Reconciled(at, finding, target))
+
+    async def _reload_rooms(self) -> None:
+        """Who is in liandong's three-way rooms now (ConfbridgeList); a room
+        left with one person while we were away is ended."""
+        client = self.sender.client
+        if client is None:
+            return
+        try:
+            listed = await client.send_list_action({"Action": "ConfbridgeListRooms"})
+            names = [n for item in listed if (n := item.get("Conference") or "").startswith("ld")]
+            members = {}
+            for name in names:
+                action = {"Action": "ConfbridgeList", "Conference": name}
+                members[name] = await client.send_list_action(action)
+        except AmiError as exc:  # no rooms at all is an error reply too
+            if "no active conferences" not in str(exc).lower():
+                log.warning("three-way rooms not reloaded: %s", exc)
+            return
+        self.rooms = Rooms()
+        for room, people in members.items():
+            for member in people:
+                self.rooms.join(room.removeprefix("ld"), member.get("Uniqueid") or "",
+                                member.get("Channel") or "")  # fmt: skip
+            await self._check_room(room.removeprefix("ld"))
 
     # ------------------------------------------------------------ the API
 

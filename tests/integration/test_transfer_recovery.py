@@ -4,6 +4,7 @@ target answers, and the server restarting in the middle of a hand-over."""
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +67,30 @@ async def test_server_restarts_while_the_target_rings(
     call = await ended_call(second, "1381011")
     assert len(legs_by_endpoint(call)["op110-1"]) == 2
     assert len(bridges_of(call, "trunk-110") & bridges_of(call, "op110-1")) == 2
+
+
+async def test_a_three_way_room_left_with_one_person_while_away_is_ended(
+    pbx_clean: testbed.TestbedConfig, tmp_path: Path, aiohttp_client: Any,
+    work: Path, phones: dict[str, sipp.Phone],
+) -> None:  # fmt: skip
+    """Both operators leave the room while the server is stopped: on its return
+    it finds the caller alone in the room and ends the call, rather than leave
+    them listening to music."""
+    settings = server_settings(pbx_clean, f"sqlite+aiosqlite:///{tmp_path}/liandong.db")
+    first = await start_server(aiohttp_client, settings)
+    start_desks(phones, work,
+                op110_1={"ring_ms": 200, "keys": "*3", "talk_ms": 4000},
+                op12345_1={"ring_ms": 500, "talk_ms": 5000})  # fmt: skip
+    citizen = citizen_calls("110", work, "1381012")
+    [running] = await wait_transfers(first, ended=False)
+    await wait_state(first, running["id"], "answered")
+    await first.client.close()
+
+    await asyncio.sleep(6)  # both operators hang up meanwhile; the caller is alone
+    second = await start_server(aiohttp_client, settings)
+    back = time.monotonic()
+    result = await citizen
+    assert result.outcomes == {"13810121": "answered"}, result.stdout_tail
+    assert time.monotonic() - back < 5  # not the citizen's own 60 s
+    settled = await wait_state(second, running["id"], "completed")
+    assert settled["timeline"][-1]["reason"] == "operator_left"
