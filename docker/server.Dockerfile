@@ -8,6 +8,9 @@ COPY app app
 COPY pbx pbx
 COPY transfer transfer
 COPY ivr_flows ivr_flows
+# The in-call key codes are read from Asterisk's own features.conf.
+COPY asterisk-config/features.conf asterisk-config/features.conf
+ENV LIANDONG_FEATURES_CONF=/srv/liandong/asterisk-config/features.conf
 RUN pip install --no-cache-dir .
 ENTRYPOINT ["liandong"]
 CMD ["serve"]
