@@ -53,15 +53,22 @@ def parties_for(legs: dict[str, Leg], operator_uniqueid: str) -> Parties:
     # Prefer the citizen; a unit calling the desk is a caller too.
     others.sort(key=lambda leg: (leg.role is not LegRole.CITIZEN, leg.role in OPERATOR_ROLES))
     caller = others[0]
+    return parties_of(caller.uniqueid, caller, operator.uniqueid, operator)
+
+
+def parties_of(
+    caller_uniqueid: str, caller: Leg | None, operator_uniqueid: str, operator: Leg | None
+) -> Parties:
+    """Parties from the two legs as the call model has them (None: gone)."""
     return Parties(
-        caller_uniqueid=caller.uniqueid,
-        caller_channel=caller.channel,
-        caller_number=caller.caller_number,
-        caller_name=caller.caller_name,
-        operator_uniqueid=operator.uniqueid,
-        operator_channel=operator.channel,
-        operator_endpoint=operator.endpoint,
-        desk=caller.trunk.value if caller.trunk is not None else None,
+        caller_uniqueid=caller_uniqueid,
+        caller_channel=caller.channel if caller else "",
+        caller_number=caller.caller_number if caller else None,
+        caller_name=caller.caller_name if caller else None,
+        operator_uniqueid=operator_uniqueid,
+        operator_channel=operator.channel if operator else "",
+        operator_endpoint=operator.endpoint if operator else None,
+        desk=caller.trunk.value if caller and caller.trunk else None,
     )
 
 

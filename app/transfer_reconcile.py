@@ -4,7 +4,7 @@ now has them) say about a transfer that was running, as the core's `Finding`."""
 from __future__ import annotations
 
 from app.transfer_actions import conference_ids, room_number
-from app.transfer_parties import Parties
+from app.transfer_parties import Parties, parties_of
 from telephony.events import LegRole
 from telephony.state import Leg
 from transfer.machine import Transfer
@@ -54,18 +54,9 @@ def parties_after_restart(transfer: Transfer, legs: dict[str, Leg]) -> Parties:
     caller = legs.get(request.caller_uniqueid)
     operator = legs.get(request.operator_uniqueid)
     target = legs.get(transfer.target_uniqueid or "")
-    parties = Parties(
-        caller_uniqueid=request.caller_uniqueid,
-        caller_channel=caller.channel if caller else "",
-        caller_number=caller.caller_number if caller else None,
-        caller_name=caller.caller_name if caller else None,
-        operator_uniqueid=request.operator_uniqueid,
-        operator_channel=operator.channel if operator else "",
-        operator_endpoint=operator.endpoint if operator else None,
-        desk=caller.trunk.value if caller and caller.trunk else None,
-        target_uniqueid=transfer.target_uniqueid,
-        target_channel=target.channel if target else None,
-    )
+    parties = parties_of(request.caller_uniqueid, caller, request.operator_uniqueid, operator)
+    parties.target_uniqueid = transfer.target_uniqueid
+    parties.target_channel = target.channel if target else None
     if request.mode is TransferMode.CONFERENCE:  # the room and its ring stay, even if now blind
         parties.room = room_number(transfer)
         parties.dialer_uniqueid = conference_ids(transfer)[1]

@@ -10,13 +10,12 @@ class Rooms:
     def join(self, room: str, uniqueid: str, channel: str) -> None:
         self._rooms.setdefault(room, {})[uniqueid] = channel
 
-    def leave(self, room: str, uniqueid: str) -> dict[str, str]:
-        """Remove a member; returns who is left (the room is forgotten when empty)."""
+    def leave(self, room: str, uniqueid: str) -> None:
+        """Remove a member (the room is forgotten when empty)."""
         members = self._rooms.get(room, {})
         members.pop(uniqueid, None)
         if not members:
             self._rooms.pop(room, None)
-        return dict(members)
 
     def members(self, room: str) -> dict[str, str]:
         return dict(self._rooms.get(room, {}))

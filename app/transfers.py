@@ -206,6 +206,9 @@ class TransferService:
             parties = self.parties.get(transfer_id)
             if parties is None:
                 continue
+            caller = self.model.legs.get(parties.caller_uniqueid)
+            if caller is not None and caller.call_id != transfer.call_id:
+                transfer.call_merged(transfer.call_id, caller.call_id)  # the call was merged
             try:
                 for event in observe(msg, transfer_id, parties, at):
                     await self._feed(transfer, event)
