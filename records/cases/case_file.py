@@ -1,0 +1,220 @@
+"""One case as the lifecycle sees it, and `act`: the only way it changes.
+
+`act` checks a command against the table (`records.cases.lifecycle`), the
+actor's role, and the case's own situation — which desk holds it, whose unit
+it is, a pending extension, a hand-over that can still be sent back — then
+applies it and appends exactly one timeline entry. A refused command changes
+nothing. No I/O here: the service (`records.cases.service`) loads, stores and
+fills in due times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from records.cases.lifecycle import (
+    FINAL_STATES,
+    ROLES,
+    ActorRole,
+    CaseState,
+    Command,
+    allowed_commands,
+    next_state,
+)
+from records.cases.vocabulary import Desk
+
+C = Command
+
+
+class IllegalMove(Exception):
+    """The table does not allow this command in this state (HTTP 409)."""
+
+    def __init__(self, command: Command, state: CaseState, allowed: list[Command]) -> None:
+        super().__init__(f"cannot {command.value} a case that is {state.value} ({state.label})")
+        self.command = command
+        self.state = state
+        self.allowed = allowed
+
+
+class NotPermitted(Exception):
+    """The move exists, but not for this actor (HTTP 403)."""
+
+
+class Refused(Exception):
+    """The move exists and the actor may give it, but not on this case now (HTTP 409)."""
+
+
+class Extension(StrEnum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    role: ActorRole
+    unit: str | None = None  # the unit code, for unit staff
+
+    @property
+    def desk(self) -> Desk | None:
+        return {ActorRole.OPERATOR_110: Desk.POLICE, ActorRole.OPERATOR_12345: Desk.HOTLINE}.get(
+            self.role
+        )
+
+
+@dataclass(frozen=True)
+class Handover:
+    """A desk-to-desk hand-over the receiving desk has not acted on yet: until
+    it does, it may send the case back, which counts as a wrong transfer."""
+
+    from_desk: Desk
+    by: str  # the sending operator
+    category: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    seq: int
+    at: datetime
+    command: Command
+    from_state: CaseState
+    to_state: CaseState
+    actor: str
+    role: ActorRole
+    unit: str | None
+    data: dict[str, Any]
+
+
+@dataclass
+class CaseFile:
+    desk: Desk
+    state: CaseState = CaseState.RECEIVED
+    category: str | None = None
+    lead_unit: str | None = None
+    co_units: tuple[str, ...] = ()
+    extension: Extension | None = None
+    handover: Handover | None = None
+    due_close: datetime | None = None
+    merged_into: str | None = None
+    timeline: list[TimelineEntry] = field(default_factory=list)
+
+    def allowed(self) -> list[Command]:
+        return [] if self.state in FINAL_STATES else allowed_commands(self.state)
+
+
+def act(
+    case: CaseFile, command: Command, actor: Actor, at: datetime, data: dict[str, Any]
+) -> TimelineEntry:
+    """Apply `command`; raises IllegalMove / NotPermitted / Refused and changes nothing then."""
+    to_state = None if case.state in FINAL_STATES else next_state(command, case.state)
+    if to_state is None:
+        raise IllegalMove(command, case.state, case.allowed())
+    if actor.role not in ROLES[command]:
+        allowed = ", ".join(sorted(role.value for role in ROLES[command]))
+        raise NotPermitted(f"role {actor.role.value} may not {command.value} (allowed: {allowed})")
+    _check_actor_holds_case(case, command, actor)
+    _check_situation(case, command, actor, at, data)
+    entry_data = dict(data)
+    _apply(case, command, actor, at, data, entry_data)
+    entry = TimelineEntry(
+        seq=len(case.timeline),
+        at=at,
+        command=command,
+        from_state=case.state,
+        to_state=to_state,
+        actor=actor.name,
+        role=actor.role,
+        unit=actor.unit,
+        data=entry_data,
+    )
+    case.state = to_state
+    case.timeline.append(entry)
+    return entry
+
+
+# Commands a unit may give only as the lead unit; the rest of a unit's
+# commands (arrive, feed back) co-units may give too.
+_LEAD_ONLY = frozenset({C.SIGN, C.REPLY, C.REQUEST_RETURN, C.REQUEST_EXTENSION})
+
+
+def _check_actor_holds_case(case: CaseFile, command: Command, actor: Actor) -> None:
+    if actor.role is ActorRole.UNIT:
+        if actor.unit is None or actor.unit not in _units_on(case, command):
+            raise NotPermitted(f"case is not assigned to unit {actor.unit}")
+        return
+    desk = actor.desk
+    if desk is not None and desk != case.desk:
+        raise NotPermitted(f"the case is at the {case.desk.value} desk, not {desk.value}")
+
+
+def _units_on(case: CaseFile, command: Command) -> set[str]:
+    lead = {case.lead_unit} if case.lead_unit else set()
+    return lead if command in _LEAD_ONLY else lead | set(case.co_units)
+
+
+def _check_situation(
+    case: CaseFile, command: Command, actor: Actor, at: datetime, data: dict[str, Any]
+) -> None:
+    if command is C.SEND_BACK and (case.handover is None or case.handover.from_desk == case.desk):
+        raise Refused("only a case handed over from the other desk, not yet acted on, goes back")
+    if command is C.REQUEST_EXTENSION:
+        if case.extension is Extension.REQUESTED:
+            raise Refused("an extension request is already waiting for a decision")
+        if case.due_close is not None and at >= case.due_close:
+            raise Refused("extensions must be requested before the time limit expires")
+    if command in (C.APPROVE_EXTENSION, C.REFUSE_EXTENSION) and (
+        case.extension is not Extension.REQUESTED
+    ):
+        raise Refused("no extension request is waiting")
+    if command is C.REDISPATCH and data.get("lead_unit") == case.lead_unit:
+        raise Refused("a re-dispatch goes to another unit; reject the return to keep this one")
+
+
+def _apply(
+    case: CaseFile,
+    command: Command,
+    actor: Actor,
+    at: datetime,
+    data: dict[str, Any],
+    entry_data: dict[str, Any],
+) -> None:
+    if command is C.CLASSIFY:
+        case.category = data.get("category")
+    if command in (C.REFER_TO_110, C.REFER_TO_12345):
+        case.handover = Handover(case.desk, actor.name, case.category, at)
+        case.desk = Desk.POLICE if command is C.REFER_TO_110 else Desk.HOTLINE
+        entry_data["to_desk"] = case.desk.value
+        return
+    if command is C.SEND_BACK:
+        assert case.handover is not None
+        entry_data["wrong_transfer"] = {
+            "by": case.handover.by,
+            "from_desk": case.handover.from_desk.value,
+            "category": case.handover.category,
+        }
+        case.desk = case.handover.from_desk
+        case.handover = None
+        entry_data["to_desk"] = case.desk.value
+        return
+    # Anything else the holding desk does accepts the hand-over.
+    case.handover = None
+    if command is C.POLICE_FEEDBACK:
+        case.desk = Desk.HOTLINE
+        entry_data["to_desk"] = case.desk.value
+    elif command in (C.DISPATCH, C.REDISPATCH):
+        case.lead_unit = data["lead_unit"]
+        case.co_units = tuple(u for u in data.get("co_units", ()) if u != case.lead_unit)
+        case.extension = None
+    elif command is C.REQUEST_EXTENSION:
+        case.extension = Extension.REQUESTED
+    elif command is C.APPROVE_EXTENSION:
+        case.extension = Extension.APPROVED
+    elif command is C.REFUSE_EXTENSION:
+        case.extension = Extension.REFUSED
+    elif command is C.MERGE:
+        case.merged_into = data["into"]

@@ -1,0 +1,209 @@
+"""What each command carries, declared once: the API validates bodies with it
+(errors name the field) and the OpenAPI document is generated from it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from records.cases.lifecycle import Command
+from records.cases.vocabulary import DemandType, Route, Urgency
+
+MAX_TEXT = 4000
+MAX_ATTACHMENTS = 20
+_UNIT_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+class InvalidField(ValueError):
+    """A request field is missing or wrong; `field` names it for the caller."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str  # text | enum | unit | units | rating | days | time | attachments
+    required: bool = False
+    enum: type[StrEnum] | None = None
+    description: str = ""
+
+
+def _text(name: str, required: bool = False, description: str = "") -> Field:
+    return Field(name, "text", required, description=description)
+
+
+NOTE = _text("note", description="free text for the timeline")
+REASON = _text("reason", required=True, description="why (shown to the other side)")
+_CLASSIFY = (
+    Field("demand_type", "enum", True, DemandType, "咨询/求助/投诉/举报/建议 or 110's types"),
+    Field(
+        "route", "enum", True, Route, "the operator's decision (the suggestion is kept beside it)"
+    ),
+    Field("urgency", "enum", False, Urgency),
+    _text("category", description="routing catalogue category code"),
+    Field("township", "unit", description="township unit code of the location"),
+    _text("address"),
+    _text("description"),
+    NOTE,
+)
+_DISPATCH = (
+    Field("lead_unit", "unit", True, description="the unit that leads (牵头单位)"),
+    Field("co_units", "units", description="co-operating units (协办单位)"),
+    NOTE,
+)
+
+FIELDS: dict[Command, tuple[Field, ...]] = {
+    Command.CLASSIFY: _CLASSIFY,
+    Command.REFER_TO_110: (NOTE,),
+    Command.ACCEPT_POLICE: (_text("police_ticket", description="接警单号"), NOTE),
+    Command.REFER_TO_12345: (NOTE,),
+    Command.POLICE_FEEDBACK: (
+        _text("officer", True, "民警"),
+        _text("findings", True, "现场核实情况"),
+        _text("measures", True, "先期处置措施"),
+        _text("police_ticket"),
+        NOTE,
+    ),
+    Command.SEND_BACK: (REASON,),
+    Command.POLICE_CLOSE: (_text("result", True), _text("police_ticket"), NOTE),
+    Command.DISPATCH: _DISPATCH,
+    Command.SIGN: (NOTE,),
+    Command.ARRIVE: (NOTE,),
+    Command.FEED_BACK: (_text("measures", True, "措施与进展"), NOTE),
+    Command.REPLY: (
+        _text("measures", True, "采取的措施"),
+        _text("result", True, "办理结果"),
+        _text("handler", True, "承办人"),
+        Field("finished_at", "time", description="办结时间; default: now"),
+        Field("attachments", "attachments", description="[{name, url}]"),
+        NOTE,
+    ),
+    Command.APPROVE_REPLY: (NOTE,),
+    Command.REJECT_REPLY: (REASON,),
+    Command.CLOSE: (NOTE,),
+    Command.ANSWER_DIRECTLY: (_text("answer", True, "答复内容"), NOTE),
+    Command.REQUEST_RETURN: (REASON,),
+    Command.REDISPATCH: _DISPATCH,
+    Command.REJECT_RETURN: (REASON,),
+    Command.REQUEST_EXTENSION: (Field("days", "days", True, description="working days"), REASON),
+    Command.APPROVE_EXTENSION: (NOTE,),
+    Command.REFUSE_EXTENSION: (REASON,),
+    Command.FOLLOW_UP: (Field("satisfaction", "rating", True, description="1 very satisfied … 5"),),
+    Command.REOPEN: (REASON,),
+    Command.ARCHIVE: (NOTE,),
+    Command.MERGE: (_text("into", True, "case number or id to merge into"), NOTE),
+    Command.CANCEL: (REASON,),
+    Command.REMIND: (_text("deadline", True), NOTE),
+    Command.NOTICE: (_text("deadline", True), NOTE),
+    Command.BULLETIN: (_text("deadline", True), NOTE),
+}
+
+
+def validate(command: Command, body: Any) -> dict[str, Any]:
+    """The body's known fields, checked and normalised; unknown fields are refused."""
+    if not isinstance(body, dict):
+        raise InvalidField("body", "must be a JSON object")
+    fields = {f.name: f for f in FIELDS[command]}
+    for name in body:
+        if name not in fields:
+            known = ", ".join(fields) or "none"
+            raise InvalidField(str(name), f"not a field of {command.value} (fields: {known})")
+    result: dict[str, Any] = {}
+    for field in fields.values():
+        value = body.get(field.name)
+        if value is None or value == "":
+            if field.required:
+                raise InvalidField(field.name, "required")
+            continue
+        result[field.name] = _check(field, value)
+    return result
+
+
+def _check(field: Field, value: Any) -> Any:
+    checker = _CHECKERS[field.kind]
+    return checker(field, value)
+
+
+def _check_text(field: Field, value: Any) -> str:
+    if not isinstance(value, str):
+        raise InvalidField(field.name, "must be a string")
+    text = value.strip()
+    if not text and field.required:
+        raise InvalidField(field.name, "required")
+    if len(text) > MAX_TEXT:
+        raise InvalidField(field.name, f"longer than {MAX_TEXT} characters")
+    return text
+
+
+def _check_enum(field: Field, value: Any) -> StrEnum:
+    assert field.enum is not None
+    try:
+        return field.enum(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in field.enum)
+        raise InvalidField(field.name, f"one of: {allowed}") from None
+
+
+def _check_unit(field: Field, value: Any) -> str:
+    if not isinstance(value, str) or not _UNIT_CODE.match(value):
+        raise InvalidField(field.name, "a unit code (letters, digits, - or _)")
+    return value
+
+
+def _check_units(field: Field, value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise InvalidField(field.name, "a list of unit codes")
+    codes = [_check_unit(field, item) for item in value]
+    if len(set(codes)) != len(codes):
+        raise InvalidField(field.name, "lists a unit twice")
+    return codes
+
+
+def _check_int(field: Field, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidField(field.name, f"an integer from {low} to {high}")
+    return value
+
+
+def _check_time(field: Field, value: Any) -> datetime:
+    try:
+        when = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        raise InvalidField(field.name, "an ISO 8601 time with a UTC offset")
+    return when
+
+
+def _check_attachments(field: Field, value: Any) -> list[dict[str, str]]:
+    if not isinstance(value, list) or len(value) > MAX_ATTACHMENTS:
+        raise InvalidField(field.name, f"a list of at most {MAX_ATTACHMENTS} {{name, url}}")
+    result = []
+    for index, item in enumerate(value):
+        if (
+            not isinstance(item, dict)
+            or set(item) != {"name", "url"}
+            or not all(isinstance(v, str) and v.strip() for v in item.values())
+        ):
+            raise InvalidField(f"{field.name}[{index}]", "an object {name, url} of strings")
+        result.append({"name": item["name"].strip(), "url": item["url"].strip()})
+    return result
+
+
+_CHECKERS: dict[str, Any] = {
+    "text": _check_text,
+    "enum": _check_enum,
+    "unit": _check_unit,
+    "units": _check_units,
+    "rating": lambda f, v: _check_int(f, v, 1, 5),
+    "days": lambda f, v: _check_int(f, v, 1, 60),
+    "time": _check_time,
+    "attachments": _check_attachments,
+}

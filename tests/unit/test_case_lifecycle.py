@@ -1,0 +1,226 @@
+"""The case lifecycle table: every allowed move, every refused move, and the
+checks beyond the table (desk, unit, hand-over, extension)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from records.cases.case_file import (
+    Actor,
+    CaseFile,
+    Extension,
+    Handover,
+    IllegalMove,
+    NotPermitted,
+    Refused,
+    act,
+)
+from records.cases.lifecycle import (
+    FINAL_STATES,
+    ROLES,
+    TRANSITIONS,
+    ActorRole,
+    CaseState,
+    Command,
+    allowed_commands,
+)
+from records.cases.vocabulary import Desk
+
+S, C, R = CaseState, Command, ActorRole
+T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+OP110 = Actor("王警官", R.OPERATOR_110)
+OP12345 = Actor("李话务", R.OPERATOR_12345)
+WATER = Actor("供水公司张某某", R.UNIT, unit="WATER")
+HOUSING = Actor("住建局刘某某", R.UNIT, unit="HOUSING")
+SUPERVISOR = Actor("督查局赵某某", R.SUPERVISOR)
+ADMIN = Actor("管理员", R.ADMIN)
+SYSTEM = Actor("liandong", R.SYSTEM)
+
+# Enough data for any command (only what each needs is looked at).
+DATA: dict[Command, dict[str, Any]] = {
+    C.DISPATCH: {"lead_unit": "WATER"},
+    C.REDISPATCH: {"lead_unit": "HOUSING"},
+    C.MERGE: {"into": "2026-000001"},
+}
+
+
+def case_in(state: CaseState, command: Command) -> CaseFile:
+    """A case sitting in `state`, set up so that `command` is the actor's to give."""
+    desk = Desk.POLICE if command in (C.ACCEPT_POLICE, C.REFER_TO_12345) else Desk.HOTLINE
+    if state is S.POLICE_HANDLING:
+        desk = Desk.POLICE
+    case = CaseFile(desk=desk, state=state, lead_unit="WATER", category="water_supply")
+    if command is C.SEND_BACK:
+        other = Desk.HOTLINE if desk is Desk.POLICE else Desk.POLICE
+        case.handover = Handover(other, "对方话务员", "water_supply", T0)
+    if command in (C.APPROVE_EXTENSION, C.REFUSE_EXTENSION):
+        case.extension = Extension.REQUESTED
+    return case
+
+
+def actor_for(command: Command, case: CaseFile) -> Actor:
+    roles = ROLES[command]
+    if R.UNIT in roles:
+        return WATER
+    if R.OPERATOR_12345 in roles and case.desk is Desk.HOTLINE:
+        return OP12345
+    if R.OPERATOR_110 in roles and case.desk is Desk.POLICE:
+        return OP110
+    for actor in (SUPERVISOR, SYSTEM, ADMIN, OP12345, OP110):
+        if actor.role in roles:
+            return actor
+    raise AssertionError(f"no actor for {command}")
+
+
+ALLOWED = [(c, s, to) for c, moves in TRANSITIONS.items() for s, to in moves.items()]
+
+
+@pytest.mark.parametrize(("command", "state", "to"), ALLOWED, ids=lambda v: str(v))
+def test_every_allowed_move_lands_where_the_table_says(
+    command: Command, state: CaseState, to: CaseState
+) -> None:
+    case = case_in(state, command)
+    entry = act(case, command, actor_for(command, case), T0, DATA.get(command, {}))
+    assert case.state is to
+    assert (entry.from_state, entry.to_state, entry.command) == (state, to, command)
+    assert case.timeline == [entry]
+
+
+REFUSED = [(c, s) for c in Command for s in CaseState if s not in TRANSITIONS[c]]
+
+
+@pytest.mark.parametrize(("command", "state"), REFUSED, ids=lambda v: str(v))
+def test_every_other_move_is_refused_with_the_allowed_ones(
+    command: Command, state: CaseState
+) -> None:
+    case = case_in(state, command)
+    with pytest.raises(IllegalMove) as refused:
+        act(case, command, actor_for(command, case), T0, DATA.get(command, {}))
+    assert case.state is state and case.timeline == []
+    expected = [] if state in FINAL_STATES else allowed_commands(state)
+    assert refused.value.allowed == expected
+
+
+def test_no_command_leaves_a_final_state_not_even_a_record_only_one() -> None:
+    for state in FINAL_STATES:
+        assert allowed_commands(state) == [], state
+
+
+def test_archived_cases_are_immutable() -> None:
+    case = CaseFile(desk=Desk.HOTLINE, state=S.CLOSED)
+    act(case, C.ARCHIVE, OP12345, T0, {})
+    for command in Command:
+        with pytest.raises(IllegalMove):
+            act(case, command, actor_for(command, case), T0, DATA.get(command, {}))
+    assert len(case.timeline) == 1
+
+
+def test_the_whole_110_to_12345_to_unit_path() -> None:
+    case = CaseFile(desk=Desk.POLICE)
+    act(case, C.REFER_TO_12345, OP110, T0, {})
+    act(case, C.CLASSIFY, OP12345, T0, {"category": "water_supply"})
+    act(case, C.DISPATCH, OP12345, T0, {"lead_unit": "WATER", "co_units": ["HOUSING"]})
+    act(case, C.SIGN, WATER, T0, {})
+    act(case, C.ARRIVE, HOUSING, T0, {})  # a co-unit may report arrival
+    act(case, C.FEED_BACK, WATER, T0, {"measures": "抢修"})
+    act(case, C.REPLY, WATER, T0, {"measures": "抢修", "result": "已恢复", "handler": "张某某"})
+    act(case, C.APPROVE_REPLY, OP12345, T0, {})
+    act(case, C.CLOSE, OP12345, T0, {})
+    act(case, C.FOLLOW_UP, OP12345, T0, {"satisfaction": 1})
+    act(case, C.ARCHIVE, SYSTEM, T0, {})
+    assert case.state is S.ARCHIVED
+    assert [e.to_state for e in case.timeline] == [
+        S.RECEIVED, S.CLASSIFIED, S.DISPATCHED, S.SIGNED, S.ON_SCENE, S.FED_BACK,
+        S.REPLIED, S.REVIEWED, S.CLOSED, S.CLOSED, S.ARCHIVED,
+    ]  # fmt: skip
+    assert [e.seq for e in case.timeline] == list(range(11))
+
+
+def test_ambiguous_matter_goes_to_110_first_and_comes_back_with_the_police_form() -> None:
+    case = CaseFile(desk=Desk.HOTLINE)
+    act(case, C.CLASSIFY, OP12345, T0, {"category": "neighbour_dispute"})
+    act(case, C.REFER_TO_110, OP12345, T0, {})
+    assert case.desk is Desk.POLICE
+    form = {"officer": "王警官", "findings": "邻里噪音纠纷，无违法行为", "measures": "现场劝解"}
+    entry = act(case, C.POLICE_FEEDBACK, OP110, T0, form)
+    assert (case.state, case.desk) == (S.CLASSIFIED, Desk.HOTLINE)
+    assert "wrong_transfer" not in entry.data  # investigated: not a wrong transfer
+    act(case, C.DISPATCH, OP12345, T0, {"lead_unit": "HOUSING"})
+    assert case.lead_unit == "HOUSING"
+
+
+def test_sending_back_counts_a_wrong_transfer_against_the_sender() -> None:
+    case = CaseFile(desk=Desk.POLICE)
+    act(case, C.REFER_TO_12345, OP110, T0, {})
+    entry = act(case, C.SEND_BACK, OP12345, T0, {"reason": "持刀威胁，属警情"})
+    assert case.desk is Desk.POLICE and case.state is S.RECEIVED
+    assert entry.data["wrong_transfer"] == {"by": "王警官", "from_desk": "110", "category": None}
+    with pytest.raises(Refused):  # and it can't bounce again without a new hand-over
+        act(case, C.SEND_BACK, OP110, T0, {"reason": "again"})
+
+
+def test_once_the_receiving_desk_acts_the_hand_over_is_accepted() -> None:
+    case = CaseFile(desk=Desk.POLICE)
+    act(case, C.REFER_TO_12345, OP110, T0, {})
+    act(case, C.CLASSIFY, OP12345, T0, {})
+    assert case.handover is None
+    with pytest.raises(IllegalMove):
+        act(case, C.SEND_BACK, OP12345, T0, {"reason": "late"})
+    act(case, C.REFER_TO_110, OP12345, T0, {})  # a new, ordinary referral
+    assert case.handover is not None and case.handover.by == "李话务"
+
+
+def test_a_desk_acts_only_on_cases_it_holds() -> None:
+    case = CaseFile(desk=Desk.POLICE)
+    with pytest.raises(NotPermitted):
+        act(case, C.CLASSIFY, OP12345, T0, {})
+    assert case.timeline == []
+
+
+def test_units_act_only_on_their_own_cases_and_only_the_lead_signs() -> None:
+    case = CaseFile(desk=Desk.HOTLINE, state=S.DISPATCHED, lead_unit="WATER", co_units=("HOUSING",))
+    with pytest.raises(NotPermitted):
+        act(case, C.SIGN, HOUSING, T0, {})
+    with pytest.raises(NotPermitted):
+        act(case, C.SIGN, Actor("某乡镇", R.UNIT, unit="T01"), T0, {})
+    act(case, C.SIGN, WATER, T0, {})
+    assert case.state is S.SIGNED
+
+
+def test_roles_outside_the_table_are_not_permitted() -> None:
+    case = CaseFile(desk=Desk.HOTLINE, state=S.CLASSIFIED)
+    for actor in (WATER, SUPERVISOR, ADMIN, SYSTEM):
+        with pytest.raises(NotPermitted):
+            act(case, C.DISPATCH, actor, T0, {"lead_unit": "WATER"})
+    assert case.state is S.CLASSIFIED
+
+
+def test_extensions_only_before_expiry_and_one_at_a_time() -> None:
+    case = CaseFile(desk=Desk.HOTLINE, state=S.SIGNED, lead_unit="WATER")
+    case.due_close = T0 + timedelta(days=2)
+    with pytest.raises(Refused):
+        act(case, C.APPROVE_EXTENSION, OP12345, T0, {})
+    act(case, C.REQUEST_EXTENSION, WATER, T0, {"days": 3, "reason": "管道需更换"})
+    with pytest.raises(Refused):
+        act(case, C.REQUEST_EXTENSION, WATER, T0, {"days": 3, "reason": "again"})
+    act(case, C.APPROVE_EXTENSION, SUPERVISOR, T0, {})
+    assert case.extension is Extension.APPROVED
+    late = case.due_close + timedelta(seconds=1)
+    with pytest.raises(Refused):
+        act(case, C.REQUEST_EXTENSION, WATER, late, {"days": 1, "reason": "late"})
+
+
+def test_a_return_is_reviewed_then_redispatched_elsewhere_or_rejected() -> None:
+    case = CaseFile(desk=Desk.HOTLINE, state=S.SIGNED, lead_unit="WATER")
+    act(case, C.REQUEST_RETURN, WATER, T0, {"reason": "不属本单位职责"})
+    with pytest.raises(Refused):
+        act(case, C.REDISPATCH, OP12345, T0, {"lead_unit": "WATER"})
+    act(case, C.REDISPATCH, OP12345, T0, {"lead_unit": "HOUSING"})
+    assert (case.state, case.lead_unit) == (S.DISPATCHED, "HOUSING")
+    act(case, C.REQUEST_RETURN, HOUSING, T0, {"reason": "也不属于"})
+    act(case, C.REJECT_RETURN, OP12345, T0, {"reason": "属住建职责"})
+    assert (case.state, case.lead_unit) == (S.DISPATCHED, "HOUSING")
