@@ -9,7 +9,7 @@ import sys
 
 from aiohttp import web
 
-from app import http_transfers, lifecycle, tokens_cli
+from app import http_cases, http_transfers, lifecycle, tokens_cli
 from app.auth import auth_middleware
 from app.errors import error_middleware
 from app.http_calls import get_call, list_calls
@@ -26,12 +26,14 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[LIVE] = LiveBus()
     app.cleanup_ctx.append(lifecycle.database)
+    app.cleanup_ctx.append(lifecycle.cases)
     app.cleanup_ctx.append(lifecycle.pipeline)
     app.router.add_get("/api/v1/health", health)
     app.router.add_get("/api/v1/calls", list_calls)
     app.router.add_get("/api/v1/calls/{call_id}", get_call)
     app.router.add_get("/api/v1/live", live)
     http_transfers.add_routes(app)
+    http_cases.add_routes(app)
     return app
 
 

@@ -28,6 +28,7 @@ class Principal:
     name: str
     role: TokenRole
     phone: str | None = None  # operators: the desk phone they act from
+    unit: str | None = None  # unit staff: the member unit (roster code) they act for
 
     @property
     def sees_full_numbers(self) -> bool:
@@ -64,7 +65,9 @@ async def authenticate(app: web.Application, token: str) -> Principal | None:
         row = await TokenRepository(session).authenticate(token)
     if row is None:
         return None
-    return Principal(token_id=row.id, name=row.name, role=TokenRole(row.role), phone=row.phone)
+    return Principal(
+        token_id=row.id, name=row.name, role=TokenRole(row.role), phone=row.phone, unit=row.unit
+    )
 
 
 def require(request: web.Request, *roles: TokenRole) -> Principal:

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from aiohttp import web
 
-from app.auth import ALL_ROLES, require
+from app.auth import ALL_ROLES, Principal, require
 from app.errors import BadRequest, NotFound
 from app.jsonout import json_response
 from app.keys import SESSIONS
 from app.serialize import call_json
+from records.cases.store import CaseFilter, CaseRepository
+from records.models import Call, TokenRole
 from records.repositories import CallRepository
+
+DESK_ROLES = (TokenRole.OPERATOR_110, TokenRole.OPERATOR_12345, TokenRole.ADMIN)
 
 MAX_LIMIT = 1000
 # An unescaped '+' in a query string arrives as a space, so '?since=
@@ -40,9 +45,9 @@ async def get_call(request: web.Request) -> web.Response:
         call = await CallRepository(session).get_call(call_id)
     if call is None:
         raise NotFound(f"no call {call_id!r}")
-    return json_response(
-        call_json(call, full_numbers=principal.sees_full_numbers, with_bridges=True)
-    )
+    body = call_json(call, full_numbers=principal.sees_full_numbers, with_bridges=True)
+    body |= await cases_of_call(request, call, principal)
+    return json_response(body)
 
 
 def parse_bool(raw: str | None, name: str) -> bool | None:
@@ -83,3 +88,18 @@ def parse_limit(raw: str | None) -> int:
     if not 1 <= value <= MAX_LIMIT:
         raise BadRequest(f"limit: must be 1..{MAX_LIMIT}", {"field": "limit"})
     return value
+
+
+async def cases_of_call(request: web.Request, call: Call, principal: Principal) -> dict[str, Any]:
+    """The case(s) a call belongs to; for the desks also the open cases of the
+    same caller number, the candidates to merge a repeat call into (并单)."""
+    async with request.app[SESSIONS]() as session:
+        repo = CaseRepository(session)
+        numbers = await repo.cases_of_call(call.id)
+        candidates = []
+        if call.caller_number and principal.role in DESK_ROLES:
+            where = CaseFilter(open_only=True, caller_number=call.caller_number, limit=20)
+            candidates = [r.number for r in await repo.find(where) if r.number not in numbers]
+    if principal.role is TokenRole.UNIT:
+        return {}  # which case a call belongs to is the desks' and supervisors' to see
+    return {"cases": numbers, "case_candidates": candidates}

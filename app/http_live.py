@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -65,11 +66,22 @@ async def _send_events(ws: web.WebSocketResponse, sub: Subscription, principal: 
     await ws.send_json({"type": "hello", "data": {"role": principal.role.value}})
     while not ws.closed:
         message = await sub.queue.get()
-        if principal.role is TokenRole.UNIT and message["type"].startswith("transfer"):
-            continue  # hand-overs between the desks are not a member unit's business
+        if principal.role is TokenRole.UNIT and not _units_business(message, principal.unit):
+            continue
         if not principal.sees_full_numbers:
             message = masked_event(message)
         await ws.send_json(message, dumps=dumps)
+
+
+def _units_business(message: dict[str, Any], unit: str | None) -> bool:
+    """Hand-overs between the desks are not a member unit's business, and of
+    the cases only its own are."""
+    kind = message["type"]
+    if kind.startswith("transfer"):
+        return False
+    if kind.startswith("case."):
+        return unit is not None and (message["lead_unit"] == unit or unit in message["co_units"])
+    return True
 
 
 async def _drain_client(ws: web.WebSocketResponse) -> None:

@@ -84,6 +84,8 @@ class Ingest:
         # Told every AMI event and link change after the call model has applied
         # it (and after the reconciliation a LinkUp starts): the transfer service.
         self.observers: list[Callable[[AmiMessage | LinkUp | LinkDown], None]] = []
+        # Told every batch of domain events the call model made (the case linker).
+        self.domain_observers: list[Callable[[list[DomainEvent]], None]] = []
 
     # The AMI client calls this for every event and link change, in order.
     def sink(self, item: QueueItem) -> None:
@@ -169,6 +171,9 @@ class Ingest:
     def emit(self, events: list[DomainEvent]) -> None:
         # With nobody watching live, don't build JSON that publish() would drop.
         live = self.live.subscriber_count > 0
+        if events:
+            for domain_observer in self.domain_observers:
+                domain_observer(events)
         for event in events:
             self.writer.submit(event)
             if live:

@@ -7,18 +7,24 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
 from ami_client import AmiClient
+from app.case_calls import CaseCalls
 from app.cel import CelReader
 from app.ingest import Ingest
 from app.key_codes import KeyCodesError, KeyDetector, load_key_codes
-from app.keys import ENGINE, INGEST, LIVE, SESSIONS, SETTINGS, TRANSFERS
+from app.keys import CASE_CALLS, CASES, ENGINE, INGEST, LIVE, SESSIONS, SETTINGS, TRANSFERS
 from app.settings import SettingsError
 from app.transfers import TransferService
+from records.cases.config_file import ConfigFileError
+from records.cases.rules import load_rules
+from records.cases.service import CaseService
 from records.db import create_engine, session_factory
 from records.migrate import upgrade
 from records.repositories import CallRepository
@@ -42,6 +48,23 @@ async def database(app: web.Application) -> AsyncIterator[None]:
     await engine.dispose()
 
 
+async def cases(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    try:
+        rules = load_rules(settings.case_config)
+    except ConfigFileError as exc:
+        raise SettingsError(f"LIANDONG_CASE_CONFIG: {exc}") from None
+    missing = rules.calendar.missing_years(date.today(), date.today() + timedelta(days=366))
+    if missing:
+        log.warning(
+            "no working-day calendar for %s in %s/calendar: weekends only for those years",
+            ", ".join(map(str, missing)),
+            settings.case_config,
+        )
+    app[CASES] = CaseService(app[SESSIONS], rules, publish=app[LIVE].publish)
+    yield
+
+
 async def pipeline(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     # Big batches when a backlog builds (a burst of calls, a database hiccup):
@@ -63,19 +86,28 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
     )
     app[TRANSFERS] = transfers
     ingest.observers.append(transfers.observe)
+    case_calls = CaseCalls(app[CASES], partial(channels_of, model))
+    app[CASE_CALLS] = case_calls
+    ingest.domain_observers.append(case_calls.on_events)
+    ingest.observers.append(case_calls.observe)
+    transfers.listeners.append(case_calls.on_transfer)
     consumer = asyncio.create_task(ingest.run(), name="ingest")
     transfer_worker = asyncio.create_task(transfers.run(), name="transfers")
+    case_worker = asyncio.create_task(case_calls.run(), name="case-calls")
     if settings.connect_ami:
         if not settings.ami.secret.reveal():
             raise SettingsError(
                 "no AMI secret: set LIANDONG_AMI_SECRET or LIANDONG_AMI_SECRET_FILE"
             )
-        ingest.client = transfers.sender.client = AmiClient(settings.ami, ingest.sink)
+        ingest.client = transfers.sender.client = case_calls.client = AmiClient(
+            settings.ami, ingest.sink
+        )
         await ingest.client.start()
     yield
-    transfer_worker.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await transfer_worker
+    for worker in (transfer_worker, case_worker):
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
     await transfers.stop()
     if ingest.client is not None:
         await ingest.client.stop()
@@ -112,6 +144,10 @@ async def known_legs(app: web.Application) -> list[KnownLeg]:
         )
         for leg in open_legs
     ]
+
+
+def channels_of(model: CallModel, call_id: str) -> list[str]:
+    return [leg.channel for leg in model.legs.values() if leg.call_id == call_id]
 
 
 def ensure_sqlite_dir(url: str) -> None:

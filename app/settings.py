@@ -18,6 +18,8 @@ _N = TypeVar("_N", int, float)
 
 # liandong's in-call key codes are read from Asterisk's own features.conf.
 DEFAULT_FEATURES_CONF = Path(__file__).resolve().parent.parent / "asterisk-config" / "features.conf"
+# The county's case rules: routing catalogue, unit roster, time limits, calendars.
+DEFAULT_CASE_CONFIG = Path(__file__).resolve().parent.parent / "case-config"
 
 
 class SettingsError(ValueError):
@@ -37,6 +39,9 @@ class Settings:
     # Seconds a transfer target rings before the caller is given back.
     transfer_ring_timeout: int = 20
     features_conf: Path = DEFAULT_FEATURES_CONF
+    case_config: Path = DEFAULT_CASE_CONFIG
+    # Seconds between runs of the supervisor ladder (reminders, 催办, 通报).
+    ladder_interval: float = 60.0
     connect_ami: bool = True  # tests of the HTTP layer alone may run without Asterisk
 
     @classmethod
@@ -56,6 +61,8 @@ class Settings:
             audit_interval=_seconds(env, "LIANDONG_AUDIT_INTERVAL", 60.0),
             transfer_ring_timeout=_ring_seconds(env, "LIANDONG_TRANSFER_RING_TIMEOUT", 20),
             features_conf=Path(env.get("LIANDONG_FEATURES_CONF") or DEFAULT_FEATURES_CONF),
+            case_config=Path(env.get("LIANDONG_CASE_CONFIG") or DEFAULT_CASE_CONFIG),
+            ladder_interval=_seconds(env, "LIANDONG_LADDER_INTERVAL", 60.0),
             allowed_origins=tuple(
                 o.strip() for o in env.get("LIANDONG_ALLOWED_ORIGINS", "").split(",") if o.strip()
             ),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 
 from app.lifecycle import ensure_sqlite_dir
 from app.settings import Settings
+from records.cases.roster import load_roster
 from records.db import create_engine, session_factory
 from records.migrate import upgrade
 from records.models import TokenRole
@@ -25,6 +27,9 @@ def add_parser(
     create.add_argument(
         "--phone", help="operators: the desk phone they act from (PJSIP endpoint, e.g. op110-1)"
     )
+    create.add_argument(
+        "--unit", help="unit staff (role unit, required): the member unit's roster code"
+    )
     verbs.add_parser("list", help="list tokens (never their values)")
     revoke = verbs.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("id", type=int)
@@ -39,13 +44,21 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         async with session_factory(engine)() as session:
             repo = TokenRepository(session)
             if args.verb == "create":
-                issued = await repo.create(args.name, TokenRole(args.role), phone=args.phone)
+                args.unit = getattr(args, "unit", None)
+                problem = unit_problem(args, settings)
+                if problem:
+                    print(f"liandong token: {problem}", file=sys.stderr)
+                    return 2
+                issued = await repo.create(
+                    args.name, TokenRole(args.role), phone=args.phone, unit=args.unit
+                )
                 await session.commit()
                 print(issued.plain)
             elif args.verb == "list":
                 for row in await repo.list_tokens():
                     state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
-                    print(f"{row.id}\t{row.role}\t{row.name}\t{row.phone or '-'}\t{state}")
+                    bound = row.phone or row.unit or "-"
+                    print(f"{row.id}\t{row.role}\t{row.name}\t{bound}\t{state}")
             else:
                 if not await repo.revoke(args.id):
                     print(f"no active token {args.id}")
@@ -55,3 +68,15 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await engine.dispose()
     return 0
+
+
+def unit_problem(args: argparse.Namespace, settings: Settings) -> str | None:
+    """Unit tokens must name a unit of the roster; other roles must not."""
+    if TokenRole(args.role) is not TokenRole.UNIT:
+        return "--unit is only for role unit" if args.unit else None
+    if not args.unit:
+        return "role unit needs --unit <roster code>"
+    roster = load_roster(settings.case_config / "units.csv")
+    if roster.get(args.unit) is None:
+        return f"unit {args.unit!r} is not in the roster ({settings.case_config / 'units.csv'})"
+    return None

@@ -18,6 +18,7 @@ import logging
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -114,6 +115,9 @@ class TransferService:
         self.store = TransferStore(sessions)
         self.running: dict[str, Transfer] = {}
         self.parties: dict[str, Parties] = {}
+        # Told every change of a transfer, with its parties (the case linker:
+        # a completed hand-over to the other desk hands the case over too).
+        self.listeners: list[Callable[[Transfer, Parties | None], None]] = []
         self.rooms = Rooms()
         self._recalls: dict[str, Parties] = {}  # recall Uniqueid -> whom it rings back for
         self._timers: dict[str, asyncio.TimerHandle] = {}
@@ -348,6 +352,8 @@ class TransferService:
 
     async def _after_change(self, transfer: Transfer) -> None:
         self._arm_timer(transfer)
+        for listener in self.listeners:
+            listener(transfer, self.parties.get(transfer.id))
         if transfer.ended:
             self.running.pop(transfer.id, None)
             self.parties.pop(transfer.id, None)

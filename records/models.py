@@ -45,7 +45,7 @@ class TokenRole(StrEnum):
     UNIT = "unit"
 
 
-def _str_enum(enum: type[StrEnum], name: str) -> Enum:
+def str_enum(enum: type[StrEnum], name: str, length: int = 16) -> Enum:
     # VARCHAR + CHECK rather than a native PostgreSQL ENUM: adding a value later
     # is then the same small migration on both databases. Values, not member
     # names, are stored ("110", not "T110").
@@ -54,14 +54,14 @@ def _str_enum(enum: type[StrEnum], name: str) -> Enum:
         name=name,
         native_enum=False,
         create_constraint=True,
-        length=16,
+        length=length,
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
 
 
 # Autoincrement needs INTEGER PRIMARY KEY on SQLite; PostgreSQL gets BIGINT.
-_BigId = BigInteger().with_variant(Integer(), "sqlite")
+BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Base(DeclarativeBase):
@@ -74,7 +74,7 @@ class Call(Base):
     __tablename__ = "calls"
 
     id: Mapped[str] = mapped_column(String, primary_key=True)
-    trunk: Mapped[Trunk | None] = mapped_column(_str_enum(Trunk, "trunk"))
+    trunk: Mapped[Trunk | None] = mapped_column(str_enum(Trunk, "trunk"))
     caller_number: Mapped[str | None] = mapped_column(String)
     caller_name: Mapped[str | None] = mapped_column(String)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
@@ -98,9 +98,9 @@ class Leg(Base):
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id"), index=True)
     channel: Mapped[str] = mapped_column(String)
     endpoint: Mapped[str | None] = mapped_column(String)
-    role: Mapped[LegRole] = mapped_column(_str_enum(LegRole, "leg_role"))
-    direction: Mapped[Direction] = mapped_column(_str_enum(Direction, "direction"))
-    trunk: Mapped[Trunk | None] = mapped_column(_str_enum(Trunk, "trunk"))
+    role: Mapped[LegRole] = mapped_column(str_enum(LegRole, "leg_role"))
+    direction: Mapped[Direction] = mapped_column(str_enum(Direction, "direction"))
+    trunk: Mapped[Trunk | None] = mapped_column(str_enum(Trunk, "trunk"))
     caller_number: Mapped[str | None] = mapped_column(String)
     caller_name: Mapped[str | None] = mapped_column(String)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -133,7 +133,7 @@ class BridgeMembership(Base):
 
     __tablename__ = "bridge_memberships"
 
-    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     bridge_id: Mapped[str] = mapped_column(String)
     uniqueid: Mapped[str] = mapped_column(ForeignKey("legs.uniqueid"), index=True)
     joined_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -150,11 +150,13 @@ class ApiToken(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String)
-    role: Mapped[TokenRole] = mapped_column(_str_enum(TokenRole, "token_role"))
+    role: Mapped[TokenRole] = mapped_column(str_enum(TokenRole, "token_role"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The desk phone (PJSIP endpoint, e.g. "op110-1") an operator acts from: an
     # operator may transfer only calls that phone is on.
     phone: Mapped[str | None] = mapped_column(String)
+    # The member unit (roster code) a unit token acts for: it sees that unit's cases only.
+    unit: Mapped[str | None] = mapped_column(String)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
@@ -174,11 +176,11 @@ class TransferRecord(Base):
     caller_uniqueid: Mapped[str] = mapped_column(String)
     operator_uniqueid: Mapped[str] = mapped_column(String)
     target_uniqueid: Mapped[str | None] = mapped_column(String)
-    requested_mode: Mapped[TransferMode] = mapped_column(_str_enum(TransferMode, "requested_mode"))
-    mode: Mapped[TransferMode] = mapped_column(_str_enum(TransferMode, "transfer_mode"))
+    requested_mode: Mapped[TransferMode] = mapped_column(str_enum(TransferMode, "requested_mode"))
+    mode: Mapped[TransferMode] = mapped_column(str_enum(TransferMode, "transfer_mode"))
     target: Mapped[str] = mapped_column(String)  # "110", "12345" or "unit:<code>"
-    state: Mapped[TransferState] = mapped_column(_str_enum(TransferState, "transfer_state"))
-    requested_by: Mapped[By] = mapped_column(_str_enum(By, "requested_by"))
+    state: Mapped[TransferState] = mapped_column(str_enum(TransferState, "transfer_state"))
+    requested_by: Mapped[By] = mapped_column(str_enum(By, "requested_by"))
     ring_timeout_s: Mapped[int] = mapped_column(Integer)
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -203,10 +205,15 @@ class TransferStep(Base):
     transfer_id: Mapped[str] = mapped_column(ForeignKey("transfers.id"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(UtcDateTime())
-    from_state: Mapped[TransferState | None] = mapped_column(_str_enum(TransferState, "from_state"))
-    to_state: Mapped[TransferState] = mapped_column(_str_enum(TransferState, "to_state"))
+    from_state: Mapped[TransferState | None] = mapped_column(str_enum(TransferState, "from_state"))
+    to_state: Mapped[TransferState] = mapped_column(str_enum(TransferState, "to_state"))
     event: Mapped[str] = mapped_column(String)  # the event's type name
     # A `transfer.states.Reason` value; plain text, some are longer than 16.
     reason: Mapped[str] = mapped_column(String)
-    mode: Mapped[TransferMode] = mapped_column(_str_enum(TransferMode, "step_mode"))
-    by: Mapped[By | None] = mapped_column(_str_enum(By, "step_by"))
+    mode: Mapped[TransferMode] = mapped_column(str_enum(TransferMode, "step_mode"))
+    by: Mapped[By | None] = mapped_column(str_enum(By, "step_by"))
+
+
+# The case tables live in records/cases/models.py; importing it here puts them
+# on Base.metadata wherever the schema is used (migrations, their test).
+from records.cases import models as _case_models  # noqa: E402, F401

@@ -90,7 +90,13 @@ class TokenRepository:
         self._session = session
 
     async def create(
-        self, name: str, role: TokenRole, *, phone: str | None = None, now: datetime | None = None
+        self,
+        name: str,
+        role: TokenRole,
+        *,
+        phone: str | None = None,
+        unit: str | None = None,
+        now: datetime | None = None,
     ) -> IssuedToken:
         plain = secrets.token_urlsafe(32)
         token = ApiToken(
@@ -98,6 +104,7 @@ class TokenRepository:
             role=TokenRole(role),
             token_hash=hash_token(plain),
             phone=phone,
+            unit=unit,
             created_at=now or datetime.now(UTC),
         )
         self._session.add(token)

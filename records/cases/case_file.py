@@ -81,8 +81,8 @@ class Handover:
 class TimelineEntry:
     seq: int
     at: datetime
-    command: Command
-    from_state: CaseState
+    command: Command | None  # None only for the entry that opens the case
+    from_state: CaseState | None
     to_state: CaseState
     actor: str
     role: ActorRole
@@ -101,7 +101,10 @@ class CaseFile:
     handover: Handover | None = None
     due_close: datetime | None = None
     merged_into: str | None = None
+    # Entries made in this session; `seq_start` counts the ones stored before
+    # (a case loaded from the records brings its count, not its whole history).
     timeline: list[TimelineEntry] = field(default_factory=list)
+    seq_start: int = 0
 
     def allowed(self) -> list[Command]:
         return [] if self.state in FINAL_STATES else allowed_commands(self.state)
@@ -122,7 +125,7 @@ def act(
     entry_data = dict(data)
     _apply(case, command, actor, at, data, entry_data)
     entry = TimelineEntry(
-        seq=len(case.timeline),
+        seq=case.seq_start + len(case.timeline),
         at=at,
         command=command,
         from_state=case.state,

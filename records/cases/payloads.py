@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from records.cases.lifecycle import Command
-from records.cases.vocabulary import DemandType, Route, Urgency
+from records.cases.vocabulary import DemandType, Desk, Route, Urgency
 
 MAX_TEXT = 4000
 MAX_ATTACHMENTS = 20
@@ -29,7 +29,7 @@ class InvalidField(ValueError):
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # text | enum | unit | units | rating | days | time | attachments
+    kind: str  # text | enum | unit | units | rating | days | time | attachments | flag
     required: bool = False
     enum: type[StrEnum] | None = None
     description: str = ""
@@ -106,15 +106,31 @@ FIELDS: dict[Command, tuple[Field, ...]] = {
 }
 
 
+# A case opened through the API (web form, another channel) or by a desk.
+CREATE_FIELDS: tuple[Field, ...] = (
+    Field("desk", "enum", False, Desk, "the desk that holds it; an operator's own by default"),
+    _text("caller_name"),
+    _text("caller_number"),
+    Field("anonymous", "flag", description="the caller asked not to be named (匿名)"),
+    _text("police_ticket", description="接警单号"),
+    *(f for f in _CLASSIFY if f.name not in ("route", "note", "demand_type")),
+    Field("demand_type", "enum", False, DemandType),
+)
+
+
 def validate(command: Command, body: Any) -> dict[str, Any]:
     """The body's known fields, checked and normalised; unknown fields are refused."""
+    return validate_fields(FIELDS[command], body, command.value)
+
+
+def validate_fields(declared: tuple[Field, ...], body: Any, what: str) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InvalidField("body", "must be a JSON object")
-    fields = {f.name: f for f in FIELDS[command]}
+    fields = {f.name: f for f in declared}
     for name in body:
         if name not in fields:
             known = ", ".join(fields) or "none"
-            raise InvalidField(str(name), f"not a field of {command.value} (fields: {known})")
+            raise InvalidField(str(name), f"not a field of {what} (fields: {known})")
     result: dict[str, Any] = {}
     for field in fields.values():
         value = body.get(field.name)
@@ -206,4 +222,11 @@ _CHECKERS: dict[str, Any] = {
     "days": lambda f, v: _check_int(f, v, 1, 60),
     "time": _check_time,
     "attachments": _check_attachments,
+    "flag": lambda f, v: _check_flag(f, v),
 }
+
+
+def _check_flag(field: Field, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidField(field.name, "true or false")
+    return value

@@ -224,3 +224,9 @@ def test_a_return_is_reviewed_then_redispatched_elsewhere_or_rejected() -> None:
     act(case, C.REQUEST_RETURN, HOUSING, T0, {"reason": "也不属于"})
     act(case, C.REJECT_RETURN, OP12345, T0, {"reason": "属住建职责"})
     assert (case.state, case.lead_unit) == (S.DISPATCHED, "HOUSING")
+
+
+def test_every_api_role_is_an_actor_role() -> None:
+    from records.models import TokenRole
+
+    assert {r.value for r in TokenRole} | {"system"} == {r.value for r in ActorRole}

@@ -1,0 +1,103 @@
+"""JSON shape of a case, masked for the roles that must not see who called."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.auth import Principal, mask_number
+from app.serialize import iso
+from records.cases.lifecycle import ROLES, ActorRole, CaseState, Command, allowed_commands
+from records.cases.models import CaseEvent, CaseRecord
+from records.cases.service import CaseView
+from records.cases.vocabulary import DemandType
+
+ANONYMOUS = "匿名"
+
+
+def case_json(view: CaseView, principal: Principal, *, timeline: bool = True) -> dict[str, Any]:
+    out = case_summary(view.record, principal)
+    out["calls"] = view.call_ids
+    out["merged_cases"] = view.merged
+    if timeline:
+        out["timeline"] = [event_json(e) for e in view.events]
+    return out
+
+
+def case_summary(record: CaseRecord, principal: Principal) -> dict[str, Any]:
+    full = principal.sees_full_numbers
+    state = CaseState(record.state)
+    demand = DemandType(record.demand_type) if record.demand_type else None
+    hide_name = record.anonymous and not full
+    return {
+        "number": record.number,
+        "state": state.value,
+        "state_label": state.label,
+        "desk": record.desk.value,
+        "source": record.source,
+        "police_ticket": record.police_ticket,
+        "caller": {
+            "name": ANONYMOUS if hide_name else record.caller_name,
+            "number": record.caller_number if full else mask_number(record.caller_number),
+            "anonymous": record.anonymous,
+        },
+        "location": {"address": record.address, "township": record.township},
+        "demand_type": demand.value if demand else None,
+        "demand_label": demand.label if demand else None,
+        "category": record.category,
+        "urgency": record.urgency.value,
+        "description": record.description,
+        "route": {
+            "suggested": record.suggested_route.value if record.suggested_route else None,
+            "reason": record.suggestion_reason,
+            "decided": record.route.value if record.route else None,
+        },
+        "lead_unit": record.lead_unit,
+        "co_units": list(record.co_units or ()),
+        "extension": record.extension,
+        "merged_into": record.merged_into,
+        "due": {
+            "sign_for": iso(record.due_sign),
+            "arrive": iso(record.due_arrive),
+            "feedback": iso(record.due_feedback),
+            "close": iso(record.due_close),
+        },
+        "times": {
+            "created": iso(record.created_at),
+            "dispatched": iso(record.dispatched_at),
+            "signed": iso(record.signed_at),
+            "arrived": iso(record.arrived_at),
+            "fed_back": iso(record.fed_back_at),
+            "replied": iso(record.replied_at),
+            "closed": iso(record.closed_at),
+            "updated": iso(record.updated_at),
+        },
+        "reply": record.reply,
+        "satisfaction": record.satisfaction,
+        "allowed": your_moves(record, principal),
+    }
+
+
+def your_moves(record: CaseRecord, principal: Principal) -> list[str]:
+    """Commands the table allows now that this principal's role may give (the
+    desk / unit checks still apply when it does)."""
+    role = ActorRole(principal.role.value)
+    state = CaseState(record.state)
+    return [c.value for c in allowed_commands(state) if role in ROLES[c]]
+
+
+def event_json(event: CaseEvent) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "at": iso(event.at),
+        "command": event.command.value if event.command else "open",
+        "from": event.from_state.value if event.from_state else None,
+        "to": event.to_state.value,
+        "actor": event.actor,
+        "role": event.role.value,
+        "unit": event.unit,
+        "data": event.data,
+    }
+
+
+def illegal_details(allowed: list[Command]) -> dict[str, Any]:
+    return {"allowed": [c.value for c in allowed]}

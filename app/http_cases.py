@@ -1,0 +1,192 @@
+"""The case API: open, list, read and move cases; the roster.
+
+POST /api/v1/cases                        open a case (desks)
+GET  /api/v1/cases                        list (units: their own only)
+GET  /api/v1/cases/{number}               one case with its calls and timeline
+GET  /api/v1/cases/{number}/suggestion    what the routing catalogue suggests
+POST /api/v1/cases/{number}/{command}     a lifecycle move (classify, dispatch, sign, ...)
+POST /api/v1/calls/{call_id}/case         attach a call to an open case
+GET  /api/v1/units                        the member-unit roster
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from aiohttp import web
+
+from app.auth import ALL_ROLES, Principal, require
+from app.case_json import case_json, case_summary, illegal_details
+from app.errors import BadRequest, Conflict, Forbidden, NotFound
+from app.http_calls import parse_bool, parse_limit, parse_time
+from app.jsonout import json_response
+from app.keys import CASES
+from records.cases.case_file import Actor, IllegalMove, NotPermitted, Refused
+from records.cases.lifecycle import ActorRole, CaseState, Command
+from records.cases.payloads import InvalidField
+from records.cases.service import CaseChanged, CaseNotFound, CaseView
+from records.cases.store import CaseFilter
+from records.cases.vocabulary import Desk
+from records.models import TokenRole
+
+DESKS = (TokenRole.OPERATOR_110, TokenRole.OPERATOR_12345)
+
+
+def actor_of(principal: Principal) -> Actor:
+    return Actor(principal.name, ActorRole(principal.role.value), principal.unit)
+
+
+async def create_case(request: web.Request) -> web.Response:
+    principal = require(request, *DESKS, TokenRole.ADMIN)
+    body = await json_body(request)
+    with case_errors():
+        view = await request.app[CASES].open_case(actor_of(principal), body)
+    return json_response(case_json(view, principal), status=201)
+
+
+async def list_cases(request: web.Request) -> web.Response:
+    principal = require(request, *ALL_ROLES)
+    query = request.query
+    state = query.get("state")
+    if state is not None and state not in CaseState.__members__.values():
+        raise BadRequest(f"state: one of {', '.join(CaseState)}", {"field": "state"})
+    desk = query.get("desk")
+    if desk is not None and desk not in ("110", "12345"):
+        raise BadRequest("desk: 110 or 12345", {"field": "desk"})
+    caller = query.get("caller_number")
+    if caller and not principal.sees_full_numbers:
+        raise Forbidden("your role may not search by caller number")
+    unit = query.get("unit")
+    if principal.role is TokenRole.UNIT:
+        unit = principal.unit  # a unit sees its own cases, whatever it asks for
+    where = CaseFilter(
+        state=CaseState(state) if state else None,
+        open_only=bool(parse_bool(query.get("open"), "open")),
+        unit=unit,
+        desk=Desk(desk) if desk else None,
+        caller_number=caller or None,
+        since=parse_time(query.get("since"), "since"),
+        limit=parse_limit(query.get("limit")),
+    )
+    records = await request.app[CASES].find(where)
+    return json_response({"cases": [case_summary(r, principal) for r in records]})
+
+
+async def get_case(request: web.Request) -> web.Response:
+    principal = require(request, *ALL_ROLES)
+    view = await visible_case(request, principal)
+    return json_response(case_json(view, principal))
+
+
+async def get_suggestion(request: web.Request) -> web.Response:
+    principal = require(request, *DESKS, TokenRole.SUPERVISOR, TokenRole.ADMIN)
+    view = await visible_case(request, principal)
+    return json_response(request.app[CASES].suggestion_for(view.record))
+
+
+async def move_case(request: web.Request) -> web.Response:
+    principal = require(request, *ALL_ROLES)
+    raw = request.match_info["command"]
+    try:
+        command = Command(raw)
+    except ValueError:
+        raise NotFound(f"no case command {raw!r} (commands: {', '.join(Command)})") from None
+    await visible_case(request, principal)
+    body = await json_body(request)
+    with case_errors():
+        view, _entry = await request.app[CASES].act(
+            request.match_info["number"], command, actor_of(principal), body
+        )
+    return json_response(case_json(view, principal))
+
+
+async def attach_call(request: web.Request) -> web.Response:
+    principal = require(request, *DESKS, TokenRole.ADMIN)
+    body = await json_body(request)
+    number = body.get("case")
+    if not isinstance(number, str) or not number:
+        raise BadRequest("case: the case number to attach the call to", {"field": "case"})
+    service = request.app[CASES]
+    with case_errors():
+        view = await service.view(number)
+        if CaseState(view.record.state) not in OPEN_FOR_CALLS:
+            raise Conflict(
+                f"case {number} is {view.record.state.value}; attach calls to open cases"
+            )
+        await service.link_call(number, request.match_info["call_id"])
+        view = await service.view(number)
+    return json_response(case_json(view, principal))
+
+
+async def list_units(request: web.Request) -> web.Response:
+    require(request, *ALL_ROLES)
+    roster = request.app[CASES].rules.roster
+    units = [
+        {
+            **{name: getattr(unit, name) for name in ("code", "name", "township")},
+            "type": unit.type.value,
+            "leader": {"name": unit.leader, "phones": list(unit.leader_phone)},
+            "office": {"name": unit.office, "phones": list(unit.office_phone)},
+            "staff": {"name": unit.staff, "phones": list(unit.staff_phone)},
+            "duty_phones": list(unit.duty_phone),
+        }
+        for unit in roster.units.values()
+    ]
+    return json_response({"units": units})
+
+
+OPEN_FOR_CALLS = frozenset(CaseState) - {
+    CaseState.ARCHIVED,
+    CaseState.MERGED,
+    CaseState.CANCELLED,
+}
+
+
+async def visible_case(request: web.Request, principal: Principal) -> CaseView:
+    number = request.match_info["number"]
+    with case_errors():
+        view = await request.app[CASES].view(number)
+    if principal.role is TokenRole.UNIT:
+        record = view.record
+        if principal.unit != record.lead_unit and principal.unit not in (record.co_units or ()):
+            raise Forbidden(f"case {number} is not assigned to your unit")
+    return view
+
+
+@contextlib.contextmanager
+def case_errors() -> Iterator[None]:
+    """Service exceptions as API errors."""
+    try:
+        yield
+    except InvalidField as exc:
+        raise BadRequest(str(exc), {"field": exc.field}) from None
+    except IllegalMove as exc:
+        raise Conflict(str(exc), illegal_details(exc.allowed)) from None
+    except NotPermitted as exc:
+        raise Forbidden(str(exc)) from None
+    except (Refused, CaseChanged) as exc:
+        raise Conflict(str(exc)) from None
+    except CaseNotFound as exc:
+        raise NotFound(str(exc)) from None
+
+
+async def json_body(request: web.Request) -> Any:
+    if not request.can_read_body:
+        return {}
+    try:
+        return await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"the body is not JSON: {exc}") from None
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/v1/cases", create_case)
+    app.router.add_get("/api/v1/cases", list_cases)
+    app.router.add_get("/api/v1/cases/{number}", get_case)
+    app.router.add_get("/api/v1/cases/{number}/suggestion", get_suggestion)
+    app.router.add_post("/api/v1/cases/{number}/{command}", move_case)
+    app.router.add_post("/api/v1/calls/{call_id}/case", attach_call)
+    app.router.add_get("/api/v1/units", list_units)

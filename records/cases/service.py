@@ -1,0 +1,253 @@
+"""The case service: opens cases, moves them through the lifecycle, links
+calls, and keeps the records and the live bus in step.
+
+Each move is one transaction: load the case, let `case_file.act` decide,
+copy the outcome and its side effects (due times, e-reply, ...) onto the
+record, append the timeline entry, commit. A concurrent move of the same
+case fails the version check and is refused with "reload and retry" rather
+than silently overwriting; nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from records.cases.case_effects import apply_effects
+from records.cases.case_file import Actor, TimelineEntry, act
+from records.cases.lifecycle import CaseState, Command
+from records.cases.models import CaseEvent, CaseRecord
+from records.cases.payloads import CREATE_FIELDS, InvalidField, validate, validate_fields
+from records.cases.routing import UnknownCategory
+from records.cases.rules import CaseRules
+from records.cases.store import CaseFilter, CaseRepository, case_file_of, jsonable, store_case_file
+from records.cases.vocabulary import Desk, Urgency
+from records.db import WRITE_TRANSACTION
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[dict[str, Any]], None]
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+class CaseChanged(Exception):
+    """Someone else moved the case between our read and our write."""
+
+
+@dataclass(frozen=True)
+class CaseView:
+    record: CaseRecord
+    events: list[CaseEvent]
+    call_ids: list[str]
+    merged: list[str]  # cases merged into this one
+
+
+class CaseService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        rules: CaseRules,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        publish: Publish = lambda message: None,
+    ) -> None:
+        self.sessions = sessions
+        self.rules = rules
+        self.clock = clock
+        self.publish = publish
+
+    async def open_case(
+        self,
+        actor: Actor,
+        body: dict[str, Any],
+        *,
+        source: str = "api",
+        call_id: str | None = None,
+    ) -> CaseView:
+        """A new case in `received`, at the actor's desk (or the one the body names)."""
+        fields = validate_fields(CREATE_FIELDS, body, "a new case")
+        desk = fields.pop("desk", None) or actor.desk
+        if desk is None:
+            raise InvalidField("desk", "required: 110 or 12345")
+        self._check_references(fields)
+        at = self.clock()
+        async with self.sessions() as session, session.begin():
+            await session.connection(execution_options=WRITE_TRANSACTION)
+            repo = CaseRepository(session)
+            number = await repo.next_number(at)
+            record = new_record(number, Desk(desk), source, actor, at, fields)
+            session.add(record)
+            await session.flush()
+            repo.add_event(number, opening_entry(record, actor, at, source))
+            if call_id is not None:
+                await repo.link_call(number, call_id, at)
+        self._announce("case.opened", record, at, actor)
+        return await self.view(number)
+
+    async def act(
+        self, number: str, command: Command, actor: Actor, body: Any
+    ) -> tuple[CaseView, TimelineEntry]:
+        data = validate(command, body)
+        self._check_references(data)
+        at = self.clock()
+        try:
+            async with self.sessions() as session, session.begin():
+                await session.connection(execution_options=WRITE_TRANSACTION)
+                repo = CaseRepository(session)
+                record = await self._get(repo, number)
+                case = case_file_of(record, await repo.event_count(number))
+                if command is Command.MERGE:
+                    data["into"] = await self._merge_target(repo, record, data["into"])
+                entry = act(case, command, actor, at, data)
+                store_case_file(record, case)
+                apply_effects(record, entry, data, self.rules)
+                record.updated_at = at
+                repo.add_event(number, entry)
+                if command is Command.MERGE:
+                    for call_id in await repo.call_ids(number):
+                        await repo.link_call(data["into"], call_id, at)
+        except (StaleDataError, IntegrityError) as exc:
+            log.info("case %s changed under %s: %s", number, command.value, exc)
+            raise CaseChanged(f"case {number} was changed meanwhile; reload and retry") from None
+        self._announce("case.moved", record, at, actor, entry)
+        return await self.view(number), entry
+
+    async def link_call(self, number: str, call_id: str) -> bool:
+        async with self.sessions() as session, session.begin():
+            repo = CaseRepository(session)
+            await self._get(repo, number)
+            linked = await repo.link_call(number, call_id, self.clock())
+        return linked
+
+    async def find(self, where: CaseFilter) -> list[CaseRecord]:
+        async with self.sessions() as session:
+            return await CaseRepository(session).find(where)
+
+    async def view(self, number: str) -> CaseView:
+        async with self.sessions() as session:
+            repo = CaseRepository(session)
+            record = await self._get(repo, number)
+            return CaseView(
+                record,
+                await repo.events(number),
+                await repo.call_ids(number),
+                await repo.merged_into(number),
+            )
+
+    async def _get(self, repo: CaseRepository, number: str) -> CaseRecord:
+        record = await repo.get(number)
+        if record is None:
+            raise CaseNotFound(f"no case {number!r}")
+        return record
+
+    async def _merge_target(self, repo: CaseRepository, record: CaseRecord, into: str) -> str:
+        target = await repo.get(into)
+        if target is None:
+            raise InvalidField("into", f"no case {into!r}")
+        if target.number == record.number:
+            raise InvalidField("into", "a case cannot be merged into itself")
+        if target.state in (CaseState.MERGED, CaseState.CANCELLED, CaseState.ARCHIVED):
+            raise InvalidField("into", f"case {into} is {target.state.value}")
+        return target.number
+
+    def _check_references(self, data: dict[str, Any]) -> None:
+        """Unit, township and category codes must be the rule book's."""
+        roster = self.rules.roster
+        for name in ("lead_unit", "township"):
+            code = data.get(name)
+            if code is not None and roster.get(code) is None:
+                raise InvalidField(name, f"unknown unit {code!r} (see the roster)")
+        if data.get("township") and data["township"] not in roster.townships():
+            raise InvalidField("township", f"{data['township']!r} is not a township unit")
+        for code in data.get("co_units", ()):
+            if roster.get(code) is None:
+                raise InvalidField("co_units", f"unknown unit {code!r} (see the roster)")
+        category = data.get("category")
+        if category is not None and self.rules.routing.category(category) is None:
+            raise InvalidField("category", f"unknown category {category!r} (see routing.yaml)")
+
+    def suggestion_for(self, record: CaseRecord) -> dict[str, Any]:
+        """What the routing catalogue suggests for the case as it stands."""
+        text = " ".join(filter(None, (record.description, record.address)))
+        try:
+            found = self.rules.routing.suggest(
+                desk=Desk(record.desk),
+                text=text,
+                demand_type=record.demand_type,
+                category=record.category,
+                township=record.township,
+            )
+        except UnknownCategory:  # the catalogue changed since the case was classified
+            found = self.rules.routing.suggest(desk=Desk(record.desk), text=text)
+        suggestion: dict[str, Any] = jsonable(dataclasses.asdict(found))
+        return suggestion
+
+    def _announce(
+        self,
+        kind: str,
+        record: CaseRecord,
+        at: datetime,
+        actor: Actor,
+        entry: TimelineEntry | None = None,
+    ) -> None:
+        message = {
+            "type": kind,
+            "case": record.number,
+            "state": record.state.value,
+            "desk": record.desk.value,
+            "lead_unit": record.lead_unit,
+            "co_units": list(record.co_units or ()),
+            "at": at.isoformat(),
+            "actor": actor.name,
+            "role": actor.role.value,
+        }
+        if entry is not None:
+            message |= {
+                "command": entry.command.value if entry.command else None,
+                "from": entry.from_state.value if entry.from_state else None,
+            }
+        self.publish(message)
+
+
+def new_record(
+    number: str, desk: Desk, source: str, actor: Actor, at: datetime, fields: dict[str, Any]
+) -> CaseRecord:
+    return CaseRecord(
+        number=number,
+        state=CaseState.RECEIVED,
+        desk=desk,
+        source=source,
+        urgency=fields.pop("urgency", Urgency.NORMAL),
+        anonymous=fields.pop("anonymous", False),
+        co_units=[],
+        ladder={},
+        created_at=at,
+        created_by=actor.name,
+        updated_at=at,
+        **fields,
+    )
+
+
+def opening_entry(record: CaseRecord, actor: Actor, at: datetime, source: str) -> TimelineEntry:
+    return TimelineEntry(
+        seq=0,
+        at=at,
+        command=None,
+        from_state=None,
+        to_state=CaseState.RECEIVED,
+        actor=actor.name,
+        role=actor.role,
+        unit=actor.unit,
+        data={"source": source, "desk": record.desk.value},
+    )

@@ -1,0 +1,72 @@
+"""Cases through the API, as the desks, a unit and the supervisors use them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.component.cases_kit import Desk, start_desk
+
+
+@pytest.fixture
+async def desk(aiohttp_client: Any, tmp_path: Path) -> Desk:
+    return await start_desk(aiohttp_client, f"sqlite+aiosqlite:///{tmp_path}/cases.db")
+
+
+async def test_a_non_police_matter_goes_from_110_to_12345_to_a_unit_and_is_closed(
+    desk: Desk,
+) -> None:
+    case = await desk.open(
+        "op110", caller_name="王女士", caller_number="13912345678", description="小区停水三天了"
+    )
+    number = case["number"]
+    assert case["state"] == "received" and case["desk"] == "110"
+    assert case["timeline"][0]["command"] == "open"
+
+    await desk.move(number, "refer_to_12345", "op110", note="非警务，一键转12345")
+    suggestion = (await desk.request("GET", f"/api/v1/cases/{number}/suggestion", "op12345"))[1]
+    assert suggestion["route"] == "hotline" and suggestion["lead_unit"] == "water"
+    case = await desk.move(
+        number,
+        "classify",
+        "op12345",
+        demand_type="help",
+        route="hotline",
+        category=suggestion["category"],
+        township="chengguan",
+        address="城关镇某小区",
+    )
+    assert case["route"]["suggested"] == "hotline"
+    case = await desk.move(number, "dispatch", "op12345", lead_unit="water")
+    assert case["due"]["sign_for"] and case["due"]["close"]
+
+    # The unit sees its case, without the caller's number.
+    mine = await desk.case(number, "water")
+    assert mine["caller"]["number"] == "139****5678"
+    status, error = await desk.request("GET", f"/api/v1/cases/{number}", "housing")
+    assert status == 403, error
+
+    await desk.move(number, "sign", "water")
+    await desk.move(number, "arrive", "water")
+    await desk.move(number, "feed_back", "water", measures="已派抢修队")
+    await desk.move(
+        number, "reply", "water", measures="更换阀门", result="已恢复供水", handler="张某某"
+    )
+    await desk.move(number, "approve_reply", "op12345")
+    case = await desk.move(number, "close", "op12345")
+    assert case["state"] == "closed"
+    assert case["reply"]["result"] == "已恢复供水"
+    assert [e["to"] for e in case["timeline"]] == [
+        "received", "received", "classified", "dispatched", "signed", "on_scene",
+        "fed_back", "replied", "reviewed", "closed",
+    ]  # fmt: skip
+
+
+async def test_illegal_moves_are_refused_with_the_allowed_ones(desk: Desk) -> None:
+    number = (await desk.open("op12345", description="咨询社保"))["number"]
+    error = await desk.refused(number, "close", "op12345", 409)
+    assert "classify" in error["details"]["allowed"]
+    error = await desk.refused(number, "classify", "op12345", 400, demand_type="nonsense")
+    assert error["details"]["field"] == "demand_type"
