@@ -23,10 +23,13 @@ from app.case_json import case_json, case_summary, illegal_details
 from app.errors import BadRequest, Conflict, Forbidden, NotFound
 from app.http_calls import parse_bool, parse_limit, parse_time
 from app.jsonout import json_response
-from app.keys import CASES
+from app.keys import CASES, SESSIONS
 from records.cases.case_file import Actor, IllegalMove, NotPermitted, Refused
 from records.cases.lifecycle import ActorRole, CaseState, Command
+from records.cases.models import UnitRecord
 from records.cases.payloads import InvalidField
+from records.cases.roster import Unit
+from records.cases.roster_history import roster_at
 from records.cases.service import CaseChanged, CaseNotFound, CaseView
 from records.cases.store import CaseFilter
 from records.cases.vocabulary import Desk
@@ -122,20 +125,33 @@ async def attach_call(request: web.Request) -> web.Response:
 
 
 async def list_units(request: web.Request) -> web.Response:
+    """The roster now, or as it stood at `?at=` (from the roster history)."""
     require(request, *ALL_ROLES)
-    roster = request.app[CASES].rules.roster
-    units = [
-        {
-            **{name: getattr(unit, name) for name in ("code", "name", "township")},
-            "type": unit.type.value,
-            "leader": {"name": unit.leader, "phones": list(unit.leader_phone)},
-            "office": {"name": unit.office, "phones": list(unit.office_phone)},
-            "staff": {"name": unit.staff, "phones": list(unit.staff_phone)},
-            "duty_phones": list(unit.duty_phone),
-        }
-        for unit in roster.units.values()
-    ]
+    at = parse_time(request.query.get("at"), "at")
+    if at is None:
+        units = [unit_json(u) for u in request.app[CASES].rules.roster.units.values()]
+    else:
+        async with request.app[SESSIONS]() as session:
+            units = [unit_json(row) for row in await roster_at(session, at)]
     return json_response({"units": units})
+
+
+def unit_json(unit: Unit | UnitRecord) -> dict[str, Any]:
+    def phones(value: tuple[str, ...] | str | None) -> list[str]:
+        if isinstance(value, str):
+            return value.split("、")
+        return list(value or ())
+
+    return {
+        "code": unit.code,
+        "name": unit.name,
+        "type": unit.type.value,
+        "township": unit.township,
+        "leader": {"name": unit.leader, "phones": phones(unit.leader_phone)},
+        "office": {"name": unit.office, "phones": phones(unit.office_phone)},
+        "staff": {"name": unit.staff, "phones": phones(unit.staff_phone)},
+        "duty_phones": phones(unit.duty_phone),
+    }
 
 
 OPEN_FOR_CALLS = frozenset(CaseState) - {

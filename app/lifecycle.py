@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -23,6 +23,8 @@ from app.keys import CASE_CALLS, CASES, ENGINE, INGEST, LIVE, SESSIONS, SETTINGS
 from app.settings import SettingsError
 from app.transfers import TransferService
 from records.cases.config_file import ConfigFileError
+from records.cases.ladder import ladder_task
+from records.cases.roster_history import record_roster
 from records.cases.rules import load_rules
 from records.cases.service import CaseService
 from records.db import create_engine, session_factory
@@ -61,8 +63,21 @@ async def cases(app: web.Application) -> AsyncIterator[None]:
             ", ".join(map(str, missing)),
             settings.case_config,
         )
-    app[CASES] = CaseService(app[SESSIONS], rules, publish=app[LIVE].publish)
+    async with app[SESSIONS]() as session, session.begin():
+        changed = await record_roster(session, rules.roster, datetime.now(UTC))
+    if changed:
+        log.info("unit roster: %d unit(s) added or changed since the last start", changed)
+    service = app[CASES] = CaseService(app[SESSIONS], rules, publish=app[LIVE].publish)
+    ladder = (
+        asyncio.create_task(ladder_task(service, settings.ladder_interval), name="ladder")
+        if settings.ladder_interval > 0
+        else None
+    )
     yield
+    if ladder is not None:
+        ladder.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ladder
 
 
 async def pipeline(app: web.Application) -> AsyncIterator[None]:
