@@ -9,7 +9,7 @@ import sys
 
 from aiohttp import web
 
-from app import http_cases, http_transfers, lifecycle, tokens_cli
+from app import http_cases, http_supervision, http_transfers, lifecycle, tokens_cli
 from app.auth import auth_middleware
 from app.errors import error_middleware
 from app.http_calls import get_call, list_calls
@@ -34,6 +34,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/api/v1/live", live)
     http_transfers.add_routes(app)
     http_cases.add_routes(app)
+    http_supervision.add_routes(app)
     return app
 
 

@@ -181,20 +181,33 @@ class UnitFigures:
         return sum(1 for r in self.ratings if r <= 2)
 
     def add_case(self, row: Any) -> None:
+        """A row of CASE_COLUMNS."""
+        _, state, dispatched, due_close, rating, *done = row
         self.dispatched += 1
-        self.open += int(row.state in OPEN_STATES)
-        if row.closed_at is not None:
+        self.open += state in OPEN_STATES
+        closed = done[-1]
+        if closed is not None:
             self.closed += 1
-            on_time = row.due_close is None or row.closed_at <= row.due_close
-            self.closed_on_time += int(on_time)
-        for name, column in STEPS:
-            done = getattr(row, column.key)
-            if done is not None:
-                self.durations[name].append(minutes(done, row.dispatched_at))
-        if row.satisfaction is not None:
-            self.ratings.append(row.satisfaction)
+            self.closed_on_time += due_close is None or closed <= due_close
+        for (name, _), at in zip(STEPS, done, strict=True):
+            if at is not None:
+                self.durations[name].append(minutes(at, dispatched))
+        if rating is not None:
+            self.ratings.append(rating)
+
+    def add(self, other: UnitFigures) -> None:
+        self.dispatched += other.dispatched
+        self.closed += other.closed
+        self.open += other.open
+        self.closed_on_time += other.closed_on_time
+        for name, values in other.durations.items():
+            self.durations[name] += values
+        self.events.update(other.events)
+        self.ratings += other.ratings
 
 
+CASE_COLUMNS: tuple[Any, ...] = (C.lead_unit, C.state, C.dispatched_at, C.due_close)
+CASE_COLUMNS += (C.satisfaction, *(column for _, column in STEPS))
 COUNTED = (Command.REQUEST_RETURN, Command.REOPEN, Command.REQUEST_EXTENSION, *LADDER)
 
 
@@ -209,13 +222,9 @@ async def unit_statistics(
     returned a case keeps its return after the case went elsewhere."""
     dispatched = select(E.case_number).where(E.at >= start, E.at < end, E.command.in_(DISPATCHES))
     where = (C.number.in_(dispatched), C.dispatched_at >= start, C.dispatched_at < end)
-    by_unit = {code: UnitFigures(code) for code in units}
-    total = UnitFigures(None)
-    columns: list[Any] = [C.lead_unit, C.state, C.dispatched_at, C.due_close, C.satisfaction]
-    columns += [column for _, column in STEPS]
-    for row in await session.execute(select(*columns).where(*where)):
-        for figures in _counted_in(by_unit, total, row.lead_unit):
-            figures.add_case(row)
+    by_unit: dict[str | None, UnitFigures] = {code: UnitFigures(code) for code in units}
+    for row in await session.execute(select(*CASE_COLUMNS).where(*where)):
+        _figures(by_unit, row[0]).add_case(row)
     events = (
         select(E.case_number, E.command, E.unit, E.data)
         .where(E.case_number.in_(select(C.number).where(*where)))
@@ -223,26 +232,24 @@ async def unit_statistics(
         .order_by(E.case_number, E.seq)
     )
     case, lead = None, None
-    for row in await session.execute(events):
-        if row.case_number != case:
-            case, lead = row.case_number, None
-        if row.command in DISPATCHES:
-            lead = (row.data or {}).get("lead_unit")
-            continue
-        for figures in _counted_in(by_unit, total, row.unit or lead):
-            figures.events[row.command] += 1
-    return [by_unit[code] for code in sorted(by_unit)], total
+    for number, command, unit, data in await session.execute(events):
+        if number != case:
+            case, lead = number, None
+        if command in DISPATCHES:
+            lead = (data or {}).get("lead_unit")
+        else:
+            _figures(by_unit, unit or lead).events[command] += 1
+    total = UnitFigures(None)
+    for figures in by_unit.values():
+        total.add(figures)
+    return [by_unit[code] for code in sorted(filter(None, by_unit))], total
 
 
-def _counted_in(
-    by_unit: dict[str, UnitFigures], total: UnitFigures, unit: str | None
-) -> list[UnitFigures]:
-    """The rows a case or event counts in: its unit's (if known) and the total."""
-    if unit is None:
-        return [total]
+def _figures(by_unit: dict[str | None, UnitFigures], unit: str | None) -> UnitFigures:
+    """The unit's figures; None (an event of no known unit) counts in the total only."""
     if unit not in by_unit:
         by_unit[unit] = UnitFigures(unit)
-    return [by_unit[unit], total]
+    return by_unit[unit]
 
 
 # ------------------------------------------------------------------ wrong transfers
@@ -306,7 +313,7 @@ async def _categories_then(session: AsyncSession, numbers: Any) -> Callable[[str
         category = (row.data or {}).get("category")
         classified.setdefault(row.case_number, []).append((row.seq, category))
     now = select(C.number, C.category).where(C.number.in_(numbers))
-    current: dict[str, str | None] = dict((await session.execute(now)).tuples().all())
+    current = {row.number: row.category for row in await session.execute(now)}
 
     def category_at(number: str, seq: int) -> str | None:
         history = classified.get(number)
