@@ -43,6 +43,7 @@ from records.cases.config_file import (
     LineList,
     Problem,
     Problems,
+    check_keys,
     read_yaml,
 )
 
@@ -146,7 +147,7 @@ def load_calendar(directory: Path | str) -> WorkCalendar:
 
 def load_year(path: Path) -> CalendarYear:
     problems = Problems(path)
-    data = read_config_yaml(path)
+    data = read_yaml(path)
     match = _FILE_NAME.fullmatch(path.name)
     if match is None:
         problems.add(None, "calendar files are named <year>.yaml, e.g. 2026.yaml")
@@ -163,35 +164,6 @@ def load_year(path: Path) -> CalendarYear:
     problems.raise_if_any()
     names = {day: name for day, (name, _) in holidays.items()}
     return CalendarYear(year or 0, str(source), names, workdays)
-
-
-def read_config_yaml(path: Path | str) -> Any:
-    """`read_yaml`, except that an impossible date such as 2026-02-30 (which
-    the YAML library raises as a bare ValueError) becomes a line-level problem."""
-    try:
-        return read_yaml(path)
-    except ConfigFileError:
-        raise
-    except ValueError as exc:
-        line = _impossible_date_line(Path(path).read_text(encoding="utf-8-sig"))
-        raise ConfigFileError(path, [Problem(line, f"not a real date: {exc}")]) from None
-
-
-def _impossible_date_line(text: str) -> int | None:
-    for number, line in enumerate(text.splitlines(), start=1):
-        for found in _ISO_DATE.finditer(line):
-            try:
-                date.fromisoformat(found.group())
-            except ValueError:
-                return number
-    return None
-
-
-def check_keys(data: LineDict, known: tuple[str, ...], problems: Problems) -> None:
-    """One problem for each key of `data` not in `known`, on the key's line."""
-    for key in data:
-        if key not in known:
-            problems.add(data.line_of(key), f"unknown key {key!r} (expected {', '.join(known)})")
 
 
 def _year(data: LineDict, from_name: int | None, problems: Problems) -> int | None:

@@ -8,7 +8,9 @@ fix it in one pass instead of one error per restart.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -113,9 +115,33 @@ def read_yaml(path: Path | str) -> Any:
         raise ConfigFileError(path, [Problem(None, f"not UTF-8 text: {exc.reason}")]) from None
     try:
         return yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass: no arbitrary objects
+    except ValueError as exc:
+        # An impossible date (2026-02-30) escapes the YAML library as a bare ValueError.
+        line = _impossible_date_line(text)
+        raise ConfigFileError(path, [Problem(line, f"not a real date: {exc}")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None
         raise ConfigFileError(path, [Problem(line, f"YAML: {exc.problem}")]) from None
     except yaml.YAMLError as exc:
         raise ConfigFileError(path, [Problem(None, f"YAML: {exc}")]) from None
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _impossible_date_line(text: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        for found in _ISO_DATE.finditer(line):
+            try:
+                date.fromisoformat(found.group())
+            except ValueError:
+                return number
+    return None
+
+
+def check_keys(data: LineDict, known: tuple[str, ...], problems: Problems) -> None:
+    """One problem for each key of `data` not in `known`, on the key's line."""
+    for key in data:
+        if key not in known:
+            problems.add(data.line_of(key), f"unknown key {key!r} (expected {', '.join(known)})")

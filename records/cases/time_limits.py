@@ -24,15 +24,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from records.cases.calendar import (
-    WorkCalendar,
-    check_keys,
-    due_date,
-    end_of_day,
-    read_config_yaml,
-    start_of_day,
-)
-from records.cases.config_file import LineDict, Problems
+from records.cases.calendar import WorkCalendar, due_date, end_of_day, start_of_day
+from records.cases.config_file import LineDict, Problems, check_keys, read_yaml
 from records.cases.vocabulary import DemandType, Urgency
 
 Unit = Literal["m", "h", "wd"]
@@ -160,7 +153,7 @@ class TimeLimits:
 
 def load_time_limits(path: Path | str) -> TimeLimits:
     problems = Problems(path)
-    data = read_config_yaml(path)
+    data = read_yaml(path)
     if not isinstance(data, LineDict):
         problems.add(getattr(data, "line", None), "expected a mapping (see the file's comments)")
         problems.raise_if_any()
