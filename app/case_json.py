@@ -5,18 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from app.auth import Principal, mask_number
-from app.serialize import iso
+from app.serialize import call_json, iso
 from records.cases.lifecycle import ROLES, ActorRole, CaseState, Command, allowed_commands
 from records.cases.models import CaseEvent, CaseRecord
 from records.cases.service import CaseView
 from records.cases.vocabulary import DemandType
+from records.models import Call
 
 ANONYMOUS = "匿名"
 
 
-def case_json(view: CaseView, principal: Principal, *, timeline: bool = True) -> dict[str, Any]:
+def case_json(
+    view: CaseView, principal: Principal, calls: list[Call], *, timeline: bool = True
+) -> dict[str, Any]:
+    """The case with its calls (each with its legs) and its timeline."""
     out = case_summary(view.record, principal)
-    out["calls"] = view.call_ids
+    full = principal.sees_full_numbers
+    known = {call.id: call_json(call, full_numbers=full) for call in calls}
+    # A call not (yet) in the call records is still listed, by its id.
+    out["calls"] = [known.get(call_id, {"id": call_id}) for call_id in view.call_ids]
     out["merged_cases"] = view.merged
     if timeline:
         out["timeline"] = [event_json(e) for e in view.events]

@@ -34,6 +34,7 @@ from records.cases.service import CaseChanged, CaseNotFound, CaseView
 from records.cases.store import CaseFilter
 from records.cases.vocabulary import Desk
 from records.models import TokenRole
+from records.repositories import CallRepository
 
 DESKS = (TokenRole.OPERATOR_110, TokenRole.OPERATOR_12345)
 
@@ -47,7 +48,7 @@ async def create_case(request: web.Request) -> web.Response:
     body = await json_body(request)
     with case_errors():
         view = await request.app[CASES].open_case(actor_of(principal), body)
-    return json_response(case_json(view, principal), status=201)
+    return json_response(await full_case(request, view, principal), status=201)
 
 
 async def list_cases(request: web.Request) -> web.Response:
@@ -81,7 +82,7 @@ async def list_cases(request: web.Request) -> web.Response:
 async def get_case(request: web.Request) -> web.Response:
     principal = require(request, *ALL_ROLES)
     view = await visible_case(request, principal)
-    return json_response(case_json(view, principal))
+    return json_response(await full_case(request, view, principal))
 
 
 async def get_suggestion(request: web.Request) -> web.Response:
@@ -103,13 +104,13 @@ async def move_case(request: web.Request) -> web.Response:
         view, _entry = await request.app[CASES].act(
             request.match_info["number"], command, actor_of(principal), body
         )
-    return json_response(case_json(view, principal))
+    return json_response(await full_case(request, view, principal))
 
 
 async def attach_call(request: web.Request) -> web.Response:
     principal = require(request, *DESKS, TokenRole.ADMIN)
     body = await json_body(request)
-    number = body.get("case")
+    number = body.get("case") if isinstance(body, dict) else None
     if not isinstance(number, str) or not number:
         raise BadRequest("case: the case number to attach the call to", {"field": "case"})
     service = request.app[CASES]
@@ -121,7 +122,7 @@ async def attach_call(request: web.Request) -> web.Response:
             )
         await service.link_call(number, request.match_info["call_id"])
         view = await service.view(number)
-    return json_response(case_json(view, principal))
+    return json_response(await full_case(request, view, principal))
 
 
 async def list_units(request: web.Request) -> web.Response:
@@ -170,6 +171,14 @@ async def visible_case(request: web.Request, principal: Principal) -> CaseView:
         if principal.unit != record.lead_unit and principal.unit not in (record.co_units or ()):
             raise Forbidden(f"case {number} is not assigned to your unit")
     return view
+
+
+async def full_case(request: web.Request, view: CaseView, principal: Principal) -> dict[str, Any]:
+    """The case JSON with its calls and their legs read from the call records."""
+    async with request.app[SESSIONS]() as session:
+        repo = CallRepository(session)
+        calls = [call for i in view.call_ids if (call := await repo.get_call(i)) is not None]
+    return case_json(view, principal, calls)
 
 
 @contextlib.contextmanager

@@ -11,6 +11,9 @@ COPY ivr_flows ivr_flows
 # The in-call key codes are read from Asterisk's own features.conf.
 COPY asterisk-config/features.conf asterisk-config/features.conf
 ENV LIANDONG_FEATURES_CONF=/srv/liandong/asterisk-config/features.conf
+# The county's case rules; mount your own over it (or set LIANDONG_CASE_CONFIG).
+COPY case-config case-config
+ENV LIANDONG_CASE_CONFIG=/srv/liandong/case-config
 RUN pip install --no-cache-dir .
 ENTRYPOINT ["liandong"]
 CMD ["serve"]
