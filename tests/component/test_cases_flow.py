@@ -70,3 +70,65 @@ async def test_illegal_moves_are_refused_with_the_allowed_ones(desk: Desk) -> No
     assert "classify" in error["details"]["allowed"]
     error = await desk.refused(number, "classify", "op12345", 400, demand_type="nonsense")
     assert error["details"]["field"] == "demand_type"
+
+
+async def test_an_ambiguous_matter_goes_to_110_first_and_back_with_the_police_form(
+    desk: Desk,
+) -> None:
+    number = (await desk.open("op12345", description="楼上邻居吵架还动手了"))["number"]
+    suggestion = (await desk.request("GET", f"/api/v1/cases/{number}/suggestion", "op12345"))[1]
+    assert suggestion["route"] == "ambiguous"
+    await desk.move(number, "classify", "op12345", demand_type="help", route="ambiguous")
+    case = await desk.move(number, "refer_to_110", "op12345")
+    assert (case["state"], case["desk"]) == ("police_handling", "110")
+
+    # The police feedback form is mandatory: each field is asked for by name.
+    error = await desk.refused(number, "police_feedback", "op110", 400, officer="王警官")
+    assert error["details"]["field"] == "findings"
+    case = await desk.move(number, "police_feedback", "op110", officer="王警官",
+                           findings="邻里纠纷，无违法行为", measures="现场调解，已分开双方",
+                           police_ticket="JJ20261130001")  # fmt: skip
+    assert (case["state"], case["desk"], case["police_ticket"]) == (
+        "classified", "12345", "JJ20261130001",
+    )  # fmt: skip
+    case = await desk.move(number, "dispatch", "op12345", lead_unit="chengguan")
+    assert case["lead_unit"] == "chengguan"
+    form = case["timeline"][-2]["data"]
+    assert form["findings"] == "邻里纠纷，无违法行为"
+
+
+async def test_an_excluded_matter_is_answered_with_the_script_and_closed(desk: Desk) -> None:
+    number = (await desk.open("op12345", description="我要起诉我的老板，法院怎么立案"))["number"]
+    suggestion = (await desk.request("GET", f"/api/v1/cases/{number}/suggestion", "op12345"))[1]
+    assert suggestion["route"] == "excluded" and suggestion["answer"]
+    await desk.move(number, "classify", "op12345", demand_type="enquiry", route="excluded")
+    case = await desk.move(number, "answer_directly", "op12345", answer=suggestion["answer"])
+    assert case["state"] == "closed"
+    assert case["route"] == {
+        "suggested": "excluded", "reason": suggestion["reason"], "decided": "excluded",
+    }  # fmt: skip
+
+
+async def test_a_police_matter_reported_to_12345_is_handled_and_closed_by_110(desk: Desk) -> None:
+    number = (await desk.open("op12345", description="有人持刀抢劫"))["number"]
+    case = await desk.move(number, "classify", "op12345", demand_type="police_report",
+                           route="police", urgency="urgent")  # fmt: skip
+    assert case["route"]["suggested"] == "police"
+    await desk.move(number, "refer_to_110", "op12345")
+    case = await desk.move(number, "police_close", "op110", result="嫌疑人已抓获",
+                           police_ticket="JJ20261130002")  # fmt: skip
+    assert (case["state"], case["police_ticket"]) == ("closed", "JJ20261130002")
+
+
+async def test_duplicate_cases_are_merged_and_the_survivor_lists_them(desk: Desk) -> None:
+    first = (await desk.open("op12345", caller_number="13900002222", description="噪音"))["number"]
+    again = (await desk.open("op12345", caller_number="13900002222", description="噪音"))["number"]
+    status, found = await desk.request(
+        "GET", "/api/v1/cases?caller_number=13900002222&open=true", "op12345"
+    )
+    assert status == 200 and {c["number"] for c in found["cases"]} == {first, again}
+    case = await desk.move(again, "merge", "op12345", into=first)
+    assert (case["state"], case["merged_into"]) == ("merged", first)
+    assert (await desk.case(first))["merged_cases"] == [again]
+    error = await desk.refused(first, "merge", "op12345", 400, into=first)
+    assert error["details"]["field"] == "into"
