@@ -27,12 +27,12 @@ from app.keys import CASES, SESSIONS
 from records.cases.case_file import Actor, IllegalMove, NotPermitted, Refused
 from records.cases.lifecycle import ActorRole, CaseState, Command
 from records.cases.models import UnitRecord
-from records.cases.payloads import InvalidField
+from records.cases.payloads import Field, InvalidField, validate_fields
 from records.cases.roster import Unit
 from records.cases.roster_history import roster_at
 from records.cases.service import CaseChanged, CaseNotFound, CaseView
 from records.cases.store import CaseFilter
-from records.cases.vocabulary import Desk
+from records.cases.vocabulary import DemandType, Desk
 from records.models import TokenRole
 from records.repositories import CallRepository
 
@@ -88,7 +88,19 @@ async def get_case(request: web.Request) -> web.Response:
 async def get_suggestion(request: web.Request) -> web.Response:
     principal = require(request, *DESKS, TokenRole.SUPERVISOR, TokenRole.ADMIN)
     view = await visible_case(request, principal)
-    return json_response(request.app[CASES].suggestion_for(view.record))
+    with case_errors():
+        draft = validate_fields(SUGGESTION_QUERY, dict(request.query), "a suggestion")
+        suggestion = request.app[CASES].suggestion_for(view.record, draft)
+    return json_response(suggestion)
+
+
+# What the operator has typed so far may stand in for what the case holds.
+SUGGESTION_QUERY = (
+    Field("text", "text", description="the matter in the caller's words"),
+    Field("demand_type", "enum", enum=DemandType),
+    Field("category", "text"),
+    Field("township", "unit"),
+)
 
 
 async def move_case(request: web.Request) -> web.Response:

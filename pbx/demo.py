@@ -16,7 +16,9 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +34,11 @@ def main() -> int:
     print("▶ starting the Asterisk testbed (the first time builds it: about a minute)…")
     testbed.up(cfg)
     env = server_env(cfg)
-    token = subprocess.run(
-        [sys.executable, "-m", "server", "token", "create", "--role", "admin", "--name", "demo"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    token = new_token(env, "admin", "demo")
+    tokens = {
+        "12345": new_token(env, "operator_12345", "12345 李话务", "--phone", "op12345-1"),
+        "urban": new_token(env, "unit", "城管局 值班员", "--unit", "urban"),
+    }
     server = subprocess.Popen([sys.executable, "-m", "server", "serve"], env=env)
     work = Path(tempfile.mkdtemp(prefix="liandong-demo-"))
     phones: list[sipp.Phone] = []
@@ -60,7 +60,9 @@ def main() -> int:
             sipp.start_phone("op110-1", work, ring_ms=1500, keys="*1", keys_after_ms=2000),
             sipp.start_phone("op12345-1", work, ring_ms=2000, talk_ms=4000),
         ]
-        demo_transfer(work, token)
+        call = demo_transfer(work, token)
+        if call is not None:
+            demo_case(token, tokens, call)
         if os.environ.get("LIANDONG_DEMO_EXIT"):
             return 0
         print("▶ the server keeps running; try the API above. Ctrl-C stops everything.")
@@ -94,32 +96,93 @@ def demo_calls(work: Path, token: str) -> None:
     for title, kwargs in steps:
         print(f"▶ {title}")
         trunk = str(kwargs.pop("trunk"))
+        since = now()
         result = sipp.call(trunk, work, **kwargs)  # type: ignore[arg-type]
         print(f"  SIPp: {result.outcomes}")
-        show_latest(token, str(kwargs["number_prefix"]))
+        show_latest(token, str(kwargs["number_prefix"]), since)
 
 
-def demo_transfer(work: Path, token: str) -> None:
+def demo_transfer(work: Path, token: str) -> dict[str, Any] | None:
     print("▶ 市民赵六 calls 110 about a broken street light (not a police matter): the 110")
     print("  operator presses *1 and the 12345 desk takes the caller")
+    since = now()
     result = sipp.call("110", work, number_prefix="1360000", caller_name="赵六", talk_ms=60_000)
     print(f"  SIPp: {result.outcomes}")
-    show_latest(token, "1360000")
+    call = show_latest(token, "1360000", since)
     for transfer in get("/api/v1/transfers?limit=1", token)["transfers"]:
         steps = " → ".join(f"{s['to']} ({s['reason']})" for s in transfer["timeline"])
         print(f"  transfer {transfer['id']} {transfer['mode']} to {transfer['target']}: {steps}\n")
+    return call
 
 
-def show_latest(token: str, prefix: str) -> None:
+def demo_case(token: str, tokens: dict[str, str], call: dict[str, Any]) -> None:
+    """赵六's call opened a case, which followed him to 12345: take it to the end."""
+    [number] = get(f"/api/v1/calls/{call['id']}", token)["cases"]
+    print(f"▶ the call opened case {number}; it followed the caller to 12345, who routes it:")
+    case = f"/api/v1/cases/{number}"
+    hotline, unit = tokens["12345"], tokens["urban"]
+    matter = "城关镇建设路的路灯坏了一个星期"
+    query = urllib.parse.urlencode({"text": matter, "township": "chengguan"})
+    suggestion = get(f"{case}/suggestion?{query}", hotline)
+    print(
+        f"  suggestion: {suggestion['route']} → {suggestion['lead_unit']} ({suggestion['reason']})"
+    )
+    moves = [
+        ("classify", hotline, {"demand_type": "help", "route": "hotline", "township": "chengguan",
+                               "category": suggestion["category"],
+                               "description": matter}),
+        ("dispatch", hotline, {"lead_unit": suggestion["lead_unit"]}),
+        ("sign", unit, {}),
+        ("arrive", unit, {"note": "维修人员已到场"}),
+        ("feed_back", unit, {"measures": "更换灯杆线路"}),
+        ("reply", unit, {"measures": "更换灯杆线路", "result": "路灯已恢复", "handler": "王某某"}),
+        ("approve_reply", hotline, {}),
+        ("close", hotline, {}),
+    ]  # fmt: skip
+    for command, who, body in moves:
+        post(f"{case}/{command}", who, body)
+    final = get(case, unit)
+    print(f"  as the unit sees it: caller {final['caller']['number']}, "
+          f"due {final['due']['close']}, state {final['state_label']}")  # fmt: skip
+    for entry in final["timeline"]:
+        print(f"    {short(entry['at'])} {entry['command']:<15} {entry['to']:<12} "
+              f"{entry['role']:<15} {entry['actor']}")  # fmt: skip
+    print()
+
+
+def new_token(env: dict[str, str], role: str, name: str, *extra: str) -> str:
+    command = [sys.executable, "-m", "server", "token", "create", "--role", role, "--name", name]
+    created = subprocess.run(
+        [*command, *extra], env=env, capture_output=True, text=True, check=True
+    )
+    return created.stdout.strip()
+
+
+def post(path: str, token: str, body: dict[str, Any]) -> Any:
+    request = urllib.request.Request(
+        BASE + path,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def show_latest(token: str, prefix: str, since: str) -> dict[str, Any] | None:
+    """The call from these numbers placed since `since`, once it has ended (the
+    demo's database may hold calls of earlier runs)."""
     deadline = time.monotonic() + 10
+    query = urllib.parse.urlencode({"limit": 20, "since": since})
     while time.monotonic() < deadline:
-        calls = get("/api/v1/calls?limit=20", token)["calls"]
-        mine = [c for c in calls if (c["caller_number"] or "").startswith(prefix) and c["ended_at"]]
-        if mine:
+        calls: list[dict[str, Any]] = get(f"/api/v1/calls?{query}", token)["calls"]
+        mine = [c for c in calls if (c["caller_number"] or "").startswith(prefix)]
+        if mine and mine[0]["ended_at"]:
             print_call(mine[0])
-            return
+            return mine[0]
         time.sleep(0.3)
     print("  (the call did not show up as ended within 10 s)")
+    return None
 
 
 def print_call(call: dict[str, Any]) -> None:
@@ -135,6 +198,10 @@ def print_call(call: dict[str, Any]) -> None:
             f"{leg['hangup_cause_text'] or ''}"
         )
     print()
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat()
 
 
 def short(stamp: str | None) -> str:

@@ -26,7 +26,6 @@ from records.cases.case_file import Actor, TimelineEntry, act
 from records.cases.lifecycle import CaseState, Command
 from records.cases.models import CaseEvent, CaseRecord
 from records.cases.payloads import CREATE_FIELDS, InvalidField, validate, validate_fields
-from records.cases.routing import UnknownCategory
 from records.cases.rules import CaseRules
 from records.cases.store import CaseFilter, CaseRepository, case_file_of, jsonable, store_case_file
 from records.cases.vocabulary import Desk, Urgency
@@ -177,19 +176,22 @@ class CaseService:
         if category is not None and self.rules.routing.category(category) is None:
             raise InvalidField("category", f"unknown category {category!r} (see routing.yaml)")
 
-    def suggestion_for(self, record: CaseRecord) -> dict[str, Any]:
-        """What the routing catalogue suggests for the case as it stands."""
-        text = " ".join(filter(None, (record.description, record.address)))
-        try:
-            found = self.rules.routing.suggest(
-                desk=Desk(record.desk),
-                text=text,
-                demand_type=record.demand_type,
-                category=record.category,
-                township=record.township,
-            )
-        except UnknownCategory:  # the catalogue changed since the case was classified
-            found = self.rules.routing.suggest(desk=Desk(record.desk), text=text)
+    def suggestion_for(self, record: CaseRecord, draft: dict[str, Any]) -> dict[str, Any]:
+        """What the routing catalogue suggests for the case, with what the
+        operator has typed so far (`draft`: text, demand_type, category,
+        township) taking the place of what the case holds."""
+        self._check_references(draft)
+        text = draft.get("text") or " ".join(filter(None, (record.description, record.address)))
+        category = draft.get("category", record.category)
+        if category is not None and self.rules.routing.category(category) is None:
+            category = None  # the catalogue changed since the case was classified
+        found = self.rules.routing.suggest(
+            desk=Desk(record.desk),
+            text=text,
+            demand_type=draft.get("demand_type", record.demand_type),
+            category=category,
+            township=draft.get("township", record.township),
+        )
         suggestion: dict[str, Any] = jsonable(dataclasses.asdict(found))
         return suggestion
 

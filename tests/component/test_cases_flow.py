@@ -132,3 +132,22 @@ async def test_duplicate_cases_are_merged_and_the_survivor_lists_them(desk: Desk
     assert (await desk.case(first))["merged_cases"] == [again]
     error = await desk.refused(first, "merge", "op12345", 400, into=first)
     assert error["details"]["field"] == "into"
+
+
+async def test_the_suggestion_follows_what_the_operator_types(desk: Desk) -> None:
+    number = (await desk.open("op110", description=""))["number"]
+    await desk.move(number, "refer_to_12345", "op110")
+    path = f"/api/v1/cases/{number}/suggestion"
+    status, nothing = await desk.request("GET", path, "op12345")
+    assert (status, nothing["route"], nothing["reason"]) == (
+        200,
+        "hotline",
+        "未命中规则，由话务员判断",
+    )
+    query = "?text=%E8%B7%AF%E7%81%AF%E5%9D%8F%E4%BA%86&township=zhouzhuang"  # 路灯坏了
+    status, typed = await desk.request("GET", path + query, "op12345")
+    assert (typed["category"], typed["lead_unit"]) == ("city-appearance", "zhouzhuang")
+    status, error = await desk.request("GET", path + "?township=atlantis", "op12345")
+    assert status == 400 and error["error"]["details"]["field"] == "township"
+    status, _ = await desk.request("GET", path, "water")
+    assert status == 403
