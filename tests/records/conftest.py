@@ -26,7 +26,10 @@ from records.db import async_url, create_engine, session_factory
 from records.migrate import upgrade
 
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-TABLES = ("transfer_steps", "transfers", "bridge_memberships", "legs", "calls", "api_tokens")
+TABLES = (
+    "case_events", "case_calls", "cases", "case_counters", "units",
+    "transfer_steps", "transfers", "bridge_memberships", "legs", "calls", "api_tokens",
+)  # fmt: skip
 
 _PG_SKIPPED = pytest.StashKey[str]()
 T = TypeVar("T")
