@@ -80,7 +80,8 @@ def _units_business(message: dict[str, Any], unit: str | None) -> bool:
     if kind.startswith("transfer"):
         return False
     if kind.startswith("case."):
-        return unit is not None and (message["lead_unit"] == unit or unit in message["co_units"])
+        case = message["data"]
+        return unit is not None and (case["lead_unit"] == unit or unit in case["co_units"])
     return True
 
 

@@ -203,8 +203,7 @@ class CaseService:
         actor: Actor,
         entry: TimelineEntry | None = None,
     ) -> None:
-        message = {
-            "type": kind,
+        data: dict[str, Any] = {
             "case": record.number,
             "state": record.state.value,
             "desk": record.desk.value,
@@ -215,10 +214,12 @@ class CaseService:
             "role": actor.role.value,
         }
         if entry is not None:
-            message |= {
+            data |= {
                 "command": entry.command.value if entry.command else None,
                 "from": entry.from_state.value if entry.from_state else None,
             }
+        # The live feed's shape: {"type", "data"}, like the call and transfer events.
+        message = {"type": kind, "data": data}
         self.publish(message)
 
 

@@ -80,8 +80,9 @@ async def test_reminder_notice_and_bulletin_for_a_case_nobody_signs_for(desk: De
     announced = []
     while not live.queue.empty():
         message = live.queue.get_nowait()
-        if message["type"] == "case.moved" and message["role"] == "system":
-            announced.append((message["case"], message["command"]))
+        case = message["data"]
+        if message["type"] == "case.moved" and case["role"] == "system":
+            announced.append((case["case"], case["command"]))
     assert announced.count((ignored, "bulletin")) == 1
     assert (signed_late, "bulletin") not in announced
 

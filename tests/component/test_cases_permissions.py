@@ -130,3 +130,16 @@ async def test_bad_units_dates_json_commands_and_cases(desk: Desk) -> None:
     assert status == 400 and error["error"]["details"]["field"] == "since"
     status, error = await desk.request("GET", "/api/v1/cases?state=lost", "op12345")
     assert status == 400 and error["error"]["details"]["field"] == "state"
+
+
+async def test_the_live_feed_tells_a_unit_only_about_its_own_cases(desk: Desk) -> None:
+    headers = {"Authorization": f"Bearer {desk.tokens['water']}"}
+    async with desk.client.ws_connect("/api/v1/live", headers=headers) as ws:
+        assert (await ws.receive_json(timeout=5))["type"] == "hello"
+        housing_case = await dispatched(desk, "housing")
+        water_case = await dispatched(desk, "water")
+        message = await ws.receive_json(timeout=5)
+    assert (message["type"], message["data"]["case"], message["data"]["command"]) == (
+        "case.moved", water_case, "dispatch",
+    )  # fmt: skip
+    assert housing_case != water_case
