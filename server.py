@@ -17,6 +17,7 @@ from app.http_health import health
 from app.http_live import live
 from app.keys import LIVE, SETTINGS
 from app.live import LiveBus
+from app.openapi import openapi_json
 from app.settings import Settings, SettingsError
 from pbx import cli as pbx_cli
 
@@ -32,6 +33,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/api/v1/calls", list_calls)
     app.router.add_get("/api/v1/calls/{call_id}", get_call)
     app.router.add_get("/api/v1/live", live)
+    app.router.add_get("/api/v1/openapi.json", openapi_json)
     http_transfers.add_routes(app)
     http_cases.add_routes(app)
     http_supervision.add_routes(app)

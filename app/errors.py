@@ -54,11 +54,17 @@ class Unavailable(ApiError):
 
 
 def error_body(
-    status: int, code: str, message: str, details: dict[str, Any] | None = None
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> web.Response:
     body = {"error": {"code": code, "message": message, "details": details or {}}}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return json_response(body, status=status, headers=headers)
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return json_response(body, status=status, headers=headers or None)
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -74,7 +80,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400:
             raise
         code = exc.reason.lower().replace(" ", "_")
-        return error_body(exc.status, code, exc.reason)
+        # A 405 must say which methods are allowed (RFC 9110 §15.5.6).
+        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return error_body(exc.status, code, exc.reason, headers=allow)
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path)
         return error_body(500, "internal_error", "internal error; see the server log")

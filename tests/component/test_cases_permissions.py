@@ -143,3 +143,12 @@ async def test_the_live_feed_tells_a_unit_only_about_its_own_cases(desk: Desk) -
         "case.moved", water_case, "dispatch",
     )  # fmt: skip
     assert housing_case != water_case
+
+
+async def test_a_read_only_path_answers_405_with_the_allowed_methods(desk: Desk) -> None:
+    number = (await desk.open("op12345", description="咨询"))["number"]
+    status, error = await desk.request("POST", f"/api/v1/cases/{number}/suggestion", "op12345")
+    assert status == 405, error
+    headers = {"Authorization": f"Bearer {desk.tokens['op12345']}"}
+    async with desk.client.delete("/api/v1/units", headers=headers) as resp:
+        assert resp.status == 405 and set(resp.headers["Allow"].split(",")) == {"GET", "HEAD"}
