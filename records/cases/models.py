@@ -50,7 +50,7 @@ class CaseRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     created_by: Mapped[str] = mapped_column(String)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    dispatched_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    dispatched_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     due_sign: Mapped[datetime | None] = mapped_column(UtcDateTime())
     due_arrive: Mapped[datetime | None] = mapped_column(UtcDateTime())
     due_feedback: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -90,6 +90,10 @@ class CaseEvent(Base):
     role: Mapped[ActorRole] = mapped_column(str_enum(ActorRole, "actor_role"))
     unit: Mapped[str | None] = mapped_column(String)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    # Supervision counts events of some kinds in a period (hand-overs, returns,
+    # reminders): without this, a year's statistics walk every timeline row.
+    __table_args__ = (Index("ix_case_events_command_at", "command", "at"),)
 
 
 class CaseCall(Base):

@@ -10,9 +10,11 @@ than silently overwriting; nothing is half-written.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -63,6 +65,11 @@ class CaseService:
     ) -> None:
         self.sessions = sessions
         self.rules = rules
+        engine = sessions.kw.get("bind")
+        sqlite = engine is not None and engine.dialect.name == "sqlite"
+        self._turns: contextlib.AbstractAsyncContextManager[Any] = (
+            asyncio.Lock() if sqlite else contextlib.nullcontext()
+        )
         self.clock = clock
         self.publish = publish
 
@@ -81,8 +88,7 @@ class CaseService:
             raise InvalidField("desk", "required: 110 or 12345")
         self._check_references(fields)
         at = self.clock()
-        async with self.sessions() as session, session.begin():
-            await session.connection(execution_options=WRITE_TRANSACTION)
+        async with self._writing() as session:
             repo = CaseRepository(session)
             number = await repo.next_number(at)
             record = new_record(number, Desk(desk), source, actor, at, fields)
@@ -101,8 +107,7 @@ class CaseService:
         self._check_references(data)
         at = self.clock()
         try:
-            async with self.sessions() as session, session.begin():
-                await session.connection(execution_options=WRITE_TRANSACTION)
+            async with self._writing() as session:
                 repo = CaseRepository(session)
                 record = await self._get(repo, number)
                 case = case_file_of(record, await repo.event_count(number))
@@ -123,11 +128,20 @@ class CaseService:
         return await self.view(number), entry
 
     async def link_call(self, number: str, call_id: str) -> bool:
-        async with self.sessions() as session, session.begin():
+        async with self._writing() as session:
             repo = CaseRepository(session)
             await self._get(repo, number)
             linked = await repo.link_call(number, call_id, self.clock())
         return linked
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction. On SQLite they take turns in the process first:
+        waiting in SQLite's busy handler (which sleeps and is not fair) made
+        single moves take seconds under load (benchmarks/cases/RESULTS.md)."""
+        async with self._turns, self.sessions() as session, session.begin():
+            await session.connection(execution_options=WRITE_TRANSACTION)
+            yield session
 
     async def find(self, where: CaseFilter) -> list[CaseRecord]:
         async with self.sessions() as session:
