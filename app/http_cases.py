@@ -224,9 +224,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/cases", list_cases)
     app.router.add_get("/api/v1/cases/{number}", get_case)
     app.router.add_get("/api/v1/cases/{number}/suggestion", get_suggestion)
-    # Only the command names: anything else under a case is a 404 or, for a
-    # path that exists with another method (…/suggestion), a 405 with Allow.
-    commands = "|".join(command.value for command in Command)
-    app.router.add_post(f"/api/v1/cases/{{number}}/{{command:(?:{commands})}}", move_case)
+    # Not …/suggestion: a POST there is a 405 with Allow (it is read-only);
+    # any other unknown command gets a 404 that lists the commands.
+    app.router.add_post("/api/v1/cases/{number}/{command:(?!suggestion$)[^/]+}", move_case)
     app.router.add_post("/api/v1/calls/{call_id}/case", attach_call)
     app.router.add_get("/api/v1/units", list_units)
