@@ -26,7 +26,7 @@ from app.jsonout import json_response
 from app.keys import CASES, SESSIONS
 from records.cases.case_file import Actor, IllegalMove, NotPermitted, Refused
 from records.cases.lifecycle import ActorRole, CaseState, Command
-from records.cases.models import UnitRecord
+from records.cases.models import CaseRecord, UnitRecord
 from records.cases.payloads import Field, InvalidField, validate_fields
 from records.cases.roster import Unit
 from records.cases.roster_history import roster_at
@@ -110,7 +110,8 @@ async def move_case(request: web.Request) -> web.Response:
         command = Command(raw)
     except ValueError:
         raise NotFound(f"no case command {raw!r} (commands: {', '.join(Command)})") from None
-    await visible_case(request, principal)
+    with case_errors():  # the case row alone: the move reads the rest itself
+        check_visible(await request.app[CASES].record(request.match_info["number"]), principal)
     body = await json_body(request)
     with case_errors():
         view, _entry = await request.app[CASES].act(
@@ -175,14 +176,18 @@ OPEN_FOR_CALLS = frozenset(CaseState) - {
 
 
 async def visible_case(request: web.Request, principal: Principal) -> CaseView:
-    number = request.match_info["number"]
     with case_errors():
-        view = await request.app[CASES].view(number)
-    if principal.role is TokenRole.UNIT:
-        record = view.record
-        if principal.unit != record.lead_unit and principal.unit not in (record.co_units or ()):
-            raise Forbidden(f"case {number} is not assigned to your unit")
+        view = await request.app[CASES].view(request.match_info["number"])
+    check_visible(view.record, principal)
     return view
+
+
+def check_visible(record: CaseRecord, principal: Principal) -> None:
+    """A unit sees the cases it leads or co-handles, and no other."""
+    if principal.role is not TokenRole.UNIT:
+        return
+    if principal.unit != record.lead_unit and principal.unit not in (record.co_units or ()):
+        raise Forbidden(f"case {record.number} is not assigned to your unit")
 
 
 async def full_case(request: web.Request, view: CaseView, principal: Principal) -> dict[str, Any]:

@@ -45,7 +45,16 @@ def create_engine(url: str | URL, *, sqlite_busy_timeout_ms: int = 5000) -> Asyn
     if backend == "postgresql":
         # pre_ping: a connection killed while idle in the pool (server restart,
         # pg_terminate_backend) is replaced at checkout instead of failing a batch.
-        return _create_async_engine(parsed, hide_parameters=True, pool_pre_ping=True)
+        # force_custom_plan: asyncpg prepares every statement, and after five
+        # runs PostgreSQL may switch a prepared statement to a generic plan; for
+        # the supervision views over a year that was a nested loop 5x slower
+        # (benchmarks/cases/RESULTS.md). Planning our statements is cheap.
+        return _create_async_engine(
+            parsed,
+            hide_parameters=True,
+            pool_pre_ping=True,
+            connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}},
+        )
     raise ValueError(f"unsupported database {parsed.drivername!r}: use sqlite or postgresql")
 
 

@@ -147,6 +147,11 @@ class CaseService:
         async with self.sessions() as session:
             return await CaseRepository(session).find(where)
 
+    async def record(self, number: str) -> CaseRecord:
+        """The case row alone (who may see it, its state), without its timeline."""
+        async with self.sessions() as session:
+            return await self._get(CaseRepository(session), number)
+
     async def view(self, number: str) -> CaseView:
         async with self.sessions() as session:
             repo = CaseRepository(session)
