@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,17 +35,21 @@ LABELS = {"sign_for": "签收", "arrive": "到场", "feedback": "反馈", "close
 class Step:
     case: str
     command: Command
-    deadline: str  # sign_for | arrive | feedback | close
+    deadline: str  # sign_for | arrive | feedback | close | archive
     due: datetime
 
 
 async def run_ladder(service: CaseService, now: datetime) -> list[Step]:
-    """Take every ladder step due at `now`; the steps taken."""
+    """Take every ladder step due at `now`, and archive the cases whose time
+    after closing has run out; the steps taken."""
     async with service.sessions() as session:
         rows = (
             await session.scalars(select(CaseRecord).where(CaseRecord.state.in_(_ON_THE_CLOCK)))
         ).all()
-    taken = []
+        closed = (
+            await session.scalars(select(CaseRecord).where(CaseRecord.state == S.CLOSED))
+        ).all()
+    taken = await _archive(service, closed, now)
     for record in rows:
         for step in due_steps(service, record, now):
             note = f"{LABELS[step.deadline]}时限 {step.due.isoformat(timespec='minutes')}"
@@ -57,6 +61,25 @@ async def run_ladder(service: CaseService, now: datetime) -> list[Step]:
                 continue
             taken.append(step)
     return taken
+
+
+async def _archive(service: CaseService, closed: Sequence[CaseRecord], now: datetime) -> list[Step]:
+    limits, calendar = service.rules.time_limits, service.rules.calendar
+    archived = []
+    for record in closed:
+        if record.closed_at is None:
+            continue
+        due = limits.archive_at(record.closed_at, calendar)
+        if now < due:
+            continue
+        note = f"办结后满{limits.ladder.archive_after}，入库备案"
+        try:
+            await service.act(record.number, Command.ARCHIVE, LADDER, {"note": note})
+        except (IllegalMove, Refused, CaseChanged) as exc:
+            log.info("archiving %s skipped: %s", record.number, exc)  # re-opened meanwhile
+            continue
+        archived.append(Step(record.number, Command.ARCHIVE, "archive", due))
+    return archived
 
 
 def due_steps(service: CaseService, record: CaseRecord, now: datetime) -> Iterator[Step]:

@@ -32,6 +32,8 @@ Unit = Literal["m", "h", "wd"]
 CLOCKS = ("sign_for", "arrive", "feedback", "close")
 REQUIRED_CLOCKS = ("sign_for", "close")
 LADDER = ("reminder_before", "notice_after", "bulletin_after")
+# Optional ladder keys, with the value used when a county leaves them out.
+LADDER_DEFAULTS = {"archive_after": "7wd"}
 _DURATION = re.compile(r"([1-9][0-9]*)(m|h|wd)")
 
 
@@ -90,6 +92,9 @@ class Ladder:
     reminder_before: Duration
     notice_after: Duration
     bulletin_after: Duration
+    # 入库备案: a closed case is archived this long after closing (time for the
+    # follow-up call and a re-opening) unless it was re-opened meanwhile.
+    archive_after: Duration
 
 
 def after(start: datetime, duration: Duration, calendar: WorkCalendar) -> datetime:
@@ -145,6 +150,10 @@ class TimeLimits:
         if wait.in_working_days:
             return start_of_day(calendar.working_day_after(due_date(deadline), wait.amount))
         return (deadline + wait.clock()).astimezone(UTC)
+
+    def archive_at(self, closed_at: datetime, calendar: WorkCalendar) -> datetime:
+        """When a case closed at `closed_at` is archived (入库备案)."""
+        return after(closed_at, self.ladder.archive_after, calendar)
 
     def bulletin_at(self, notice_time: datetime, calendar: WorkCalendar) -> datetime:
         """When a case still overdue after a 催办 notice sent at `notice_time` is 通报'd."""
@@ -261,12 +270,14 @@ def _ladder(data: LineDict, problems: Problems) -> Ladder | None:
     if not isinstance(block, LineDict):
         problems.add(data.line_of("ladder"), "ladder: missing or not a mapping")
         return None
-    check_keys(block, LADDER, problems)
+    check_keys(block, (*LADDER, *LADDER_DEFAULTS), problems)
     values: dict[str, Duration | None] = {}
     for key in LADDER:
         if block.get(key) is None:
             problems.add(data.line_of("ladder"), f"ladder: {key} missing")
         values[key] = _duration(block, key, problems) if key in block else None
+    for key, default in LADDER_DEFAULTS.items():
+        values[key] = _duration(block, key, problems) if key in block else parse_duration(default)
     before = values["reminder_before"]
     if before is not None and before.in_working_days:
         problems.add(block.line_of("reminder_before"), "reminder_before: use minutes or hours")

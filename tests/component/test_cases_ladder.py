@@ -102,3 +102,24 @@ async def test_the_closing_deadline_is_chased_too_and_an_extension_moves_it(desk
     assert await ladder_at(desk, local(14, 23)) == []
     assert await ladder_at(desk, local(17, 21)) == [(number, "remind", "close")]
     assert await ladder_at(desk, local(18, 0, 1)) == [(number, "notice", "close")]
+
+
+async def test_a_closed_case_is_archived_seven_working_days_later_unless_reopened(
+    desk: Desk,
+) -> None:
+    service = desk.client.app[CASES]
+    service.clock = lambda: MONDAY_9AM
+    kept, reopened = [(await desk.open("op12345", description="咨询公积金"))["number"]
+                      for _ in range(2)]  # fmt: skip
+    for number in (kept, reopened):
+        await desk.move(number, "classify", "op12345", demand_type="enquiry", route="answer")
+        await desk.move(number, "answer_directly", "op12345", answer="已告知办理流程")
+    await desk.move(kept, "follow_up", "op12345", satisfaction=1)
+    await desk.move(reopened, "reopen", "supervisor", reason="市民反映未解决")
+    # Closed Monday 30 November: seven working days end on Wednesday 9 December.
+    assert await ladder_at(desk, local(9, 23)) == []
+    assert await ladder_at(desk, local(10, 0, 1)) == [(kept, "archive", "archive")]
+    case = await desk.case(kept)
+    assert (case["state"], case["timeline"][-1]["role"]) == ("archived", "system")
+    assert (await desk.case(reopened))["state"] == "reopened"
+    await desk.refused(kept, "reopen", "supervisor", 409, reason="too late")

@@ -272,3 +272,19 @@ def test_a_clock_switched_off_for_all_is_reported_on_each_row_that_needs_it(
         (line_of(text, f"  {d}:"), f"{d}: no sign_for limit (required for every urgency)")
         for d in rows
     )
+
+
+def test_archiving_waits_seven_working_days_unless_the_county_says_otherwise(
+    tmp_path: Path,
+) -> None:
+    assert str(LIMITS.ladder.archive_after) == "7wd"
+    shipped = (CONFIG / "time-limits.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "time-limits.yaml"
+    path.write_text(shipped.replace("archive_after: 7wd", "archive_after: 3wd"), encoding="utf-8")
+    assert str(load_time_limits(path).ladder.archive_after) == "3wd"
+    without = "\n".join(line for line in shipped.splitlines() if "archive_after" not in line)
+    path.write_text(without, encoding="utf-8")
+    assert str(load_time_limits(path).ladder.archive_after) == "7wd"  # the default
+    # Closed on the eve of 国庆节: 8, 9, 10 (Saturday, a make-up day), 12, 13, 14, 15 October.
+    closed = at(2026, 9, 30, 17)
+    assert LIMITS.archive_at(closed, CALENDAR) == end_of(2026, 10, 15)
