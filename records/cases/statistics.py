@@ -3,8 +3,15 @@ unit's record over a period, and wrong transfers (错转) between the desks.
 
 Queries select plain columns (no ORM objects) and narrow by indexed columns
 first: open cases through `closed_at IS NULL` (ix_cases_open) and the state,
-a period's cases through `case_events.at`. Counting is done in Python, which
-also keeps JSON fields out of SQL (SQLite and PostgreSQL read them differently).
+a period's cases through `dispatched_at` (ix_cases_dispatched_at), a period's
+hand-overs and send-backs through `case_events (command, at)`.
+
+Per unit, the cases are read one row each (lead unit, state, rating and the
+step times, no JSON) and added up in Python, as the medians need every
+duration; their returns, reminders, re-handles and extension requests, and
+the hand-overs and send-backs between the desks, are counted by the database
+(GROUP BY). statistics_events.py has those statements; on PostgreSQL they run
+without JIT compilation (see `without_jit`).
 
 Durations are minutes from `dispatched_at`. The median is `statistics.median`
 (the mean of the two middle values for an even count); p90 is the nearest rank:
@@ -16,7 +23,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,14 +31,13 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from records.cases import statistics_events as queries
 from records.cases.lifecycle import OPEN_STATES, TRANSITIONS, CaseState, Command
 from records.cases.models import CaseEvent, CaseRecord
 from records.cases.vocabulary import Desk
 
 C, E = CaseRecord, CaseEvent
-LADDER = (Command.REMIND, Command.NOTICE, Command.BULLETIN)
-DISPATCHES = (Command.DISPATCH, Command.REDISPATCH)
-REFERS = (Command.REFER_TO_110, Command.REFER_TO_12345)
+LADDER = queries.LADDER  # the supervisor ladder's commands
 # On a unit's clock: the states where the ladder runs and deadlines bind the unit.
 ON_THE_CLOCK = frozenset(TRANSITIONS[Command.REMIND])
 # Each deadline: its name, the due column, the column that meets it.
@@ -43,6 +49,7 @@ DEADLINES = (
 )
 # Each step a unit takes after dispatch, timed from `dispatched_at`.
 STEPS = tuple((name, done) for name, _, done in DEADLINES)
+OPEN_VALUES = frozenset(state.value for state in OPEN_STATES)
 
 
 def median(values: Sequence[float]) -> float | None:
@@ -180,20 +187,22 @@ class UnitFigures:
     def satisfied(self) -> int:
         return sum(1 for r in self.ratings if r <= 2)
 
-    def add_case(self, row: Any) -> None:
-        """A row of CASE_COLUMNS."""
-        _, state, dispatched, due_close, rating, *done = row
-        self.dispatched += 1
-        self.open += state in OPEN_STATES
-        closed = done[-1]
-        if closed is not None:
-            self.closed += 1
-            self.closed_on_time += due_close is None or closed <= due_close
-        for (name, _), at in zip(STEPS, done, strict=True):
+    def add_cases(self, rows: Sequence[Any]) -> None:
+        """Rows of `statistics_events.case_rows`, all led by this unit."""
+        if not rows:
+            return
+        _, states, ratings, dispatched, due_close, *done = zip(*rows, strict=True)
+        self.dispatched += len(rows)
+        self.open += sum(state in OPEN_VALUES for state in states)
+        closed = zip(done[-1], due_close, strict=True)  # (closed_at, due_close)
+        for at, due in closed:
             if at is not None:
-                self.durations[name].append(minutes(at, dispatched))
-        if rating is not None:
-            self.ratings.append(rating)
+                self.closed += 1
+                self.closed_on_time += due is None or at <= due
+        for (name, _), step_done in zip(STEPS, done, strict=True):
+            values = zip(step_done, dispatched, strict=True)
+            self.durations[name] += [minutes(at, began) for at, began in values if at is not None]
+        self.ratings += [rating for rating in ratings if rating is not None]
 
     def add(self, other: UnitFigures) -> None:
         self.dispatched += other.dispatched
@@ -206,43 +215,39 @@ class UnitFigures:
         self.ratings += other.ratings
 
 
-CASE_COLUMNS: tuple[Any, ...] = (C.lead_unit, C.state, C.dispatched_at, C.due_close)
-CASE_COLUMNS += (C.satisfaction, *(column for _, column in STEPS))
-COUNTED = (Command.REQUEST_RETURN, Command.REOPEN, Command.REQUEST_EXTENSION, *LADDER)
-
-
 async def unit_statistics(
     session: AsyncSession, start: datetime, end: datetime, *, units: Iterable[str] = ()
 ) -> tuple[list[UnitFigures], UnitFigures]:
     """Per lead unit (sorted by code; `units` adds rows even without cases),
-    and the total, for the cases whose latest dispatch lies in [start, end).
+    and the total, for the cases whose latest dispatch lies in [start, end):
+    those whose `dispatched_at` does, as each dispatch sets it to its own time
+    (case_effects, its only writer).
 
     Returns, reminders, re-handles and extension requests of those cases count
     against the unit that led the case when they happened, so a unit that
     returned a case keeps its return after the case went elsewhere."""
-    dispatched = select(E.case_number).where(E.at >= start, E.at < end, E.command.in_(DISPATCHES))
-    where = (C.number.in_(dispatched), C.dispatched_at >= start, C.dispatched_at < end)
+    await queries.without_jit(session)
     by_unit: dict[str | None, UnitFigures] = {code: UnitFigures(code) for code in units}
-    for row in await session.execute(select(*CASE_COLUMNS).where(*where)):
-        _figures(by_unit, row[0]).add_case(row)
-    events = (
-        select(E.case_number, E.command, E.unit, E.data)
-        .where(E.case_number.in_(select(C.number).where(*where)))
-        .where(E.command.in_((*DISPATCHES, *COUNTED)))
-        .order_by(E.case_number, E.seq)
-    )
-    case, lead = None, None
-    for number, command, unit, data in await session.execute(events):
-        if number != case:
-            case, lead = number, None
-        if command in DISPATCHES:
-            lead = (data or {}).get("lead_unit")
-        else:
-            _figures(by_unit, unit or lead).events[command] += 1
+    for unit, rows in (await _cases_by_lead_unit(session, start, end)).items():
+        _figures(by_unit, unit).add_cases(rows)
+    counted = queries.counted_events(start, end, session.get_bind().dialect.name)
+    for unit, command, count in await session.execute(counted):
+        _figures(by_unit, unit).events[command] += count
     total = UnitFigures(None)
     for figures in by_unit.values():
         total.add(figures)
     return [by_unit[code] for code in sorted(filter(None, by_unit))], total
+
+
+async def _cases_by_lead_unit(
+    session: AsyncSession, start: datetime, end: datetime
+) -> dict[str | None, list[Any]]:
+    """The period's rows of `queries.case_rows`, by lead unit (in the order met)."""
+    rows = await session.execute(queries.case_rows(start, end, [done for _, done in STEPS]))
+    cases: dict[str | None, list[Any]] = {}
+    for row in rows.all():  # all at once: iterating the result fetches row by row
+        cases.setdefault(row[0], []).append(row)
+    return cases
 
 
 def _figures(by_unit: dict[str | None, UnitFigures], unit: str | None) -> UnitFigures:
@@ -284,42 +289,12 @@ async def wrong_transfers(
     A send-back names its hand-over's category. A hand-over's own category is
     the one the case had then: its latest `classify` before it; with none, the
     case's category if it was never classified at all, else none."""
-    period = (E.at >= start, E.at < end)
-    is_refer = (*period, E.command.in_(REFERS))
+    await queries.without_jit(session)
     counts: dict[TransferKey, TransferCount] = {}
-    categories = await _categories_then(session, select(E.case_number).where(*is_refer))
-    refers = select(E.case_number, E.seq, E.actor, E.command).where(*is_refer)
-    for row in await session.execute(refers):
-        desk = Desk.HOTLINE if row.command is Command.REFER_TO_110 else Desk.POLICE
-        category = categories(row.case_number, row.seq)
-        counts.setdefault((row.actor, desk, category), TransferCount()).handovers += 1
-    send_backs = select(E.data).where(*period, E.command == Command.SEND_BACK)
-    for (data,) in await session.execute(send_backs):
-        wrong = (data or {}).get("wrong_transfer") or {}
-        key = (str(wrong.get("by")), Desk(str(wrong.get("from_desk"))), wrong.get("category"))
-        counts.setdefault(key, TransferCount()).sent_back += 1
+    for actor, command, category, count in await session.execute(queries.handovers(start, end)):
+        desk = Desk.HOTLINE if command is Command.REFER_TO_110 else Desk.POLICE
+        counts.setdefault((actor, desk, category), TransferCount()).handovers += count
+    for by, from_desk, category, count in await session.execute(queries.send_backs(start, end)):
+        key = (str(by), Desk(str(from_desk)), category)
+        counts.setdefault(key, TransferCount()).sent_back += count
     return counts
-
-
-async def _categories_then(session: AsyncSession, numbers: Any) -> Callable[[str, int], str | None]:
-    """A function (case, seq) → the case's category just before entry `seq`."""
-    classified: dict[str, list[tuple[int, str | None]]] = {}
-    query = (
-        select(E.case_number, E.seq, E.data)
-        .where(E.command == Command.CLASSIFY, E.case_number.in_(numbers))
-        .order_by(E.case_number, E.seq)
-    )
-    for row in await session.execute(query):
-        category = (row.data or {}).get("category")
-        classified.setdefault(row.case_number, []).append((row.seq, category))
-    now = select(C.number, C.category).where(C.number.in_(numbers))
-    current = {row.number: row.category for row in await session.execute(now)}
-
-    def category_at(number: str, seq: int) -> str | None:
-        history = classified.get(number)
-        if not history:
-            return current.get(number)
-        before = [category for at, category in history if at < seq]
-        return before[-1] if before else None
-
-    return category_at
