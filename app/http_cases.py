@@ -25,7 +25,7 @@ from app.http_calls import parse_bool, parse_limit, parse_time
 from app.jsonout import json_response
 from app.keys import CASES, SESSIONS
 from records.cases.case_file import Actor, IllegalMove, NotPermitted, Refused
-from records.cases.lifecycle import ActorRole, CaseState, Command
+from records.cases.lifecycle import FINAL_STATES, ActorRole, CaseState, Command
 from records.cases.models import CaseRecord, UnitRecord
 from records.cases.payloads import Field, InvalidField, validate_fields
 from records.cases.roster import Unit
@@ -129,7 +129,7 @@ async def attach_call(request: web.Request) -> web.Response:
     service = request.app[CASES]
     with case_errors():
         view = await service.view(number)
-        if CaseState(view.record.state) not in OPEN_FOR_CALLS:
+        if CaseState(view.record.state) in FINAL_STATES:
             raise Conflict(
                 f"case {number} is {view.record.state.value}; attach calls to open cases"
             )
@@ -166,13 +166,6 @@ def unit_json(unit: Unit | UnitRecord) -> dict[str, Any]:
         "staff": {"name": unit.staff, "phones": phones(unit.staff_phone)},
         "duty_phones": phones(unit.duty_phone),
     }
-
-
-OPEN_FOR_CALLS = frozenset(CaseState) - {
-    CaseState.ARCHIVED,
-    CaseState.MERGED,
-    CaseState.CANCELLED,
-}
 
 
 async def visible_case(request: web.Request, principal: Principal) -> CaseView:

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from records.cases.case_file import Actor, IllegalMove, Refused
-from records.cases.lifecycle import ActorRole, CaseState, Command
+from records.cases.lifecycle import ON_THE_CLOCK, ActorRole, CaseState, Command
 from records.cases.models import CaseRecord
 from records.cases.service import CaseChanged, CaseService
 
@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 
 LADDER = Actor("督办系统", ActorRole.SYSTEM)
 S = CaseState
-_ON_THE_CLOCK = (S.DISPATCHED, S.SIGNED, S.ON_SCENE, S.FED_BACK, S.RETURN_REQUESTED)
 LABELS = {"sign_for": "签收", "arrive": "到场", "feedback": "反馈", "close": "办结"}
 
 
@@ -44,7 +43,7 @@ async def run_ladder(service: CaseService, now: datetime) -> list[Step]:
     after closing has run out; the steps taken."""
     async with service.sessions() as session:
         rows = (
-            await session.scalars(select(CaseRecord).where(CaseRecord.state.in_(_ON_THE_CLOCK)))
+            await session.scalars(select(CaseRecord).where(CaseRecord.state.in_(ON_THE_CLOCK)))
         ).all()
         closed = (
             await session.scalars(select(CaseRecord).where(CaseRecord.state == S.CLOSED))

@@ -89,7 +89,7 @@ S = CaseState
 # The unit's working states: where feedback, replies and extensions happen.
 _WORKING = (S.SIGNED, S.ON_SCENE, S.FED_BACK)
 # Open and on a unit's clock: where the supervisor ladder applies.
-_ON_THE_CLOCK = (S.DISPATCHED, *_WORKING, S.RETURN_REQUESTED)
+ON_THE_CLOCK = (S.DISPATCHED, *_WORKING, S.RETURN_REQUESTED)
 
 
 def _stay(*states: CaseState) -> dict[CaseState, CaseState]:
@@ -128,9 +128,9 @@ TRANSITIONS: dict[Command, dict[CaseState, CaseState]] = {
     Command.ARCHIVE: {S.CLOSED: S.ARCHIVED},
     Command.MERGE: {S.RECEIVED: S.MERGED, S.CLASSIFIED: S.MERGED},
     Command.CANCEL: {S.RECEIVED: S.CANCELLED, S.CLASSIFIED: S.CANCELLED},
-    Command.REMIND: _stay(*_ON_THE_CLOCK),
-    Command.NOTICE: _stay(*_ON_THE_CLOCK),
-    Command.BULLETIN: _stay(*_ON_THE_CLOCK),
+    Command.REMIND: _stay(*ON_THE_CLOCK),
+    Command.NOTICE: _stay(*ON_THE_CLOCK),
+    Command.BULLETIN: _stay(*ON_THE_CLOCK),
 }
 
 # No command leaves these.

@@ -25,7 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from records.cases.case_effects import apply_effects
 from records.cases.case_file import Actor, TimelineEntry, act
-from records.cases.lifecycle import CaseState, Command
+from records.cases.lifecycle import FINAL_STATES, CaseState, Command
 from records.cases.models import CaseEvent, CaseRecord
 from records.cases.payloads import CREATE_FIELDS, InvalidField, validate, validate_fields
 from records.cases.rules import CaseRules
@@ -175,7 +175,7 @@ class CaseService:
             raise InvalidField("into", f"no case {into!r}")
         if target.number == record.number:
             raise InvalidField("into", "a case cannot be merged into itself")
-        if target.state in (CaseState.MERGED, CaseState.CANCELLED, CaseState.ARCHIVED):
+        if target.state in FINAL_STATES:
             raise InvalidField("into", f"case {into} is {target.state.value}")
         return target.number
 

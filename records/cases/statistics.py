@@ -32,14 +32,15 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from records.cases import statistics_events as queries
-from records.cases.lifecycle import OPEN_STATES, TRANSITIONS, CaseState, Command
+from records.cases.lifecycle import ON_THE_CLOCK as LIFECYCLE_CLOCK
+from records.cases.lifecycle import OPEN_STATES, CaseState, Command
 from records.cases.models import CaseEvent, CaseRecord
 from records.cases.vocabulary import Desk
 
 C, E = CaseRecord, CaseEvent
 LADDER = queries.LADDER  # the supervisor ladder's commands
 # On a unit's clock: the states where the ladder runs and deadlines bind the unit.
-ON_THE_CLOCK = frozenset(TRANSITIONS[Command.REMIND])
+ON_THE_CLOCK = frozenset(LIFECYCLE_CLOCK)
 # Each deadline: its name, the due column, the column that meets it.
 DEADLINES = (
     ("sign_for", C.due_sign, C.signed_at),

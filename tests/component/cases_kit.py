@@ -3,7 +3,7 @@ user, for tests of the case API as its users would drive it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -59,7 +59,6 @@ class Desk:
 
     client: TestClient[web.Request, web.Application]
     tokens: dict[str, str]
-    last: dict[str, Any] = field(default_factory=dict)
 
     async def request(self, method: str, path: str, user: str, body: Any = None) -> tuple[int, Any]:
         headers = {"Authorization": f"Bearer {self.tokens[user]}"}
