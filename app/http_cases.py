@@ -12,7 +12,6 @@ GET  /api/v1/units                        the member-unit roster
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +21,7 @@ from app.auth import ALL_ROLES, Principal, require
 from app.case_json import case_json, case_summary, illegal_details
 from app.errors import BadRequest, Conflict, Forbidden, NotFound
 from app.http_calls import parse_bool, parse_limit, parse_time
+from app.jsonin import json_object
 from app.jsonout import json_response
 from app.keys import CASES, SESSIONS
 from records.cases.case_file import Actor, IllegalMove, NotPermitted, Refused
@@ -45,7 +45,7 @@ def actor_of(principal: Principal) -> Actor:
 
 async def create_case(request: web.Request) -> web.Response:
     principal = require(request, *DESKS, TokenRole.ADMIN)
-    body = await json_body(request)
+    body = await json_object(request)
     with case_errors():
         view = await request.app[CASES].open_case(actor_of(principal), body)
     return json_response(await full_case(request, view, principal), status=201)
@@ -112,7 +112,7 @@ async def move_case(request: web.Request) -> web.Response:
         raise NotFound(f"no case command {raw!r} (commands: {', '.join(Command)})") from None
     with case_errors():  # the case row alone: the move reads the rest itself
         check_visible(await request.app[CASES].record(request.match_info["number"]), principal)
-    body = await json_body(request)
+    body = await json_object(request)
     with case_errors():
         view, _entry = await request.app[CASES].act(
             request.match_info["number"], command, actor_of(principal), body
@@ -122,8 +122,8 @@ async def move_case(request: web.Request) -> web.Response:
 
 async def attach_call(request: web.Request) -> web.Response:
     principal = require(request, *DESKS, TokenRole.ADMIN)
-    body = await json_body(request)
-    number = body.get("case") if isinstance(body, dict) else None
+    body = await json_object(request)
+    number = body.get("case")
     if not isinstance(number, str) or not number:
         raise BadRequest("case: the case number to attach the call to", {"field": "case"})
     service = request.app[CASES]
@@ -206,15 +206,6 @@ def case_errors() -> Iterator[None]:
         raise Conflict(str(exc)) from None
     except CaseNotFound as exc:
         raise NotFound(str(exc)) from None
-
-
-async def json_body(request: web.Request) -> Any:
-    if not request.can_read_body:
-        return {}
-    try:
-        return await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"the body is not JSON: {exc}") from None
 
 
 def add_routes(app: web.Application) -> None:

@@ -3,7 +3,6 @@ or cancel it, read transfers. Same service and rules as the phone keys."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,6 +12,7 @@ from ami_client import AmiError
 from app.auth import Principal, require
 from app.errors import BadRequest, Conflict, Forbidden, NotFound, Unavailable
 from app.http_calls import parse_limit, parse_time
+from app.jsonin import json_object
 from app.jsonout import json_response
 from app.keys import TRANSFERS
 from app.transfer_json import transfer_json
@@ -30,20 +30,23 @@ MODES = {"blind": TransferMode.BLIND, "attended": TransferMode.ATTENDED}
 
 
 async def start_transfer(request: web.Request) -> web.Response:
-    body = await _body(request)
+    principal = require(request, *ACTORS)
+    body = await json_object(request)
     raw = body.get("mode", "blind")
     mode = MODES.get(raw) if isinstance(raw, str) else None
     if mode is None:
         raise BadRequest('mode: "blind" or "attended"', {"field": "mode"})
-    return await _start(request, body, mode)
+    return await _start(request, principal, body, mode)
 
 
 async def start_conference(request: web.Request) -> web.Response:
-    return await _start(request, await _body(request), TransferMode.CONFERENCE)
-
-
-async def _start(request: web.Request, body: dict[str, Any], mode: TransferMode) -> web.Response:
     principal = require(request, *ACTORS)
+    return await _start(request, principal, await json_object(request), TransferMode.CONFERENCE)
+
+
+async def _start(
+    request: web.Request, principal: Principal, body: dict[str, Any], mode: TransferMode
+) -> web.Response:
     service = request.app[TRANSFERS]
     call_id = request.match_info["call_id"]
     to = body.get("to")
@@ -136,16 +139,6 @@ async def _find(service: TransferService, transfer_id: str) -> Transfer:
     if transfer is None:
         raise NotFound(f"no transfer {transfer_id!r}")
     return transfer
-
-
-async def _body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"the body is not JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object")
-    return body
 
 
 def add_routes(app: web.Application) -> None:

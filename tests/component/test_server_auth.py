@@ -170,3 +170,22 @@ async def test_good_query_parameters_filter_and_unknown_call_is_404(
     assert "liandong-0000000000.404" in body["error"]["message"]
     status, body = await server.get("/api/v1/no-such-endpoint")
     assert_error(status, body, 404, "not_found")
+
+
+async def test_transfer_bodies_are_checked_after_the_role_and_must_be_objects(
+    server_with_call: Liandong, db_url: str
+) -> None:
+    server = server_with_call
+    tokens = await make_tokens(db_url, [TokenRole.UNIT, TokenRole.ADMIN])
+    path = f"/api/v1/calls/{CALL}/transfer"
+    for role, body, status, code in [
+        (TokenRole.UNIT, b"{not json", 403, "forbidden"),  # refused before reading
+        (TokenRole.ADMIN, b"{not json", 400, "bad_request"),
+        (TokenRole.ADMIN, b'["12345"]', 400, "bad_request"),
+    ]:
+        headers = {"Authorization": f"Bearer {tokens[role]}"}
+        async with server.client.post(path, data=body, headers=headers) as resp:
+            answer = await resp.json()
+        assert_error(resp.status, answer, status, code)
+        if status == 400:
+            assert answer["error"]["details"] == {"field": "body"}

@@ -19,8 +19,12 @@ from pbx import sipp
 from records.models import TokenRole
 from records.repositories import TokenRepository
 from tests.integration.conftest import Liandong
-from tests.integration.test_transfers import start_desks
-from tests.integration.transfer_kit import citizen_calls, legs_by_endpoint, wait_transfers
+from tests.integration.transfer_kit import (
+    citizen_calls,
+    legs_by_endpoint,
+    start_desks,
+    wait_transfers,
+)
 
 
 async def unit_token(lid: Liandong, unit: str) -> str:

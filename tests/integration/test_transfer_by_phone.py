@@ -9,12 +9,13 @@ from pathlib import Path
 from app.keys import INGEST
 from pbx import sipp
 from tests.integration.conftest import Liandong
-from tests.integration.test_transfers import ended_call, start_desks
 from tests.integration.transfer_kit import (
     bridges_of,
     citizen_calls,
+    ended_call,
     legs_by_endpoint,
     live_call_of,
+    start_desks,
     states,
     talked,
     wait_transfers,

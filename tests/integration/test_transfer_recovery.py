@@ -10,11 +10,12 @@ from typing import Any
 
 from pbx import sipp, testbed
 from tests.integration.conftest import TRANSFER_RING_S, Liandong, server_settings, start_server
-from tests.integration.test_transfers import ended_call, start_desks
 from tests.integration.transfer_kit import (
     bridges_of,
     citizen_calls,
+    ended_call,
     legs_by_endpoint,
+    start_desks,
     states,
     talked,
     wait_state,

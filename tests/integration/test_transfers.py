@@ -22,8 +22,10 @@ from tests.integration.conftest import Liandong
 from tests.integration.transfer_kit import (
     bridges_of,
     citizen_calls,
+    ended_call,
     legs_by_endpoint,
     live_call_of,
+    start_desks,
     states,
     talked,
     wait_state,
@@ -31,14 +33,6 @@ from tests.integration.transfer_kit import (
 )
 
 NEVER = sipp.NEVER_MS
-
-
-def start_desks(phones: dict[str, sipp.Phone], work: Path, **first: dict[str, object]) -> None:
-    """Both desks: the named phones as given, every other desk phone never answers."""
-    for name in ("op110-1", "op110-2", "op12345-1", "op12345-2"):
-        phones[name] = sipp.start_phone(
-            name, work, **first.get(name.replace("-", "_"), {"ring_ms": NEVER})
-        )  # type: ignore[arg-type]
 
 
 async def live_messages(
@@ -52,11 +46,6 @@ async def live_messages(
         if message["type"].startswith("transfer"):
             seen.append(message)
     return seen
-
-
-async def ended_call(liandong: Liandong, prefix: str) -> dict[str, object]:
-    [call] = await liandong.wait_ended_calls(prefix, 1)
-    return await liandong.get(f"/api/v1/calls/{call['id']}")
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
-"""Helpers for the transfer tests: a citizen's call in the background, waiting
-for transfers in the API, and who talked with whom (bridge membership)."""
+"""Helpers for the transfer tests: the desk phones, a citizen's call in the
+background, waiting for transfers in the API, and who talked with whom (bridge
+membership)."""
 
 from __future__ import annotations
 
@@ -81,3 +82,16 @@ def bridges_of(call: dict[str, Any], endpoint: str) -> set[str]:
 def talked(call: dict[str, Any], one: str, other: str) -> bool:
     """Some leg on endpoint `one` shared a bridge (or room) with some leg on `other`."""
     return bool(bridges_of(call, one) & bridges_of(call, other))
+
+
+def start_desks(phones: dict[str, sipp.Phone], work: Path, **first: dict[str, object]) -> None:
+    """Both desks: the named phones as given, every other desk phone never answers."""
+    for name in ("op110-1", "op110-2", "op12345-1", "op12345-2"):
+        phones[name] = sipp.start_phone(
+            name, work, **first.get(name.replace("-", "_"), {"ring_ms": sipp.NEVER_MS})
+        )  # type: ignore[arg-type]
+
+
+async def ended_call(liandong: Liandong, prefix: str) -> dict[str, object]:
+    [call] = await liandong.wait_ended_calls(prefix, 1)
+    return await liandong.get(f"/api/v1/calls/{call['id']}")

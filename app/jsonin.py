@@ -1,0 +1,24 @@
+"""Request bodies: one JSON object, or a 400 that says what is wrong with it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from app.errors import BadRequest
+
+
+async def json_object(request: web.Request) -> dict[str, Any]:
+    """The body as a JSON object. No body at all reads as {}: most commands
+    have no required fields, and the handler names any field that is missing."""
+    if not request.can_read_body:
+        return {}
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"the body is not JSON: {exc}", {"field": "body"}) from None
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object", {"field": "body"})
+    return body
