@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pbx import sipp, testbed
+from records.cases.calendar import COUNTY_TZ
 
 PORT = int(os.environ.get("LIANDONG_HTTP_PORT", "8080"))
 BASE = f"http://127.0.0.1:{PORT}"
@@ -143,7 +144,7 @@ def demo_case(token: str, tokens: dict[str, str], call: dict[str, Any]) -> None:
         post(f"{case}/{command}", who, body)
     final = get(case, unit)
     print(f"  as the unit sees it: caller {final['caller']['number']}, "
-          f"due {final['due']['close']}, state {final['state_label']}")  # fmt: skip
+          f"due {county_time(final['due']['close'])}, state {final['state_label']}")  # fmt: skip
     for entry in final["timeline"]:
         print(f"    {short(entry['at'])} {entry['command']:<15} {entry['to']:<12} "
               f"{entry['role']:<15} {entry['actor']}")  # fmt: skip
@@ -202,6 +203,12 @@ def print_call(call: dict[str, Any]) -> None:
 
 def now() -> str:
     return datetime.now(UTC).isoformat()
+
+
+def county_time(stamp: str) -> str:
+    """An API time (UTC) as the county reads it: 2026-12-02 00:00 (UTC+8)."""
+    local = datetime.fromisoformat(stamp).astimezone(COUNTY_TZ)
+    return local.strftime("%Y-%m-%d %H:%M (UTC+8)")
 
 
 def short(stamp: str | None) -> str:

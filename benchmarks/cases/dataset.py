@@ -46,6 +46,7 @@ from typing import Any, cast
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from records.cases.calendar import COUNTY_TZ
 from records.cases.case_effects import apply_effects
 from records.cases.case_file import Actor, TimelineEntry, act
 from records.cases.lifecycle import OPEN_STATES, TRANSITIONS, ActorRole, CaseState, Command
@@ -54,7 +55,7 @@ from records.cases.payloads import validate
 from records.cases.routing import TOWNSHIP_LEAD, Category, RoutingCatalogue, Suggestion
 from records.cases.rules import CaseRules
 from records.cases.service import new_record, opening_entry
-from records.cases.store import COUNTY_TZ, case_file_of, jsonable, store_case_file
+from records.cases.store import case_file_of, jsonable, store_case_file
 from records.cases.vocabulary import DemandType, Desk, Route, Urgency
 
 C = Command

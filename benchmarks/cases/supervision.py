@@ -28,8 +28,8 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from records.cases import statistics as stats
+from records.cases.calendar import COUNTY_TZ
 from records.cases.rules import CaseRules
-from records.cases.store import COUNTY_TZ
 from records.db import create_engine, session_factory
 
 

@@ -6,20 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from records.cases.calendar import COUNTY_TZ
 from records.cases.case_file import CaseFile, Extension, Handover, TimelineEntry
 from records.cases.lifecycle import OPEN_STATES, CaseState
 from records.cases.models import CaseCall, CaseCounter, CaseEvent, CaseRecord
 from records.cases.vocabulary import Desk
-
-# Case numbers follow the county's year, not UTC's: a call at 00:30 on
-# 1 January Beijing time opens a case of the new year.
-COUNTY_TZ = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -39,6 +35,8 @@ class CaseRepository:
 
     async def next_number(self, at: datetime) -> str:
         """The next case number of `at`'s year, e.g. "2026-000123"."""
+        # The county's year, not UTC's: a call at 00:30 on 1 January Beijing
+        # time opens a case of the new year.
         year = at.astimezone(COUNTY_TZ).year
         dialect = self._session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
