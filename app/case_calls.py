@@ -22,7 +22,8 @@ from ami_client import AmiClient, AmiError, AmiMessage
 from app.transfer_parties import Parties
 from records.cases.case_file import Actor, IllegalMove, NotPermitted, Refused
 from records.cases.lifecycle import ActorRole, CaseState, Command
-from records.cases.service import CaseService
+from records.cases.payloads import InvalidField
+from records.cases.service import CaseNotFound, CaseService
 from records.cases.store import CaseRepository
 from records.models import ApiToken
 from telephony import events as ev
@@ -141,6 +142,9 @@ class CaseCalls:
             while self._inbox:
                 try:
                     await self._handle(self._inbox[0])
+                except (InvalidField, IllegalMove, NotPermitted, Refused, CaseNotFound) as exc:
+                    # Retrying cannot help: set it aside so later calls still get cases.
+                    log.error("case link %r refused, set aside: %s", self._inbox[0], exc)
                 except Exception:
                     log.exception(
                         "case link %r failed; retrying in %.0f s", self._inbox[0], RETRY_S
@@ -173,9 +177,19 @@ class CaseCalls:
 
     async def _new_case(self, item: _Open) -> str:
         body = {"desk": item.desk, "caller_number": item.number, "caller_name": item.name}
-        view = await self.cases.open_case(
-            SYSTEM, {k: v for k, v in body.items() if v}, source="call", call_id=item.call_id
-        )
+        body = {k: v for k, v in body.items() if v}
+        while True:
+            try:
+                view = await self.cases.open_case(SYSTEM, body, source="call", call_id=item.call_id)
+                break
+            except InvalidField as exc:
+                # What the network sent as the caller ("anonymous", a name with
+                # control characters) must not keep the citizen's case from
+                # opening; the call records keep it as it came.
+                if exc.field not in ("caller_number", "caller_name"):
+                    raise
+                log.warning("call %s: %s; case opened without it", item.call_id, exc)
+                del body[exc.field]
         log.info("call %s on %s opened case %s", item.call_id, item.desk, view.record.number)
         return view.record.number
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from app.auth import Principal, mask_number
 from app.serialize import call_json, iso
-from records.cases.lifecycle import ROLES, ActorRole, CaseState, Command, allowed_commands
+from records.cases.case_file import Actor, permitted
+from records.cases.lifecycle import ActorRole, CaseState, Command
 from records.cases.models import CaseEvent, CaseRecord
 from records.cases.service import CaseView
+from records.cases.store import case_file_of
 from records.cases.vocabulary import DemandType
 from records.models import Call
 
@@ -16,21 +19,21 @@ ANONYMOUS = "匿名"
 
 
 def case_json(
-    view: CaseView, principal: Principal, calls: list[Call], *, timeline: bool = True
+    view: CaseView, principal: Principal, calls: list[Call], now: datetime
 ) -> dict[str, Any]:
-    """The case with its calls (each with its legs) and its timeline."""
-    out = case_summary(view.record, principal)
+    """The case with its calls (each with its legs) and its timeline; `allowed`
+    as of `now` (the service's clock)."""
+    out = case_summary(view.record, principal, now)
     full = principal.sees_full_numbers
     known = {call.id: call_json(call, full_numbers=full) for call in calls}
     # A call not (yet) in the call records is still listed, by its id.
     out["calls"] = [known.get(call_id, {"id": call_id}) for call_id in view.call_ids]
     out["merged_cases"] = view.merged
-    if timeline:
-        out["timeline"] = [event_json(e) for e in view.events]
+    out["timeline"] = [event_json(e) for e in view.events]
     return out
 
 
-def case_summary(record: CaseRecord, principal: Principal) -> dict[str, Any]:
+def case_summary(record: CaseRecord, principal: Principal, now: datetime) -> dict[str, Any]:
     full = principal.sees_full_numbers
     state = CaseState(record.state)
     demand = DemandType(record.demand_type) if record.demand_type else None
@@ -80,16 +83,16 @@ def case_summary(record: CaseRecord, principal: Principal) -> dict[str, Any]:
         },
         "reply": record.reply,
         "satisfaction": record.satisfaction,
-        "allowed": your_moves(record, principal),
+        "allowed": your_moves(record, principal, now),
     }
 
 
-def your_moves(record: CaseRecord, principal: Principal) -> list[str]:
-    """Commands the table allows now that this principal's role may give (the
-    desk / unit checks still apply when it does)."""
-    role = ActorRole(principal.role.value)
-    state = CaseState(record.state)
-    return [c.value for c in allowed_commands(state) if role in ROLES[c]]
+def your_moves(record: CaseRecord, principal: Principal, now: datetime) -> list[str]:
+    """What this principal may do to the case now: the table, their role, and
+    the case's situation (its desk, its units, a pending extension, ...)."""
+    actor = Actor(principal.name, ActorRole(principal.role.value), principal.unit)
+    case = case_file_of(record, stored_events=0)
+    return [c.value for c in permitted(case, actor, now)]
 
 
 def event_json(event: CaseEvent) -> dict[str, Any]:

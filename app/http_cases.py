@@ -25,7 +25,7 @@ from app.jsonin import json_object
 from app.jsonout import json_response
 from app.keys import CASES, SESSIONS
 from records.cases.case_file import Actor, IllegalMove, NotPermitted, Refused
-from records.cases.lifecycle import FINAL_STATES, ActorRole, CaseState, Command
+from records.cases.lifecycle import OPEN_STATES, ActorRole, CaseState, Command
 from records.cases.models import CaseRecord, UnitRecord
 from records.cases.payloads import Field, InvalidField, validate_fields
 from records.cases.roster import Unit
@@ -76,7 +76,8 @@ async def list_cases(request: web.Request) -> web.Response:
         limit=parse_limit(query.get("limit")),
     )
     records = await request.app[CASES].find(where)
-    return json_response({"cases": [case_summary(r, principal) for r in records]})
+    now = request.app[CASES].clock()
+    return json_response({"cases": [case_summary(r, principal, now) for r in records]})
 
 
 async def get_case(request: web.Request) -> web.Response:
@@ -127,13 +128,19 @@ async def attach_call(request: web.Request) -> web.Response:
     if not isinstance(number, str) or not number:
         raise BadRequest("case: the case number to attach the call to", {"field": "case"})
     service = request.app[CASES]
+    call_id = request.match_info["call_id"]
+    async with request.app[SESSIONS]() as session:
+        call = await CallRepository(session).get_call(call_id)
+    if call is None:
+        raise NotFound(f"no call {call_id!r}")
     with case_errors():
         view = await service.view(number)
-        if CaseState(view.record.state) in FINAL_STATES:
+        if CaseState(view.record.state) not in OPEN_STATES:
             raise Conflict(
-                f"case {number} is {view.record.state.value}; attach calls to open cases"
+                f"case {number} is {view.record.state.value}; attach calls to open cases "
+                "(a closed case is re-opened first)"
             )
-        await service.link_call(number, request.match_info["call_id"])
+        await service.link_call(number, call.id)  # a merged call id: its survivor
         view = await service.view(number)
     return json_response(await full_case(request, view, principal))
 
@@ -188,7 +195,7 @@ async def full_case(request: web.Request, view: CaseView, principal: Principal) 
     async with request.app[SESSIONS]() as session:
         repo = CallRepository(session)
         calls = [call for i in view.call_ids if (call := await repo.get_call(i)) is not None]
-    return case_json(view, principal, calls)
+    return case_json(view, principal, calls, request.app[CASES].clock())
 
 
 @contextlib.contextmanager
@@ -202,7 +209,9 @@ def case_errors() -> Iterator[None]:
         raise Conflict(str(exc), illegal_details(exc.allowed)) from None
     except NotPermitted as exc:
         raise Forbidden(str(exc)) from None
-    except (Refused, CaseChanged) as exc:
+    except Refused as exc:
+        raise Conflict(str(exc), illegal_details(exc.allowed)) from None
+    except CaseChanged as exc:
         raise Conflict(str(exc)) from None
     except CaseNotFound as exc:
         raise NotFound(str(exc)) from None

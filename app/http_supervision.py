@@ -8,14 +8,16 @@ GET /api/v1/supervision/wrong-transfers  ?from= &to=            (supervisor, adm
 
 Every view also comes as CSV with `?format=csv`: UTF-8 with a BOM (Excel and
 WPS then read the Chinese), Chinese headers, times in county time. Periods are
-[from, to) with ISO times carrying an offset; by default the current month in
-county time. No view carries caller numbers or names.
+[from, to) with ISO times carrying an offset or plain dates (00:00 county
+time); by default the current month in county time. A parameter a view does
+not take is refused (400). No view carries caller numbers or names.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from aiohttp import web
@@ -34,16 +36,22 @@ from app.supervision_csv import (
     local,
 )
 from records.cases import statistics as stats
+from records.cases.calendar import start_of_day
 from records.cases.lifecycle import CaseState, Command
 from records.cases.rules import CaseRules
 from records.models import TokenRole
 
 R = TokenRole
 LADDER_KEYS = tuple(command.value for command in stats.LADDER)
+# The query parameters each view takes (app/openapi_supervision.py documents them).
+OPEN_PARAMS = ("unit", "overdue", "format")
+PERIOD_PARAMS = ("from", "to", "format")
+_PLAIN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 async def open_view(request: web.Request) -> web.StreamResponse:
     principal = require(request, R.SUPERVISOR, R.ADMIN, R.OPERATOR_12345, R.OPERATOR_110, R.UNIT)
+    known_params(request, OPEN_PARAMS)
     as_csv = wants_csv(request)
     rules = request.app[CASES].rules
     unit = request.query.get("unit") or None
@@ -68,6 +76,7 @@ async def open_view(request: web.Request) -> web.StreamResponse:
 
 async def units_view(request: web.Request) -> web.StreamResponse:
     require(request, R.SUPERVISOR, R.ADMIN)
+    known_params(request, PERIOD_PARAMS)
     as_csv = wants_csv(request)
     start, end = period(request)
     rules = request.app[CASES].rules
@@ -85,6 +94,7 @@ async def units_view(request: web.Request) -> web.StreamResponse:
 
 async def wrong_transfers_view(request: web.Request) -> web.StreamResponse:
     require(request, R.SUPERVISOR, R.ADMIN)
+    known_params(request, PERIOD_PARAMS)
     as_csv = wants_csv(request)
     start, end = period(request)
     rules = request.app[CASES].rules
@@ -235,8 +245,9 @@ def unit_name(code: str | None, rules: CaseRules) -> str | None:
 
 
 def category_name(code: str | None, rules: CaseRules) -> str | None:
-    category = rules.routing.category(code) if code else None
-    return category.name if category else None
+    """A category's name; for a matter never classified, the name of the
+    catalogue entry its words matched (a police rule, an exclusion, ...)."""
+    return rules.routing.name_of(code) if code else None
 
 
 def rounded(value: float | None, digits: int) -> float | None:
@@ -260,12 +271,34 @@ def period(request: web.Request) -> tuple[datetime, datetime]:
     )
     year, month = divmod(month_start.month, 12)
     next_month = month_start.replace(year=month_start.year + year, month=month + 1)
-    start = parse_time(request.query.get("from"), "from") or month_start.astimezone(UTC)
-    end = parse_time(request.query.get("to"), "to") or next_month.astimezone(UTC)
+    start = period_edge(request.query.get("from"), "from") or month_start.astimezone(UTC)
+    end = period_edge(request.query.get("to"), "to") or next_month.astimezone(UTC)
     if start >= end:
         name = "to" if request.query.get("to") else "from"
         raise BadRequest(f"{name}: 'from' must be before 'to'", {"field": name})
     return start, end
+
+
+def period_edge(raw: str | None, name: str) -> datetime | None:
+    """An ISO time with an offset, or a plain date: its 00:00 county time."""
+    if raw is None or not _PLAIN_DATE.fullmatch(raw):
+        return parse_time(raw, name)
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(f"{name}: no such date: {raw!r}", {"field": name}) from None
+    return start_of_day(day)
+
+
+def known_params(request: web.Request, known: tuple[str, ...]) -> None:
+    """A parameter the view does not take is refused, not ignored: `overdue_only=true`
+    must not quietly answer with every open case."""
+    for name in request.query:
+        if name not in known:
+            raise BadRequest(
+                f"{name}: not a parameter of this view (parameters: {', '.join(known)})",
+                {"field": name},
+            )
 
 
 def add_routes(app: web.Application) -> None:

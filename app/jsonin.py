@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
@@ -17,8 +16,13 @@ async def json_object(request: web.Request) -> dict[str, Any]:
         return {}
     try:
         body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # not JSON, not UTF-8, or an integer of over 4300 digits
         raise BadRequest(f"the body is not JSON: {exc}", {"field": "body"}) from None
+    except RecursionError:  # json.loads recurses once per [ or {
+        raise BadRequest(
+            "the body is nested too deeply to read (arrays and objects within each other)",
+            {"field": "body"},
+        ) from None
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object", {"field": "body"})
     return body

@@ -59,7 +59,8 @@ async def cases(app: web.Application) -> AsyncIterator[None]:
     missing = rules.calendar.missing_years(date.today(), date.today() + timedelta(days=366))
     if missing:
         log.warning(
-            "no working-day calendar for %s in %s/calendar: weekends only for those years",
+            "no working-day calendar for %s in %s/calendar: only weekends and the fixed-date "
+            "holidays (1 Jan, 1-2 May, 1-3 Oct) count for those years",
             ", ".join(map(str, missing)),
             settings.case_config,
         )

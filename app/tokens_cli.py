@@ -45,12 +45,12 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             repo = TokenRepository(session)
             if args.verb == "create":
                 args.unit = getattr(args, "unit", None)
-                problem = unit_problem(args, settings)
+                problem = name_problem(args) or unit_problem(args, settings)
                 if problem:
                     print(f"liandong token: {problem}", file=sys.stderr)
                     return 2
                 issued = await repo.create(
-                    args.name, TokenRole(args.role), phone=args.phone, unit=args.unit
+                    args.name.strip(), TokenRole(args.role), phone=args.phone, unit=args.unit
                 )
                 await session.commit()
                 print(issued.plain)
@@ -68,6 +68,13 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await engine.dispose()
     return 0
+
+
+def name_problem(args: argparse.Namespace) -> str | None:
+    """Every token names who holds it: the audit trail and the timeline show it."""
+    if not args.name.strip():
+        return "--name must say who holds the token, e.g. --name '110坐席 张警官'"
+    return None
 
 
 def unit_problem(args: argparse.Namespace, settings: Settings) -> str | None:

@@ -49,6 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from records.cases.calendar import COUNTY_TZ
 from records.cases.case_effects import apply_effects
 from records.cases.case_file import Actor, TimelineEntry, act
+from records.cases.clocks import running_clocks
 from records.cases.lifecycle import OPEN_STATES, TRANSITIONS, ActorRole, CaseState, Command
 from records.cases.models import CaseCounter, CaseEvent, CaseRecord
 from records.cases.payloads import validate
@@ -127,7 +128,7 @@ class CasePlay:
     ) -> None:
         self.world = world
         self.record = unmapped(new_record(number, desk, "call", opener, created, dict(fields)))
-        self.entries = [opening_entry(self.record, opener, created, "call")]
+        self.entries = [opening_entry(self.record, opener, created, "call", {})]
         self.at = created
 
     # -- moves
@@ -223,18 +224,6 @@ def unmapped(record: CaseRecord) -> CaseRecord:
     plain = Unmapped()
     plain.__dict__.update({name: getattr(record, name) for name in CASE_COLUMNS})
     return cast(CaseRecord, plain)
-
-
-def running_clocks(record: CaseRecord) -> Iterator[tuple[str, datetime]]:
-    """The deadlines still running (the ladder's own rule: a clock stops when its step is done)."""
-    if record.due_sign and record.state is S.DISPATCHED:
-        yield "sign_for", record.due_sign
-    if record.due_arrive and record.arrived_at is None:
-        yield "arrive", record.due_arrive
-    if record.due_feedback and record.fed_back_at is None:
-        yield "feedback", record.due_feedback
-    if record.due_close:
-        yield "close", record.due_close
 
 
 def event_row(number: str, entry: TimelineEntry) -> dict[str, Any]:

@@ -15,9 +15,11 @@ holiday range.
 
 Years without a file: next year's notice appears in November or December, yet
 a matter dispatched on 30 December needs days of next year. Rather than give
-no due date, such a year counts plain Saturday/Sunday weekends only, and
-`WorkCalendar.missing_years` lists it so the server can warn that due dates in
-it are provisional (too early around 元旦 and 春节).
+no due date, such a year counts Saturday/Sunday weekends and the statutory
+holidays fixed by date (全国年节及纪念日放假办法, as revised in 2024: 元旦
+1 January, 劳动节 1-2 May, 国庆节 1-3 October), and `WorkCalendar.missing_years`
+lists it so the server can warn that due dates in it are provisional (the
+lunar holidays and every make-up day come only with the notice).
 
 Day boundaries: a working-day limit ends at local 24:00, returned as the UTC
 instant of the next local midnight. An event (a dispatch, a notice sent) lies
@@ -51,6 +53,9 @@ COUNTY_TZ = ZoneInfo("Asia/Shanghai")
 _DAY = timedelta(days=1)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _FILE_NAME = re.compile(r"(\d{4})\.yaml")
+# (month, day) of the statutory holidays fixed by date, for years without a file.
+FIXED_HOLIDAYS = {(1, 1): "元旦", (5, 1): "劳动节", (5, 2): "劳动节",
+                  (10, 1): "国庆节", (10, 2): "国庆节", (10, 3): "国庆节"}  # fmt: skip
 
 
 def _local(instant: datetime) -> datetime:
@@ -108,7 +113,7 @@ class WorkCalendar:
             day = local_date(day)
         loaded = self._years.get(day.year)
         if loaded is None:
-            return day.weekday() < 5
+            return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
         return day in loaded.workdays or (day not in loaded.holidays and day.weekday() < 5)
 
     def working_day_after(self, day: date, n: int) -> date:

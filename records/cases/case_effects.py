@@ -52,7 +52,10 @@ def apply_effects(
     elif command is C.APPROVE_EXTENSION:
         _extend(record, entry, rules)
     elif command is C.REOPEN:
+        # The old reply and rating stay in the timeline; the case owes new ones.
         record.closed_at = None
+        record.reply = None
+        record.satisfaction = None
     elif command in (C.REMIND, C.NOTICE, C.BULLETIN):
         record.ladder = {**record.ladder, f"{data['deadline']}:{command.value}": at.isoformat()}
 
@@ -64,24 +67,26 @@ def _classify(
         if name in data:
             setattr(record, name, data[name])
     text = " ".join(filter(None, (record.description, record.address)))
+    # The catalogue's own reading of the words, not of the category the
+    # operator picked: the two are kept side by side for review.
     suggestion = rules.routing.suggest(
         desk=Desk(record.desk),
         text=text,
         demand_type=DemandType(data["demand_type"]),
-        category=record.category,
         township=record.township,
     )
     record.route = data["route"]
     record.suggested_route = suggestion.route
     record.suggestion_reason = suggestion.reason
-    # The operator decides; the suggestion is kept beside the decision.
     entry.data["suggestion"] = {
         "route": suggestion.route.value,
         "reason": suggestion.reason,
         "rule": suggestion.rule,
+        "category": suggestion.category,
         "lead_unit": suggestion.lead_unit,
     }
-    entry.data["followed_suggestion"] = suggestion.route == data["route"]
+    same_category = suggestion.category is None or suggestion.category == record.category
+    entry.data["followed_suggestion"] = suggestion.route == data["route"] and same_category
 
 
 def _start_clocks(record: CaseRecord, entry: TimelineEntry, at: datetime, rules: CaseRules) -> None:

@@ -24,7 +24,7 @@ from records.cases.lifecycle import (
     allowed_commands,
     next_state,
 )
-from records.cases.vocabulary import Desk
+from records.cases.vocabulary import Desk, Route
 
 C = Command
 
@@ -44,7 +44,10 @@ class NotPermitted(Exception):
 
 
 class Refused(Exception):
-    """The move exists and the actor may give it, but not on this case now (HTTP 409)."""
+    """The move exists and the actor may give it, but not on this case now (HTTP 409);
+    `allowed` is what this actor may do instead."""
+
+    allowed: list[Command] = []  # noqa: RUF012 (set per raise by `act`)
 
 
 class Extension(StrEnum):
@@ -101,27 +104,52 @@ class CaseFile:
     handover: Handover | None = None
     due_close: datetime | None = None
     merged_into: str | None = None
+    route: Route | None = None  # the desk's decision at classification
+    signed: bool = False  # the lead unit has signed for it since the last dispatch
     # Entries made in this session; `seq_start` counts the ones stored before
     # (a case loaded from the records brings its count, not its whole history).
     timeline: list[TimelineEntry] = field(default_factory=list)
     seq_start: int = 0
 
     def allowed(self) -> list[Command]:
+        """What the table allows now, whoever gives it."""
         return [] if self.state in FINAL_STATES else allowed_commands(self.state)
+
+
+def permitted(case: CaseFile, actor: Actor, at: datetime) -> list[Command]:
+    """What `actor` may do to the case now: the table, the role, and the case's
+    situation (its desk, its units, a pending extension, a hand-over)."""
+    moves = []
+    for command in case.allowed():
+        if actor.role not in ROLES[command]:
+            continue
+        try:
+            _check_actor_holds_case(case, command, actor)
+            _check_situation(case, command, actor, at, {})
+        except (NotPermitted, Refused):
+            continue
+        moves.append(command)
+    return moves
 
 
 def act(
     case: CaseFile, command: Command, actor: Actor, at: datetime, data: dict[str, Any]
 ) -> TimelineEntry:
     """Apply `command`; raises IllegalMove / NotPermitted / Refused and changes nothing then."""
-    to_state = None if case.state in FINAL_STATES else next_state(command, case.state)
-    if to_state is None:
-        raise IllegalMove(command, case.state, case.allowed())
     if actor.role not in ROLES[command]:
         allowed = ", ".join(sorted(role.value for role in ROLES[command]))
         raise NotPermitted(f"role {actor.role.value} may not {command.value} (allowed: {allowed})")
+    to_state = (
+        None if case.state in FINAL_STATES else next_state(command, case.state, signed=case.signed)
+    )
+    if to_state is None:
+        raise IllegalMove(command, case.state, permitted(case, actor, at))
     _check_actor_holds_case(case, command, actor)
-    _check_situation(case, command, actor, at, data)
+    try:
+        _check_situation(case, command, actor, at, data)
+    except Refused as exc:
+        exc.allowed = permitted(case, actor, at)
+        raise
     entry_data = dict(data)
     _apply(case, command, actor, at, data, entry_data)
     entry = TimelineEntry(
@@ -147,9 +175,14 @@ _LEAD_ONLY = frozenset({C.SIGN, C.REPLY, C.REQUEST_RETURN, C.REQUEST_EXTENSION})
 
 def _check_actor_holds_case(case: CaseFile, command: Command, actor: Actor) -> None:
     if actor.role is ActorRole.UNIT:
-        if actor.unit is None or actor.unit not in _units_on(case, command):
-            raise NotPermitted(f"case is not assigned to unit {actor.unit}")
-        return
+        if actor.unit is not None and actor.unit in _units_on(case, command):
+            return
+        if actor.unit is not None and actor.unit in case.co_units:
+            raise NotPermitted(
+                f"only the lead unit ({case.lead_unit}) may {command.value}; "
+                f"{actor.unit} is a co-unit"
+            )
+        raise NotPermitted(f"case is not assigned to unit {actor.unit}")
     desk = actor.desk
     if desk is not None and desk != case.desk:
         raise NotPermitted(f"the case is at the {case.desk.value} desk, not {desk.value}")
@@ -176,6 +209,16 @@ def _check_situation(
         raise Refused("no extension request is waiting")
     if command is C.REDISPATCH and data.get("lead_unit") == case.lead_unit:
         raise Refused("a re-dispatch goes to another unit; reject the return to keep this one")
+    if (
+        command is C.DISPATCH
+        and case.state is CaseState.CLASSIFIED
+        and case.route is not Route.HOTLINE
+    ):
+        route = case.route.value if case.route else "none"
+        raise Refused(
+            f"the case was classified with route {route}; only route hotline is dispatched "
+            "(classify it again to change the route)"
+        )
 
 
 def _apply(
@@ -188,8 +231,10 @@ def _apply(
 ) -> None:
     if command is C.CLASSIFY:
         case.category = data.get("category")
+        case.route = Route(data["route"]) if data.get("route") else None
     if command in (C.REFER_TO_110, C.REFER_TO_12345):
-        case.handover = Handover(case.desk, actor.name, case.category, at)
+        # The service names the matter's category when the case has none yet.
+        case.handover = Handover(case.desk, actor.name, data.get("category", case.category), at)
         case.desk = Desk.POLICE if command is C.REFER_TO_110 else Desk.HOTLINE
         entry_data["to_desk"] = case.desk.value
         return
@@ -207,12 +252,17 @@ def _apply(
     # Anything else the holding desk does accepts the hand-over.
     case.handover = None
     if command is C.POLICE_FEEDBACK:
+        # The police found it is not theirs: 12345 takes it on to a unit.
         case.desk = Desk.HOTLINE
+        case.route = Route.HOTLINE
         entry_data["to_desk"] = case.desk.value
     elif command in (C.DISPATCH, C.REDISPATCH):
         case.lead_unit = data["lead_unit"]
         case.co_units = tuple(u for u in data.get("co_units", ()) if u != case.lead_unit)
         case.extension = None
+        case.signed = False
+    elif command is C.SIGN:
+        case.signed = True
     elif command is C.REQUEST_EXTENSION:
         case.extension = Extension.REQUESTED
     elif command is C.APPROVE_EXTENSION:

@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from records.cases.case_file import Actor, IllegalMove, Refused
+from records.cases.clocks import running_clocks
 from records.cases.lifecycle import ON_THE_CLOCK, ActorRole, CaseState, Command
 from records.cases.models import CaseRecord
 from records.cases.service import CaseChanged, CaseService
@@ -95,22 +96,10 @@ def due_steps(service: CaseService, record: CaseRecord, now: datetime) -> Iterat
                 yield Step(record.number, Command.NOTICE, deadline, due)
             elif key + Command.REMIND.value not in done and started and remind_at <= now < due:
                 yield Step(record.number, Command.REMIND, deadline, due)
-        elif key + Command.BULLETIN.value not in done:
+        elif key + Command.BULLETIN.value not in done and now >= due:
             sent = datetime.fromisoformat(notice_sent)
             if now >= limits.bulletin_at(sent, calendar):
                 yield Step(record.number, Command.BULLETIN, deadline, due)
-
-
-def running_clocks(record: CaseRecord) -> Iterator[tuple[str, datetime]]:
-    """The deadlines still open for this case: a clock stops when its step is done."""
-    if record.due_sign and record.state is S.DISPATCHED:
-        yield "sign_for", record.due_sign
-    if record.due_arrive and record.arrived_at is None:
-        yield "arrive", record.due_arrive
-    if record.due_feedback and record.fed_back_at is None:
-        yield "feedback", record.due_feedback
-    if record.due_close:
-        yield "close", record.due_close
 
 
 async def ladder_task(service: CaseService, interval: float) -> None:

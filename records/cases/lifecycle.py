@@ -119,6 +119,7 @@ TRANSITIONS: dict[Command, dict[CaseState, CaseState]] = {
     Command.ANSWER_DIRECTLY: {S.CLASSIFIED: S.CLOSED},
     Command.REQUEST_RETURN: {S.DISPATCHED: S.RETURN_REQUESTED, S.SIGNED: S.RETURN_REQUESTED},
     Command.REDISPATCH: {S.RETURN_REQUESTED: S.DISPATCHED},
+    # Back to the unit; one that had signed goes on signed (`next_state`'s `signed`).
     Command.REJECT_RETURN: {S.RETURN_REQUESTED: S.DISPATCHED},
     Command.REQUEST_EXTENSION: _stay(*_WORKING),
     Command.APPROVE_EXTENSION: _stay(*_WORKING, S.REPLIED),
@@ -193,9 +194,13 @@ ROLES: dict[Command, frozenset[ActorRole]] = {
 }
 
 
-def next_state(command: Command, state: CaseState) -> CaseState | None:
-    """Where `command` takes a case in `state`, or None if the table refuses it."""
-    return TRANSITIONS[command].get(state)
+def next_state(command: Command, state: CaseState, *, signed: bool = False) -> CaseState | None:
+    """Where `command` takes a case in `state`, or None if the table refuses it.
+    `signed`: the lead unit had signed for the case before asking to return it."""
+    to_state = TRANSITIONS[command].get(state)
+    if command is Command.REJECT_RETURN and to_state is S.DISPATCHED and signed:
+        return S.SIGNED
+    return to_state
 
 
 def allowed_commands(state: CaseState) -> list[Command]:

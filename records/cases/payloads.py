@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -14,7 +15,26 @@ from records.cases.vocabulary import DemandType, Desk, Route, Urgency
 
 MAX_TEXT = 4000
 MAX_ATTACHMENTS = 20
-_UNIT_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+MAX_PHONE = 32
+# A reported time may run this far ahead of the server's clock (a PC's clock).
+CLOCK_SKEW = timedelta(minutes=5)
+_UNIT_CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
+# Neither stored nor sent back: C0 controls other than tab, newline and carriage
+# return (PostgreSQL refuses NUL), and lone UTF-16 surrogates (a JSON "\ud800"
+# decodes to one; no UTF-8 encoder takes it, so every later read would fail).
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+# Digits, an optional leading +, and - or spaces between digits.
+_PHONE = re.compile(r"\+?[0-9]+(?:[ -]+[0-9]+)*")
+
+
+class Deadline(StrEnum):
+    """The clocks a dispatched case runs on (time_limits.CLOCKS), which the
+    ladder's remind/notice/bulletin name."""
+
+    SIGN_FOR = "sign_for"
+    ARRIVE = "arrive"
+    FEEDBACK = "feedback"
+    CLOSE = "close"
 
 
 class InvalidField(ValueError):
@@ -33,10 +53,23 @@ class Field:
     required: bool = False
     enum: type[StrEnum] | None = None
     description: str = ""
+    # text only: a further check and normalisation of the stripped text
+    refine: Callable[[Field, str], str] | None = None
 
 
 def _text(name: str, required: bool = False, description: str = "") -> Field:
     return Field(name, "text", required, description=description)
+
+
+def _phone_number(field: Field, text: str) -> str:
+    number = text.replace(" ", "")
+    if not _PHONE.fullmatch(text) or len(number) > MAX_PHONE:
+        raise InvalidField(
+            field.name,
+            f"a phone number: digits, an optional leading +, - or spaces between digits, "
+            f"at most {MAX_PHONE} characters",
+        )
+    return number
 
 
 NOTE = _text("note", description="free text for the timeline")
@@ -58,6 +91,7 @@ _DISPATCH = (
     Field("co_units", "units", description="co-operating units (协办单位)"),
     NOTE,
 )
+DEADLINE = Field("deadline", "enum", True, Deadline, "the clock the step is about")
 
 FIELDS: dict[Command, tuple[Field, ...]] = {
     Command.CLASSIFY: _CLASSIFY,
@@ -100,9 +134,9 @@ FIELDS: dict[Command, tuple[Field, ...]] = {
     Command.ARCHIVE: (NOTE,),
     Command.MERGE: (_text("into", True, "case number or id to merge into"), NOTE),
     Command.CANCEL: (REASON,),
-    Command.REMIND: (_text("deadline", True), NOTE),
-    Command.NOTICE: (_text("deadline", True), NOTE),
-    Command.BULLETIN: (_text("deadline", True), NOTE),
+    Command.REMIND: (DEADLINE, NOTE),
+    Command.NOTICE: (DEADLINE, NOTE),
+    Command.BULLETIN: (DEADLINE, NOTE),
 }
 
 
@@ -110,7 +144,13 @@ FIELDS: dict[Command, tuple[Field, ...]] = {
 CREATE_FIELDS: tuple[Field, ...] = (
     Field("desk", "enum", False, Desk, "the desk that holds it; an operator's own by default"),
     _text("caller_name"),
-    _text("caller_number"),
+    Field(
+        "caller_number",
+        "text",
+        description=f"digits, an optional leading +, - or spaces between digits "
+        f"(spaces are dropped); at most {MAX_PHONE} characters",
+        refine=_phone_number,
+    ),
     Field("anonymous", "flag", description="the caller asked not to be named (匿名)"),
     _text("police_ticket", description="接警单号"),
     *(f for f in _CLASSIFY if f.name not in ("route", "note", "demand_type")),
@@ -130,7 +170,7 @@ def validate_fields(declared: tuple[Field, ...], body: Any, what: str) -> dict[s
     for name in body:
         if name not in fields:
             known = ", ".join(fields) or "none"
-            raise InvalidField(str(name), f"not a field of {what} (fields: {known})")
+            raise InvalidField(_sendable(str(name)), f"not a field of {what} (fields: {known})")
     result: dict[str, Any] = {}
     for field in fields.values():
         value = body.get(field.name)
@@ -139,12 +179,34 @@ def validate_fields(declared: tuple[Field, ...], body: Any, what: str) -> dict[s
                 raise InvalidField(field.name, "required")
             continue
         result[field.name] = _check(field, value)
+    if result.get("lead_unit") in result.get("co_units", ()):
+        raise InvalidField("co_units", "the lead unit cannot also be a co-unit")
     return result
 
 
 def _check(field: Field, value: Any) -> Any:
+    if isinstance(value, str):
+        _check_printable(field.name, value)
     checker = _CHECKERS[field.kind]
     return checker(field, value)
+
+
+def _check_printable(name: str, value: str) -> None:
+    found = _UNPRINTABLE.search(value)
+    if found is not None:
+        char = found.group()
+        surrogate = "\ud800" <= char <= "\udfff"
+        what = "an unpaired UTF-16 surrogate" if surrogate else "a control character"
+        raise InvalidField(
+            name,
+            f"contains {what} (U+{ord(char):04X}) at position {found.start()}; "
+            "text may hold tab, newline and carriage return but no other control characters",
+        )
+
+
+def _sendable(name: str) -> str:
+    """A name as it can be sent back (an unknown field's name may hold anything)."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _check_text(field: Field, value: Any) -> str:
@@ -155,6 +217,8 @@ def _check_text(field: Field, value: Any) -> str:
         raise InvalidField(field.name, "required")
     if len(text) > MAX_TEXT:
         raise InvalidField(field.name, f"longer than {MAX_TEXT} characters")
+    if field.refine is not None and text:
+        text = field.refine(field, text)
     return text
 
 
@@ -168,7 +232,7 @@ def _check_enum(field: Field, value: Any) -> StrEnum:
 
 
 def _check_unit(field: Field, value: Any) -> str:
-    if not isinstance(value, str) or not _UNIT_CODE.match(value):
+    if not isinstance(value, str) or not _UNIT_CODE.fullmatch(value):
         raise InvalidField(field.name, "a unit code (letters, digits, - or _)")
     return value
 
@@ -189,12 +253,16 @@ def _check_int(field: Field, value: Any, low: int, high: int) -> int:
 
 
 def _check_time(field: Field, value: Any) -> datetime:
+    """A time that has happened (a reply's 办结时间), give or take CLOCK_SKEW."""
     try:
         when = datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
         when = None
     if when is None or when.tzinfo is None:
         raise InvalidField(field.name, "an ISO 8601 time with a UTC offset")
+    if when > datetime.now(UTC) + CLOCK_SKEW:
+        minutes = int(CLOCK_SKEW.total_seconds() // 60)
+        raise InvalidField(field.name, f"in the future (more than {minutes} minutes from now)")
     return when
 
 
@@ -209,6 +277,8 @@ def _check_attachments(field: Field, value: Any) -> list[dict[str, str]]:
             or not all(isinstance(v, str) and v.strip() for v in item.values())
         ):
             raise InvalidField(f"{field.name}[{index}]", "an object {name, url} of strings")
+        for text in item.values():
+            _check_printable(f"{field.name}[{index}]", text)
         result.append({"name": item["name"].strip(), "url": item["url"].strip()})
     return result
 

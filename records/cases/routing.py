@@ -105,6 +105,13 @@ class RoutingCatalogue:
     def category(self, code: str) -> Category | None:
         return next((c for c in self.categories if c.code == code), None)
 
+    def name_of(self, code: str) -> str | None:
+        """The Chinese name of any entry (codes are unique across the file)."""
+        entries: tuple[PoliceRule | AmbiguousRule | Exclusion | Category, ...] = (
+            *self.police, *self.ambiguous, *self.exclusions, *self.categories,
+        )  # fmt: skip
+        return next((e.name for e in entries if e.code == code), None)
+
     def check_against(self, roster: Roster) -> list[Problem]:
         """Unit and township codes the categories name that `roster` lacks
         (lines are the catalogue's); run again after every roster reload."""

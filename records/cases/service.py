@@ -24,8 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from records.cases.case_effects import apply_effects
-from records.cases.case_file import Actor, TimelineEntry, act
-from records.cases.lifecycle import FINAL_STATES, CaseState, Command
+from records.cases.case_file import Actor, Refused, TimelineEntry, act
+from records.cases.clocks import running_clocks
+from records.cases.lifecycle import OPEN_STATES, CaseState, Command
 from records.cases.models import CaseEvent, CaseRecord
 from records.cases.payloads import CREATE_FIELDS, InvalidField, validate, validate_fields
 from records.cases.rules import CaseRules
@@ -83,18 +84,29 @@ class CaseService:
     ) -> CaseView:
         """A new case in `received`, at the actor's desk (or the one the body names)."""
         fields = validate_fields(CREATE_FIELDS, body, "a new case")
+        if source == "api" and not fields.get("description"):
+            # A call brings its recording and legs; a web form has only its words.
+            raise InvalidField("description", "required: what the matter is")
         desk = fields.pop("desk", None) or actor.desk
         if desk is None:
             raise InvalidField("desk", "required: 110 or 12345")
+        if actor.desk is not None and desk != actor.desk:
+            raise InvalidField(
+                "desk",
+                f"an operator opens cases at their own desk ({actor.desk.value}); "
+                "hand it over with refer_to_110 / refer_to_12345",
+            )
         self._check_references(fields)
         at = self.clock()
         async with self._writing() as session:
             repo = CaseRepository(session)
             number = await repo.next_number(at)
-            record = new_record(number, Desk(desk), source, actor, at, fields)
+            record = new_record(number, Desk(desk), source, actor, at, dict(fields))
             session.add(record)
             await session.flush()
-            repo.add_event(number, opening_entry(record, actor, at, source))
+            # Not the number: units read the timeline, and see numbers masked.
+            given = {k: v for k, v in fields.items() if k != "caller_number"}
+            repo.add_event(number, opening_entry(record, actor, at, source, given))
             if call_id is not None:
                 await repo.link_call(number, call_id, at)
         self._announce("case.opened", record, at, actor)
@@ -113,6 +125,10 @@ class CaseService:
                 case = case_file_of(record, await repo.event_count(number))
                 if command is Command.MERGE:
                     data["into"] = await self._merge_target(repo, record, data["into"])
+                if command in (Command.REFER_TO_110, Command.REFER_TO_12345):
+                    data["category"] = record.category or self._matter_code(record)
+                if command in LADDER_STEPS:
+                    check_ladder_step(record, command, data["deadline"], at)
                 entry = act(case, command, actor, at, data)
                 store_case_file(record, case)
                 apply_effects(record, entry, data, self.rules)
@@ -175,9 +191,20 @@ class CaseService:
             raise InvalidField("into", f"no case {into!r}")
         if target.number == record.number:
             raise InvalidField("into", "a case cannot be merged into itself")
-        if target.state in FINAL_STATES:
-            raise InvalidField("into", f"case {into} is {target.state.value}")
+        if target.state not in OPEN_STATES:
+            raise Refused(f"case {into} is {target.state.value}; merge into an open case")
         return target.number
+
+    def _matter_code(self, record: CaseRecord) -> str | None:
+        """What kind of matter an unclassified case is, by its words: the code
+        of the catalogue entry they match. A hand-over sent back counts as a
+        wrong transfer under it (the operator's training signal)."""
+        found = self.rules.routing.suggest(
+            desk=Desk(record.desk),
+            text=" ".join(filter(None, (record.description, record.address))),
+            demand_type=record.demand_type,
+        )
+        return found.category or found.rule or None
 
     def _check_references(self, data: dict[str, Any]) -> None:
         """Unit, township and category codes must be the rule book's."""
@@ -242,6 +269,18 @@ class CaseService:
         self.publish(message)
 
 
+LADDER_STEPS = (Command.REMIND, Command.NOTICE, Command.BULLETIN)
+
+
+def check_ladder_step(record: CaseRecord, command: Command, deadline: str, at: datetime) -> None:
+    """提醒 is for a clock still running; 催办 and 通报 only once it has run out."""
+    due = dict(running_clocks(record)).get(deadline)
+    if due is None:
+        raise Refused(f"the case has no running {deadline} clock")
+    if command is not Command.REMIND and at < due:
+        raise Refused(f"the {deadline} deadline ({due.isoformat()}) has not passed yet")
+
+
 def new_record(
     number: str, desk: Desk, source: str, actor: Actor, at: datetime, fields: dict[str, Any]
 ) -> CaseRecord:
@@ -261,7 +300,11 @@ def new_record(
     )
 
 
-def opening_entry(record: CaseRecord, actor: Actor, at: datetime, source: str) -> TimelineEntry:
+def opening_entry(
+    record: CaseRecord, actor: Actor, at: datetime, source: str, given: dict[str, Any]
+) -> TimelineEntry:
+    """The first entry, with what the case was opened with: the citizen's own
+    words stay in the timeline when classification rewrites the case."""
     return TimelineEntry(
         seq=0,
         at=at,
@@ -271,5 +314,5 @@ def opening_entry(record: CaseRecord, actor: Actor, at: datetime, source: str) -
         actor=actor.name,
         role=actor.role,
         unit=actor.unit,
-        data={"source": source, "desk": record.desk.value},
+        data={"source": source, "desk": record.desk.value, **given},
     )

@@ -287,8 +287,10 @@ async def wrong_transfers(
     in the period it happened in, so near a period's edge a send-back may fall
     in the period after its hand-over.
 
-    A send-back names its hand-over's category. A hand-over's own category is
-    the one the case had then: its latest `classify` before it; with none, the
+    A send-back names its hand-over's category. A hand-over records its own:
+    the case's category then or, unclassified, the code of the catalogue entry
+    its words match (`CaseService._matter_code`). Older hand-overs without one
+    count under the case's latest `classify` before them; with none, the
     case's category if it was never classified at all, else none."""
     await queries.without_jit(session)
     counts: dict[TransferKey, TransferCount] = {}

@@ -91,9 +91,9 @@ def counted_events(start: datetime, end: datetime, dialect: str) -> Select[Any]:
 
 def handovers(start: datetime, end: datetime) -> Select[Any]:
     """(actor, command, category then, count) of the hand-overs made in
-    [start, end). The category then: that of the latest `classify` before the
-    hand-over; if the case has no `classify` at all, the case's category; else
-    NULL."""
+    [start, end). The category then: what the hand-over recorded; for entries
+    from before it did, that of the latest `classify` before the hand-over; if
+    the case has no `classify` at all, the case's category; else NULL."""
     classify = aliased(CaseEvent)
     of_case = (classify.case_number == E.case_number, classify.command == Command.CLASSIFY)
     latest_before = (
@@ -105,7 +105,8 @@ def handovers(start: datetime, end: datetime) -> Select[Any]:
     )
     # Not EXISTS: PostgreSQL would hash that over every `classify` ever made.
     first = select(classify.seq).where(*of_case).order_by(classify.seq).limit(1)
-    category = case((first.scalar_subquery().is_(None), C.category), else_=latest_before)
+    earlier = case((first.scalar_subquery().is_(None), C.category), else_=latest_before)
+    category = func.coalesce(E.data["category"].as_string(), earlier)
     refers = select(E.actor, E.command, category).join_from(E, C, C.number == E.case_number)
     return count_rows(refers.where(E.at >= start, E.at < end, E.command.in_(REFERS)))
 

@@ -4,7 +4,7 @@ and never commits: `records.cases.service` owns the transaction."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import String, cast, func, or_, select
@@ -15,7 +15,7 @@ from records.cases.calendar import COUNTY_TZ
 from records.cases.case_file import CaseFile, Extension, Handover, TimelineEntry
 from records.cases.lifecycle import OPEN_STATES, CaseState
 from records.cases.models import CaseCall, CaseCounter, CaseEvent, CaseRecord
-from records.cases.vocabulary import Desk
+from records.cases.vocabulary import Desk, Route
 
 
 @dataclass(frozen=True)
@@ -147,6 +147,8 @@ def case_file_of(record: CaseRecord, stored_events: int) -> CaseFile:
         else None,
         due_close=record.due_close,
         merged_into=record.merged_into,
+        route=Route(record.route) if record.route else None,
+        signed=record.signed_at is not None,
         seq_start=stored_events,
     )
 
@@ -159,6 +161,7 @@ def store_case_file(record: CaseRecord, case: CaseFile) -> None:
     record.co_units = list(case.co_units)
     record.extension = case.extension.value if case.extension else None
     record.merged_into = case.merged_into
+    record.route = case.route
     handover = case.handover
     record.handover = (
         {
@@ -178,8 +181,8 @@ def jsonable(value: Any) -> Any:
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
+    if isinstance(value, datetime):  # as the API writes times: UTC, milliseconds, "Z"
+        return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     if isinstance(value, str):
         return str(value)  # a StrEnum becomes its plain value
     return value

@@ -90,3 +90,20 @@ async def test_a_repeat_caller_is_offered_the_open_case_to_merge_into(
         assert resp.status == 200, await resp.text()
         case = await resp.json()
     assert [c["id"] for c in case["calls"]] == [first[1]["Linkedid"], second[1]["Linkedid"]]
+
+
+async def test_a_caller_the_network_names_oddly_still_gets_a_case_and_so_do_later_ones(
+    start_liandong: StartLiandong,
+) -> None:
+    """A withheld number arrives as "anonymous": no phone number, so the case
+    opens without one (the call records keep it) instead of blocking the queue."""
+    server = await start_liandong()
+    events = replace_values(trace("answered_110"), "13900001", "anonymous")
+    call_id = next(e for e in events if e.event == "Newchannel")["Linkedid"]
+    server.push(events)
+    call = await server.eventually(lambda: cases_of_call(server, call_id), "the call's case")
+    case = await case_where(server, call["cases"][0], "received")
+    assert case["caller"]["number"] is None and call["caller_number"] == "anonymous"
+    later = trace("cancel_110")
+    server.push(later)
+    await server.eventually(lambda: cases_of_call(server, later[1]["Linkedid"]), "the next case")

@@ -135,7 +135,7 @@ async def test_duplicate_cases_are_merged_and_the_survivor_lists_them(desk: Desk
 
 
 async def test_the_suggestion_follows_what_the_operator_types(desk: Desk) -> None:
-    number = (await desk.open("op110", description=""))["number"]
+    number = (await desk.open("op110", description="（待补充）"))["number"]
     await desk.move(number, "refer_to_12345", "op110")
     path = f"/api/v1/cases/{number}/suggestion"
     status, nothing = await desk.request("GET", path, "op12345")

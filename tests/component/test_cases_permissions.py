@@ -25,13 +25,19 @@ async def dispatched(desk: Desk, unit: str, number: str = "13912345678") -> str:
 
 
 @pytest.mark.parametrize(
-    ("user", "status"),
-    [("op110", 201), ("op12345", 201), ("admin", 201), ("water", 403), ("supervisor", 403)],
-)
-async def test_who_may_open_a_case(desk: Desk, user: str, status: int) -> None:
-    body = {"desk": "12345", "description": "咨询"}
+    ("user", "at_desk", "status"),
+    [
+        ("op110", None, 201), ("op12345", "12345", 201), ("admin", "12345", 201),
+        ("op110", "12345", 400),  # not at the other desk: hand-overs are counted
+        ("water", "12345", 403), ("supervisor", "12345", 403),
+    ],
+)  # fmt: skip
+async def test_who_may_open_a_case(desk: Desk, user: str, at_desk: str | None, status: int) -> None:
+    body = {"description": "咨询"} | ({"desk": at_desk} if at_desk else {})
     got, answer = await desk.request("POST", "/api/v1/cases", user, body)
     assert got == status, answer
+    if status == 400:
+        assert answer["error"]["details"]["field"] == "desk"
 
 
 async def test_a_unit_sees_and_moves_only_its_own_cases(desk: Desk) -> None:

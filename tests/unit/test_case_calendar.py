@@ -137,21 +137,26 @@ def test_bad_arguments_are_refused() -> None:
 # --- years without a file ----------------------------------------------------------
 
 
-def test_year_without_a_file_falls_back_to_weekends_and_is_reported() -> None:
+def test_year_without_a_file_falls_back_to_weekends_and_fixed_holidays() -> None:
     # Dispatched Wed 30 Dec 2026 03:00; there is no 2027 file yet.
     start = at(2026, 12, 30, 3)
     assert CALENDAR.add_working_days(start, 1) == end_of(2026, 12, 31)
-    assert CALENDAR.add_working_days(start, 2) == end_of(2027, 1, 1)  # provisional
-    assert CALENDAR.add_working_days(start, 3) == end_of(2027, 1, 4)
+    # Fri 1 January is 元旦 by law whatever the notice says: not a working day.
+    assert CALENDAR.add_working_days(start, 2) == end_of(2027, 1, 4)  # provisional
+    assert CALENDAR.add_working_days(start, 3) == end_of(2027, 1, 5)
     assert CALENDAR.missing_years(start, at(2027, 1, 4)) == [2027]
     assert CALENDAR.missing_years(date(2026, 1, 1), date(2026, 12, 31)) == []
 
 
-def test_an_empty_calendar_knows_only_weekends() -> None:
+def test_an_empty_calendar_knows_weekends_and_the_holidays_fixed_by_date() -> None:
     empty = WorkCalendar()
     assert empty.years == ()
-    assert empty.is_working_day(date(2026, 10, 1))  # a Thursday
+    assert empty.is_working_day(date(2026, 10, 9))  # a Friday
     assert not empty.is_working_day(date(2026, 10, 10))  # a Saturday
+    for day in (date(2027, 1, 1), date(2027, 5, 1), date(2027, 5, 2), date(2027, 10, 1),
+                date(2027, 10, 2), date(2027, 10, 3)):  # fmt: skip
+        assert not empty.is_working_day(day), day
+    assert empty.is_working_day(date(2027, 10, 4))  # a Monday; 10-4 is a notice's matter
     assert empty.missing_years(date(2026, 6, 1), date(2027, 6, 1)) == [2026, 2027]
 
 

@@ -3,6 +3,7 @@ checks beyond the table (desk, unit, hand-over, extension)."""
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from records.cases.case_file import (
     NotPermitted,
     Refused,
     act,
+    permitted,
 )
 from records.cases.lifecycle import (
     FINAL_STATES,
@@ -27,7 +29,7 @@ from records.cases.lifecycle import (
     Command,
     allowed_commands,
 )
-from records.cases.vocabulary import Desk
+from records.cases.vocabulary import Desk, Route
 
 S, C, R = CaseState, Command, ActorRole
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -53,7 +55,9 @@ def case_in(state: CaseState, command: Command) -> CaseFile:
     desk = Desk.POLICE if command in (C.ACCEPT_POLICE, C.REFER_TO_12345) else Desk.HOTLINE
     if state is S.POLICE_HANDLING:
         desk = Desk.POLICE
-    case = CaseFile(desk=desk, state=state, lead_unit="WATER", category="water_supply")
+    case = CaseFile(
+        desk=desk, state=state, lead_unit="WATER", category="water_supply", route=Route.HOTLINE
+    )
     if command is C.SEND_BACK:
         other = Desk.HOTLINE if desk is Desk.POLICE else Desk.POLICE
         case.handover = Handover(other, "对方话务员", "water_supply", T0)
@@ -101,8 +105,69 @@ def test_every_other_move_is_refused_with_the_allowed_ones(
     with pytest.raises(IllegalMove) as refused:
         act(case, command, actor_for(command, case), T0, DATA.get(command, {}))
     assert case.state is state and case.timeline == []
-    expected = [] if state in FINAL_STATES else allowed_commands(state)
-    assert refused.value.allowed == expected
+    actor = actor_for(command, case)
+    assert refused.value.allowed == permitted(case, actor, T0)
+    for move in refused.value.allowed:  # what the 409 offers instead really goes through
+        act(copy.deepcopy(case), move, actor, T0, DATA.get(move, {}))
+
+
+EVERYONE = (
+    OP110, OP12345, WATER, HOUSING, Actor("交通局", R.UNIT, unit="ROADS"),
+    SUPERVISOR, ADMIN, SYSTEM,
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("desk", list(Desk))
+@pytest.mark.parametrize("state", [s for s in CaseState if s not in FINAL_STATES])
+def test_allowed_lists_exactly_the_moves_that_go_through(desk: Desk, state: CaseState) -> None:
+    """What a case's `allowed` offers each actor is what `act` then accepts:
+    no button in the operators' page that answers 403 or 409."""
+    base = CaseFile(
+        desk=desk, state=state, lead_unit="WATER", co_units=("HOUSING",),
+        route=Route.HOTLINE, due_close=T0 + timedelta(days=3),
+    )  # fmt: skip
+    for actor in EVERYONE:
+        listed = permitted(base, actor, T0)
+        for command in Command:
+            try:
+                act(copy.deepcopy(base), command, actor, T0, DATA.get(command, {}))
+            except (IllegalMove, NotPermitted, Refused):
+                assert command not in listed, (actor.name, command.value)
+            else:
+                assert command in listed, (actor.name, command.value)
+
+
+def test_a_co_unit_is_told_only_the_lead_unit_may_sign() -> None:
+    case = case_in(S.DISPATCHED, C.SIGN)
+    case.co_units = ("HOUSING",)
+    with pytest.raises(NotPermitted, match=r"only the lead unit \(WATER\) may sign"):
+        act(case, C.SIGN, HOUSING, T0, {})
+
+
+def test_a_role_that_never_gives_a_command_is_403_whatever_the_state() -> None:
+    case = case_in(S.FED_BACK, C.DISPATCH)
+    with pytest.raises(NotPermitted, match="role unit may not dispatch"):
+        act(case, C.DISPATCH, WATER, T0, {"lead_unit": "WATER"})
+
+
+def test_a_case_classified_for_another_route_is_not_dispatched() -> None:
+    case = case_in(S.RECEIVED, C.CLASSIFY)
+    act(case, C.CLASSIFY, OP12345, T0, {"route": "excluded"})
+    with pytest.raises(Refused, match="route excluded"):
+        act(case, C.DISPATCH, OP12345, T0, {"lead_unit": "WATER"})
+    act(case, C.CLASSIFY, OP12345, T0, {"route": "hotline"})
+    act(case, C.DISPATCH, OP12345, T0, {"lead_unit": "WATER"})
+    assert case.state is S.DISPATCHED
+
+
+def test_a_rejected_return_goes_back_to_where_the_unit_was() -> None:
+    for signed_first, back_to in ((True, S.SIGNED), (False, S.DISPATCHED)):
+        case = case_in(S.DISPATCHED, C.SIGN)
+        if signed_first:
+            act(case, C.SIGN, WATER, T0, {})
+        act(case, C.REQUEST_RETURN, WATER, T0, {"reason": "不属本单位职责"})
+        entry = act(case, C.REJECT_RETURN, OP12345, T0, {"reason": "属供水范围"})
+        assert entry.to_state is case.state is back_to
 
 
 def test_no_command_leaves_a_final_state_not_even_a_record_only_one() -> None:
@@ -122,7 +187,7 @@ def test_archived_cases_are_immutable() -> None:
 def test_the_whole_110_to_12345_to_unit_path() -> None:
     case = CaseFile(desk=Desk.POLICE)
     act(case, C.REFER_TO_12345, OP110, T0, {})
-    act(case, C.CLASSIFY, OP12345, T0, {"category": "water_supply"})
+    act(case, C.CLASSIFY, OP12345, T0, {"category": "water_supply", "route": "hotline"})
     act(case, C.DISPATCH, OP12345, T0, {"lead_unit": "WATER", "co_units": ["HOUSING"]})
     act(case, C.SIGN, WATER, T0, {})
     act(case, C.ARRIVE, HOUSING, T0, {})  # a co-unit may report arrival
