@@ -130,18 +130,26 @@ def parameter(name: str, description: str, schema: Schema) -> Schema:
     }
 
 
+# A time, a date (county midnight), or empty for the default.
+PERIOD_EDGE: Schema = {
+    "anyOf": [
+        {"type": "string", "format": "date-time"},
+        {"type": "string", "format": "date"},
+        {"type": "string", "enum": [""]},
+    ]
+}
 FORMAT = parameter("format", "json (default) or csv", {"enum": ["json", "csv"], "default": "json"})
 FROM = parameter(
     "from",
-    "start of the period (inclusive), ISO 8601 with an offset; "
-    "default: the 1st of this month, 00:00 county time",
-    {"type": "string", "format": "date-time"},
+    "start of the period (inclusive), ISO 8601 with an offset, or a date "
+    "(YYYY-MM-DD: 00:00 county time); default: the 1st of this month, 00:00 county time",
+    PERIOD_EDGE,
 )
 TO = parameter(
     "to",
-    "end of the period (exclusive), after `from`; "
+    "end of the period (exclusive), after `from`; a time or a date as `from`; "
     "default: the 1st of next month, 00:00 county time",
-    {"type": "string", "format": "date-time"},
+    PERIOD_EDGE,
 )
 
 
