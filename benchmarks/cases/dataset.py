@@ -390,7 +390,8 @@ class World:
         if self.chance(0.03):
             lead = self._return(play, op, lead)
         unit = self.desks.units[lead]
-        self._sign(play, unit)
+        if play.record.state is S.DISPATCHED:  # a rejected return leaves a signed case signed
+            self._sign(play, unit)
         record = play.record
         if record.due_arrive or self.chance(0.4):
             play.move(C.ARRIVE, unit, {}, self.minutes(20, 360))

@@ -247,6 +247,8 @@ def _apply(
         }
         case.desk = case.handover.from_desk
         case.handover = None
+        if case.desk is Desk.HOTLINE:  # 110 says it is not theirs: 12345 dispatches it
+            case.route = Route.HOTLINE
         entry_data["to_desk"] = case.desk.value
         return
     # Anything else the holding desk does accepts the hand-over.

@@ -295,3 +295,12 @@ def test_every_api_role_is_an_actor_role() -> None:
     from records.models import TokenRole
 
     assert {r.value for r in TokenRole} | {"system"} == {r.value for r in ActorRole}
+
+
+def test_a_case_110_sends_back_goes_on_to_a_unit_from_12345() -> None:
+    case = case_in(S.RECEIVED, C.CLASSIFY)
+    act(case, C.CLASSIFY, OP12345, T0, {"route": "ambiguous"})
+    act(case, C.REFER_TO_110, OP12345, T0, {})
+    act(case, C.SEND_BACK, OP110, T0, {"reason": "非警务事项"})
+    assert (case.state, case.desk, case.route) == (S.CLASSIFIED, Desk.HOTLINE, Route.HOTLINE)
+    act(case, C.DISPATCH, OP12345, T0, {"lead_unit": "WATER"})
