@@ -27,7 +27,7 @@ from app.keys import CASES, SESSIONS
 from records.cases.case_file import Actor, IllegalMove, NotPermitted, Refused
 from records.cases.lifecycle import OPEN_STATES, ActorRole, CaseState, Command
 from records.cases.models import CaseRecord, UnitRecord
-from records.cases.payloads import Field, InvalidField, validate_fields
+from records.cases.payloads import Field, InvalidField, phone_number, validate_fields
 from records.cases.roster import Unit
 from records.cases.roster_history import roster_at
 from records.cases.service import CaseChanged, CaseNotFound, CaseView
@@ -63,6 +63,9 @@ async def list_cases(request: web.Request) -> web.Response:
     caller = query.get("caller_number")
     if caller and not principal.sees_full_numbers:
         raise Forbidden("your role may not search by caller number")
+    if caller:
+        with case_errors():
+            caller = phone_number(caller)  # as numbers are stored: "139 1234 5678" finds it
     unit = query.get("unit")
     if principal.role is TokenRole.UNIT:
         unit = principal.unit  # a unit sees its own cases, whatever it asks for

@@ -15,6 +15,7 @@ from records.cases.vocabulary import DemandType, Desk, Route, Urgency
 
 MAX_TEXT = 4000
 MAX_ATTACHMENTS = 20
+MAX_ATTACHMENT_TEXT = {"name": 200, "url": 2000}
 MAX_PHONE = 32
 # A reported time may run this far ahead of the server's clock (a PC's clock).
 CLOCK_SKEW = timedelta(minutes=5)
@@ -61,8 +62,15 @@ def _text(name: str, required: bool = False, description: str = "") -> Field:
     return Field(name, "text", required, description=description)
 
 
+def phone_number(text: str, name: str = "caller_number") -> str:
+    """A caller number as stored: spaces dropped; InvalidField naming `name` if it is none."""
+    return _phone_number(Field(name, "text"), text.strip())
+
+
 def _phone_number(field: Field, text: str) -> str:
-    number = text.replace(" ", "")
+    # Digits only, as the network gives a call's number: a repeat caller's
+    # call then finds the case (case_candidates) however the number was typed.
+    number = text.replace(" ", "").replace("-", "")
     if not _PHONE.fullmatch(text) or len(number) > MAX_PHONE:
         raise InvalidField(
             field.name,
@@ -148,7 +156,7 @@ CREATE_FIELDS: tuple[Field, ...] = (
         "caller_number",
         "text",
         description=f"digits, an optional leading +, - or spaces between digits "
-        f"(spaces are dropped); at most {MAX_PHONE} characters",
+        f"(stored as digits: spaces and - are dropped); at most {MAX_PHONE} characters",
         refine=_phone_number,
     ),
     Field("anonymous", "flag", description="the caller asked not to be named (匿名)"),
@@ -277,8 +285,13 @@ def _check_attachments(field: Field, value: Any) -> list[dict[str, str]]:
             or not all(isinstance(v, str) and v.strip() for v in item.values())
         ):
             raise InvalidField(f"{field.name}[{index}]", "an object {name, url} of strings")
-        for text in item.values():
+        for key, text in item.items():
             _check_printable(f"{field.name}[{index}]", text)
+            if len(text) > MAX_ATTACHMENT_TEXT[key]:
+                limit = MAX_ATTACHMENT_TEXT[key]
+                raise InvalidField(
+                    f"{field.name}[{index}].{key}", f"longer than {limit} characters"
+                )
         result.append({"name": item["name"].strip(), "url": item["url"].strip()})
     return result
 

@@ -127,6 +127,9 @@ class CaseService:
                     data["into"] = await self._merge_target(repo, record, data["into"])
                 if command in (Command.REFER_TO_110, Command.REFER_TO_12345):
                     data["category"] = record.category or self._matter_code(record)
+                finished = data.get("finished_at")
+                if finished is not None and finished < record.created_at:
+                    raise InvalidField("finished_at", "before the case was opened")
                 if command in LADDER_STEPS:
                     check_ladder_step(record, command, data["deadline"], at)
                 entry = act(case, command, actor, at, data)

@@ -169,3 +169,29 @@ async def test_a_case_opened_through_the_api_must_say_what_the_matter_is(desk: D
         assert status == 400 and error["error"]["details"]["field"] == "description", body
     status, listed = await desk.request("GET", "/api/v1/cases", "admin")
     assert listed["cases"] == []  # nothing half-opened
+
+
+async def test_a_desk_finds_a_callers_cases_however_the_number_is_typed(desk: Desk) -> None:
+    number = (await desk.open("op12345", description="咨询", caller_number="13912345678"))["number"]
+    for typed in ("13912345678", "139 1234 5678", "139-1234-5678"):
+        status, found = await desk.request(
+            "GET", f"/api/v1/cases?caller_number={typed.replace(' ', '%20')}", "op12345"
+        )
+        assert status == 200 and [c["number"] for c in found["cases"]] == [number], typed
+    status, error = await desk.request("GET", "/api/v1/cases?caller_number=abc", "op12345")
+    assert status == 400 and error["error"]["details"]["field"] == "caller_number"
+
+
+async def test_an_e_reply_is_finished_after_the_case_opened_and_links_are_bounded(
+    desk: Desk,
+) -> None:
+    number = await dispatched(desk)
+    await desk.move(number, "sign", "housing")
+    reply = {"measures": "更换灯泡", "result": "已修复", "handler": "王某"}
+    before = (MONDAY - timedelta(days=1)).isoformat()
+    error = await desk.refused(number, "reply", "housing", 400, **reply, finished_at=before)
+    assert error["details"]["field"] == "finished_at"
+    long_url = [{"name": "现场照片", "url": "https://example.invalid/" + "x" * 2000}]
+    error = await desk.refused(number, "reply", "housing", 400, **reply, attachments=long_url)
+    assert error["details"]["field"] == "attachments[0].url"
+    assert (await desk.case(number))["state"] == "signed"

@@ -414,7 +414,7 @@ def test_a_cases_life_answers_as_documented(
         ("request_extension", "water", {"days": 3, "reason": "等配件"}),
         ("approve_extension", "supervisor", {"note": "同意"}),
         ("reply", "water", {"measures": "更换阀门", "result": "已恢复供水", "handler": "张某某",
-                            "finished_at": "2026-11-29T08:00:00+08:00",
+                            "finished_at": datetime.now(UTC).isoformat(),
                             "attachments": [{"name": "现场.jpg", "url": "https://x/1.jpg"}]}),
         ("approve_reply", "op12345", {}),
         ("close", "op12345", {}),
