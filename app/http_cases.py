@@ -175,6 +175,7 @@ def unit_json(unit: Unit | UnitRecord) -> dict[str, Any]:
         "office": {"name": unit.office, "phones": phones(unit.office_phone)},
         "staff": {"name": unit.staff, "phones": phones(unit.staff_phone)},
         "duty_phones": phones(unit.duty_phone),
+        "line": unit.line,  # its phone on the PBX: transfer to "unit:<code>" rings it
     }
 
 

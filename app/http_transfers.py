@@ -14,7 +14,7 @@ from app.errors import BadRequest, Conflict, Forbidden, NotFound, Unavailable
 from app.http_calls import parse_limit, parse_time
 from app.jsonin import json_object
 from app.jsonout import json_response
-from app.keys import TRANSFERS
+from app.keys import CASES, TRANSFERS
 from app.transfer_json import transfer_json
 from app.transfer_parties import NotOnACall, operator_leg_of_call
 from app.transfers import TransferService
@@ -22,7 +22,7 @@ from records.models import TokenRole
 from transfer.errors import BadTarget, IllegalTransition, TransferRunning
 from transfer.machine import Transfer
 from transfer.states import TransferMode
-from transfer.target import parse_target
+from transfer.target import UNIT_PREFIX, parse_target
 
 OPERATORS = (TokenRole.OPERATOR_110, TokenRole.OPERATOR_12345)
 ACTORS = (*OPERATORS, TokenRole.ADMIN, TokenRole.SUPERVISOR)  # may act on transfers
@@ -53,7 +53,7 @@ async def _start(
     if not isinstance(to, str):
         raise BadRequest('to: "110", "12345" or "unit:<code>"', {"field": "to"})
     try:
-        target = parse_target(to)
+        target = parse_target(_unit_line(request, to))
     except BadTarget as exc:
         raise BadRequest(f"to: {exc}", {"field": "to"}) from None
     operator = _operator_leg(service, principal, call_id)
@@ -132,6 +132,24 @@ async def list_transfers(request: web.Request) -> web.Response:
     limit = parse_limit(request.query.get("limit"))
     transfers = await request.app[TRANSFERS].list_since(since, limit)
     return json_response({"transfers": [transfer_json(t) for t in transfers]})
+
+
+def _unit_line(request: web.Request, to: str) -> str:
+    """`unit:<roster code>` (unit:water) as the unit's PBX line (unit:01); a
+    line given as digits, and the desks, pass as they are."""
+    code = to.removeprefix(UNIT_PREFIX)
+    if code == to or not code or (code.isascii() and code.isdigit()):
+        return to
+    unit = request.app[CASES].rules.roster.get(code)
+    if unit is None:
+        raise BadRequest(f"to: no unit {code!r} in the roster", {"field": "to"})
+    if unit.line is None:
+        raise BadRequest(
+            f"to: unit {code} ({unit.name}) has no phone line on the PBX "
+            "(the line column of units.csv); call its duty phone",
+            {"field": "to"},
+        )
+    return UNIT_PREFIX + unit.line
 
 
 async def _find(service: TransferService, transfer_id: str) -> Transfer:

@@ -26,7 +26,7 @@ BOOLEAN: Schema = {"type": "boolean"}
 TIME: Schema = {"type": "string", "format": "date-time"}
 STRINGS: Schema = {"type": "array", "items": STRING}
 # A transfer target exactly as transfer.target.parse_target takes it.
-TARGET_PATTERN = "^(110|12345|unit:[0-9]{1,6})$"
+TARGET_PATTERN = "^(110|12345|unit:[0-9]{1,6}|unit:[A-Za-z0-9_-]{1,32})$"
 
 
 def ref(name: str, kind: str = "schemas") -> Schema:
@@ -274,7 +274,8 @@ TRANSFER_SCHEMAS: dict[str, Schema] = {
             "to": {
                 **STRING,
                 "pattern": TARGET_PATTERN,
-                "description": '"110", "12345" or "unit:<code>"',
+                "description": '"110", "12345", "unit:<roster code>" (unit:water) or '
+                '"unit:<PBX line>" (unit:01)',
             },
             "mode": {**enum_of(["blind", "attended"]), "default": "blind"},
         },
@@ -307,6 +308,9 @@ OTHER_SCHEMAS: dict[str, Schema] = {
             "office": _contact(),
             "staff": _contact(),
             "duty_phones": STRINGS,
+            "line": nullable(
+                {**STRING, "description": 'its phone line on the PBX: a transfer to "unit:<code>"'}
+            ),
         }
     ),
     "UnitList": obj({"units": {"type": "array", "items": ref("Unit")}}),

@@ -134,5 +134,6 @@ class UnitRecord(Base):
     staff: Mapped[str] = mapped_column(String)
     staff_phone: Mapped[str] = mapped_column(String)
     duty_phone: Mapped[str | None] = mapped_column(String)
+    line: Mapped[str | None] = mapped_column(String)  # the PBX line unit-NN, if it has one
     valid_from: Mapped[datetime] = mapped_column(UtcDateTime())
     valid_to: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -27,12 +27,14 @@ from pathlib import Path
 from records.cases.config_file import ConfigFileError, Problem, Problems
 from records.cases.vocabulary import UnitType
 
-OPTIONAL_COLUMNS = frozenset({"duty_phone"})
+OPTIONAL_COLUMNS = frozenset({"duty_phone", "line"})
 # Each person the document asks for, with the column holding their phone.
 CONTACTS = (("leader", "leader_phone"), ("office", "office_phone"), ("staff", "staff_phone"))
 PHONE_COLUMNS = ("leader_phone", "office_phone", "staff_phone", "duty_phone")
 
 CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
+# The unit's phone line on the PBX: endpoint unit-<line>, transfer target unit:<line>.
+LINE = re.compile(r"[0-9]{1,6}")
 PHONE = re.compile(r"\+?[0-9]+(?:-[0-9]+)*")
 # Several phones in one cell: ASCII or full-width semicolon, or the Chinese 、.
 PHONE_SEPARATOR = re.compile(r"[;；、]")
@@ -61,6 +63,7 @@ class Unit:
     staff: str
     staff_phone: tuple[str, ...]
     duty_phone: tuple[str, ...] = ()
+    line: str | None = None  # its phone line on the PBX ("04": endpoint unit-04, key *44)
 
 
 # The CSV's columns are the unit's fields, in the same order.
@@ -101,6 +104,10 @@ class Roster:
     def get(self, code: str) -> Unit | None:
         return self.units.get(code)
 
+    def on_line(self, line: str) -> Unit | None:
+        """The unit whose PBX line this is."""
+        return next((u for u in self.units.values() if u.line == line), None)
+
     def townships(self) -> dict[str, Unit]:
         """Township code → the township unit covering it."""
         return {u.township: u for u in self.units.values() if u.township is not None}
@@ -135,6 +142,7 @@ def load_roster(path: Path | str) -> Roster:
     columns = _header(*first, problems)
     units: dict[str, Unit] = {}
     code_lines: dict[str, int] = {}
+    pbx_lines: dict[str, int] = {}
     seen_rows = 0
     for line, row in rows:
         if not any(cell.strip() for cell in row):
@@ -154,6 +162,11 @@ def load_roster(path: Path | str) -> Roster:
             units[code] = unit
         if CODE.fullmatch(code):
             code_lines.setdefault(code, line)
+        if pbx_line := values.get("line", ""):
+            if pbx_line in pbx_lines:
+                taken = f"PBX line “{pbx_line}” is already a unit's (on line {pbx_lines[pbx_line]})"
+                problems.add(line, taken)
+            pbx_lines.setdefault(pbx_line, line)
     if not seen_rows:
         problems.add(None, "no units in the file")
     problems.raise_if_any()
@@ -226,6 +239,9 @@ def _unit(line: int, values: dict[str, str], problems: Problems) -> Unit | None:
     elif unit_type is not UnitType.TOWNSHIP and township is not None:
         problems.add(line, "township is only for township units; leave it empty")
     phones = {col: _phones(line, col, values.get(col, ""), problems) for col in PHONE_COLUMNS}
+    pbx_line = values.get("line") or None
+    if pbx_line is not None and not LINE.fullmatch(pbx_line):
+        problems.add(line, f"bad line “{pbx_line}”: the PBX line's 1-6 digits, as in unit-04")
     for person, phone in CONTACTS:
         if not values[person]:
             problems.add(line, f"missing {person} (the document asks for one, reachable 24 h)")
@@ -238,7 +254,7 @@ def _unit(line: int, values: dict[str, str], problems: Problems) -> Unit | None:
         values["leader"], phones["leader_phone"],
         values["office"], phones["office_phone"],
         values["staff"], phones["staff_phone"],
-        phones["duty_phone"],
+        phones["duty_phone"], pbx_line,
     )  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from records.cases.roster import Roster, Unit
 from records.cases.vocabulary import UnitType
 
 _PHONES = ("leader_phone", "office_phone", "staff_phone", "duty_phone")
-_TEXT = ("name", "township", "leader", "office", "staff")
+_TEXT = ("name", "township", "leader", "office", "staff", "line")
 
 
 def _row_values(unit: Unit) -> dict[str, object]:

@@ -189,3 +189,24 @@ async def test_transfer_bodies_are_checked_after_the_role_and_must_be_objects(
         assert_error(resp.status, answer, status, code)
         if status == 400:
             assert answer["error"]["details"] == {"field": "body"}
+
+
+async def test_a_unit_is_rung_on_its_roster_line_and_named_clearly_when_it_has_none(
+    server_with_call: Liandong, db_url: str
+) -> None:
+    server = server_with_call
+    tokens = await make_tokens(db_url, [TokenRole.ADMIN])
+    headers = {"Authorization": f"Bearer {tokens[TokenRole.ADMIN]}"}
+    path = f"/api/v1/calls/{CALL}/transfer"
+    for to, says in [
+        ("unit:nosuch", "no unit 'nosuch' in the roster"),
+        ("unit:police", "has no phone line on the PBX"),  # the police have their own desk
+        ("unit:水务", "no unit '水务' in the roster"),
+    ]:
+        async with server.client.post(path, json={"to": to}, headers=headers) as resp:
+            answer = await resp.json()
+        assert_error(resp.status, answer, 400, "bad_request")
+        assert says in answer["error"]["message"] and answer["error"]["details"] == {"field": "to"}
+    # A unit with a line gets past the target: the call has ended, so it is not found.
+    async with server.client.post(path, json={"to": "unit:water"}, headers=headers) as resp:
+        assert resp.status == 404 and "no live call" in await resp.text()

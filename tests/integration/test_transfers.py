@@ -243,7 +243,8 @@ async def test_api_attended_cancel_and_blind_to_a_member_unit(
     assert status == 409 and late["error"]["details"]["allowed"] == [], late
 
     await _until_bridged_again(liandong, call["id"])
-    status, second = await liandong.post(path, {"to": "unit:07", "mode": "blind"})
+    # The roster's code: transport's line is 07 (case-config/units.csv), its phone unit-07.
+    status, second = await liandong.post(path, {"to": "unit:transport", "mode": "blind"})
     assert status == 201, second
     done = await wait_state(liandong, second["id"], "completed")
     assert done["target"] == "unit:07"

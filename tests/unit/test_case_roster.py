@@ -13,7 +13,8 @@ from records.cases.roster import COLUMNS, ChangeKind, Unit, load_roster
 from records.cases.vocabulary import UnitType
 
 SHIPPED = Path(__file__).resolve().parents[2] / "case-config" / "units.csv"
-HEADER = ",".join(COLUMNS)
+# Without the optional `line` column: files from before it still load.
+HEADER = ",".join(c for c in COLUMNS if c != "line")
 TOWNSHIP = (
     "daying,大营镇,township,daying,张某某,13800000001,党政办公室,0375-00000002,李某,13900000003,"
 )
@@ -190,3 +191,21 @@ def test_changes_from_names_added_removed_and_changed_units(tmp_path: Path) -> N
     assert gas_added.after == newer.units["gas"] and gas_added.before is None
     assert water_removed.before == older.units["water"] and water_removed.after is None
     assert older.changes_from(older) == []
+
+
+def test_units_may_name_their_pbx_line_once_each(tmp_path: Path) -> None:
+    header = ",".join(COLUMNS)
+    roster = load_roster(write(tmp_path, header, WATER + ",04", TOWNSHIP + ","))
+    assert roster.get("water").line == "04"  # type: ignore[union-attr]
+    assert roster.get("daying").line is None  # type: ignore[union-attr]
+    assert roster.on_line("04") is roster.get("water") and roster.on_line("05") is None
+    other = WATER.replace("water,", "gas,", 1)
+    assert refusal(write(tmp_path, header, WATER + ",04", other + ",04", TOWNSHIP + ",x4")) == [
+        (3, "PBX line “04” is already a unit's (on line 2)"),
+        (4, "bad line “x4”: the PBX line's 1-6 digits, as in unit-04"),
+    ]
+
+
+def test_the_shipped_lines_are_the_testbeds_unit_phones() -> None:
+    lines = {u.line: u.code for u in load_roster(SHIPPED).units.values() if u.line}
+    assert sorted(lines) == [f"0{n}" for n in range(1, 10)]  # unit-01 … unit-09, keys *41 … *49
