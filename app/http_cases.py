@@ -25,7 +25,7 @@ from app.jsonin import json_object
 from app.jsonout import json_response
 from app.keys import CASES, SESSIONS
 from records.cases.case_file import Actor, IllegalMove, NotPermitted, Refused
-from records.cases.lifecycle import OPEN_STATES, ActorRole, CaseState, Command
+from records.cases.lifecycle import GIVEN, OPEN_STATES, ActorRole, CaseState, Command
 from records.cases.models import CaseRecord, UnitRecord
 from records.cases.payloads import Field, InvalidField, phone_number, validate_fields
 from records.cases.roster import Unit
@@ -110,10 +110,9 @@ SUGGESTION_QUERY = (
 async def move_case(request: web.Request) -> web.Response:
     principal = require(request, *ALL_ROLES)
     raw = request.match_info["command"]
-    try:
-        command = Command(raw)
-    except ValueError:
-        raise NotFound(f"no case command {raw!r} (commands: {', '.join(Command)})") from None
+    command = Command(raw) if raw in GIVEN else None
+    if command is None:  # recorded entries (absorb, link_call) are nobody's to give
+        raise NotFound(f"no case command {raw!r} (commands: {', '.join(GIVEN)})")
     with case_errors():  # the case row alone: the move reads the rest itself
         check_visible(await request.app[CASES].record(request.match_info["number"]), principal)
     body = await json_object(request)
@@ -143,7 +142,7 @@ async def attach_call(request: web.Request) -> web.Response:
                 f"case {number} is {view.record.state.value}; attach calls to open cases "
                 "(a closed case is re-opened first)"
             )
-        await service.link_call(number, call.id)  # a merged call id: its survivor
+        await service.attach_call(number, call.id, actor_of(principal))  # a merged id: its survivor
         view = await service.view(number)
     return json_response(await full_case(request, view, principal))
 

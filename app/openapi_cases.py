@@ -36,7 +36,7 @@ from app.openapi_schemas import (
     response,
 )
 from records.cases.case_file import Extension
-from records.cases.lifecycle import ROLES, TRANSITIONS, ActorRole, CaseState, Command
+from records.cases.lifecycle import GIVEN, ROLES, TRANSITIONS, ActorRole, CaseState, Command
 from records.cases.payloads import CREATE_FIELDS, FIELDS, MAX_ATTACHMENTS, MAX_TEXT, Field
 from records.cases.vocabulary import DemandType, Desk, Route, Urgency
 
@@ -185,7 +185,8 @@ _CASE: dict[str, Schema] = {
     "allowed": {
         "type": "array",
         "items": enum_of(Command),
-        "description": "commands the state allows that your role may give",
+        "description": "the commands you may give now: your role, the desk holding the case, "
+        "lead or co-unit, a pending extension (exactly what would go through)",
     },
 }
 
@@ -211,7 +212,7 @@ CASE_SCHEMAS: dict[str, Schema] = {
         "required": ["case"],
         "description": "Other members are ignored.",
     },
-    **{body_name(c): body_schema(FIELDS[c], c.value) for c in Command},
+    **{body_name(c): body_schema(FIELDS[c], c.value) for c in GIVEN},
 }
 
 # ------------------------------------------------------------------ paths
@@ -328,7 +329,7 @@ def case_paths() -> dict[str, dict[str, Any]]:
                 "are refused (400).",
             )
         },
-        **{f"/api/v1/cases/{{number}}/{c.value}": {"post": command_path(c)} for c in Command},
+        **{f"/api/v1/cases/{{number}}/{c.value}": {"post": command_path(c)} for c in GIVEN},
         "/api/v1/calls/{call_id}/case": {
             "post": operation(
                 "attachCall",

@@ -17,6 +17,7 @@ from typing import Any
 
 from records.cases.lifecycle import (
     FINAL_STATES,
+    RECORDED,
     ROLES,
     ActorRole,
     CaseState,
@@ -152,6 +153,17 @@ def act(
         raise
     entry_data = dict(data)
     _apply(case, command, actor, at, data, entry_data)
+    return _append(case, command, to_state, actor, at, entry_data)
+
+
+def _append(
+    case: CaseFile,
+    command: Command,
+    to_state: CaseState,
+    actor: Actor,
+    at: datetime,
+    data: dict[str, Any],
+) -> TimelineEntry:
     entry = TimelineEntry(
         seq=case.seq_start + len(case.timeline),
         at=at,
@@ -161,11 +173,22 @@ def act(
         actor=actor.name,
         role=actor.role,
         unit=actor.unit,
-        data=entry_data,
+        data=data,
     )
     case.state = to_state
     case.timeline.append(entry)
     return entry
+
+
+def record(
+    case: CaseFile, command: Command, actor: Actor, at: datetime, data: dict[str, Any]
+) -> TimelineEntry:
+    """Write a RECORDED entry (a case merged into this one, a call attached) for
+    `actor`'s move elsewhere; the case stays where it is. IllegalMove if closed."""
+    assert command in RECORDED, command
+    if next_state(command, case.state) is None:
+        raise IllegalMove(command, case.state, [])
+    return _append(case, command, case.state, actor, at, dict(data))
 
 
 # Commands a unit may give only as the lead unit; the rest of a unit's

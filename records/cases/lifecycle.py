@@ -83,6 +83,9 @@ class Command(StrEnum):
     REMIND = "remind"  # 提醒 before a deadline
     NOTICE = "notice"  # 催办 after a deadline
     BULLETIN = "bulletin"  # 通报 when still overdue
+    # Recorded on a case for a move made elsewhere; nobody gives them.
+    ABSORB = "absorb"  # 并入: another case was merged into this one
+    LINK_CALL = "link_call"  # 关联来电: an operator attached a call to this case
 
 
 S = CaseState
@@ -90,6 +93,10 @@ S = CaseState
 _WORKING = (S.SIGNED, S.ON_SCENE, S.FED_BACK)
 # Open and on a unit's clock: where the supervisor ladder applies.
 ON_THE_CLOCK = (S.DISPATCHED, *_WORKING, S.RETURN_REQUESTED)
+
+
+# Open (see OPEN_STATES below): where a merge or an attached call can land.
+_OPEN = tuple(s for s in S if s not in (S.CLOSED, S.ARCHIVED, S.MERGED, S.CANCELLED))
 
 
 def _stay(*states: CaseState) -> dict[CaseState, CaseState]:
@@ -132,7 +139,13 @@ TRANSITIONS: dict[Command, dict[CaseState, CaseState]] = {
     Command.REMIND: _stay(*ON_THE_CLOCK),
     Command.NOTICE: _stay(*ON_THE_CLOCK),
     Command.BULLETIN: _stay(*ON_THE_CLOCK),
+    Command.ABSORB: _stay(*_OPEN),
+    Command.LINK_CALL: _stay(*_OPEN),
 }
+# The entries `case_file.record` writes for a move on another case or a call.
+RECORDED = frozenset({Command.ABSORB, Command.LINK_CALL})
+# The commands somebody gives (the API's), in table order.
+GIVEN = tuple(c for c in Command if c not in RECORDED)
 
 # No command leaves these.
 FINAL_STATES = frozenset({S.ARCHIVED, S.MERGED, S.CANCELLED})
@@ -191,6 +204,8 @@ ROLES: dict[Command, frozenset[ActorRole]] = {
     Command.REMIND: _LADDER,
     Command.NOTICE: _LADDER,
     Command.BULLETIN: _LADDER,
+    Command.ABSORB: frozenset(),
+    Command.LINK_CALL: frozenset(),
 }
 
 
@@ -204,5 +219,5 @@ def next_state(command: Command, state: CaseState, *, signed: bool = False) -> C
 
 
 def allowed_commands(state: CaseState) -> list[Command]:
-    """The commands the table allows from `state`, in table order."""
-    return [command for command, moves in TRANSITIONS.items() if state in moves]
+    """The commands the table lets somebody give in `state`, in table order."""
+    return [c for c, moves in TRANSITIONS.items() if state in moves and c not in RECORDED]

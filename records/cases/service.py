@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from records.cases.case_effects import apply_effects
-from records.cases.case_file import Actor, Refused, TimelineEntry, act
+from records.cases.case_file import Actor, Refused, TimelineEntry, act, record
 from records.cases.clocks import running_clocks
 from records.cases.lifecycle import OPEN_STATES, CaseState, Command
 from records.cases.models import CaseEvent, CaseRecord
@@ -137,14 +137,51 @@ class CaseService:
                 apply_effects(record, entry, data, self.rules)
                 record.updated_at = at
                 repo.add_event(number, entry)
+                survivor = None
                 if command is Command.MERGE:
                     for call_id in await repo.call_ids(number):
                         await repo.link_call(data["into"], call_id, at)
+                    survivor = await self._record_on(
+                        repo, data["into"], Command.ABSORB, actor, at, {"case": number}
+                    )
         except (StaleDataError, IntegrityError) as exc:
             log.info("case %s changed under %s: %s", number, command.value, exc)
             raise CaseChanged(f"case {number} was changed meanwhile; reload and retry") from None
         self._announce("case.moved", record, at, actor, entry)
+        if survivor is not None:
+            self._announce("case.moved", survivor[0], at, actor, survivor[1])
         return await self.view(number), entry
+
+    async def attach_call(self, number: str, call_id: str, actor: Actor) -> None:
+        """An operator attaches a call to the case: linked, and on its timeline."""
+        at = self.clock()
+        async with self._writing() as session:
+            repo = CaseRepository(session)
+            await self._get(repo, number)
+            if not await repo.link_call(number, call_id, at):
+                return  # already there
+            attached = {"call": call_id}
+            target, entry = await self._record_on(
+                repo, number, Command.LINK_CALL, actor, at, attached
+            )
+        self._announce("case.moved", target, at, actor, entry)
+
+    async def _record_on(
+        self,
+        repo: CaseRepository,
+        number: str,
+        command: Command,
+        actor: Actor,
+        at: datetime,
+        data: dict[str, Any],
+    ) -> tuple[CaseRecord, TimelineEntry]:
+        """A RECORDED entry on case `number`, in the caller's transaction."""
+        target = await self._get(repo, number)
+        case = case_file_of(target, await repo.event_count(number))
+        entry = record(case, command, actor, at, data)
+        target.updated_at = at  # and its version: a concurrent move of it is refused
+        repo.add_event(number, entry)
+        return target, entry
 
     async def link_call(self, number: str, call_id: str) -> bool:
         async with self._writing() as session:

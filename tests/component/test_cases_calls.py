@@ -90,6 +90,9 @@ async def test_a_repeat_caller_is_offered_the_open_case_to_merge_into(
         assert resp.status == 200, await resp.text()
         case = await resp.json()
     assert [c["id"] for c in case["calls"]] == [first[1]["Linkedid"], second[1]["Linkedid"]]
+    attached = case["timeline"][-1]  # who attached which call, when
+    assert (attached["command"], attached["data"]) == ("link_call", {"call": second[1]["Linkedid"]})
+    assert attached["role"] == "admin" and attached["from"] == attached["to"] == case["state"]
 
 
 async def test_a_caller_the_network_names_oddly_still_gets_a_case_and_so_do_later_ones(

@@ -129,7 +129,14 @@ async def test_duplicate_cases_are_merged_and_the_survivor_lists_them(desk: Desk
     assert status == 200 and {c["number"] for c in found["cases"]} == {first, again}
     case = await desk.move(again, "merge", "op12345", into=first)
     assert (case["state"], case["merged_into"]) == ("merged", first)
-    assert (await desk.case(first))["merged_cases"] == [again]
+    survivor = await desk.case(first)
+    assert survivor["merged_cases"] == [again]
+    absorbed = survivor["timeline"][-1]  # the survivor's own record of the merge
+    assert (absorbed["command"], absorbed["data"], absorbed["actor"]) == (
+        "absorb", {"case": again}, "测试op12345",
+    )  # fmt: skip
+    status, _ = await desk.request("POST", f"/api/v1/cases/{first}/absorb", "op12345", {})
+    assert status == 404  # recorded, not given
     error = await desk.refused(first, "merge", "op12345", 400, into=first)
     assert error["details"]["field"] == "into"
 

@@ -19,9 +19,13 @@ from records.cases.case_file import (
     Refused,
     act,
     permitted,
+    record,
 )
 from records.cases.lifecycle import (
     FINAL_STATES,
+    GIVEN,
+    OPEN_STATES,
+    RECORDED,
     ROLES,
     TRANSITIONS,
     ActorRole,
@@ -80,7 +84,7 @@ def actor_for(command: Command, case: CaseFile) -> Actor:
     raise AssertionError(f"no actor for {command}")
 
 
-ALLOWED = [(c, s, to) for c, moves in TRANSITIONS.items() for s, to in moves.items()]
+ALLOWED = [(c, s, to) for c in GIVEN for s, to in TRANSITIONS[c].items()]
 
 
 @pytest.mark.parametrize(("command", "state", "to"), ALLOWED, ids=lambda v: str(v))
@@ -94,7 +98,7 @@ def test_every_allowed_move_lands_where_the_table_says(
     assert case.timeline == [entry]
 
 
-REFUSED = [(c, s) for c in Command for s in CaseState if s not in TRANSITIONS[c]]
+REFUSED = [(c, s) for c in GIVEN for s in CaseState if s not in TRANSITIONS[c]]
 
 
 @pytest.mark.parametrize(("command", "state"), REFUSED, ids=lambda v: str(v))
@@ -178,10 +182,27 @@ def test_no_command_leaves_a_final_state_not_even_a_record_only_one() -> None:
 def test_archived_cases_are_immutable() -> None:
     case = CaseFile(desk=Desk.HOTLINE, state=S.CLOSED)
     act(case, C.ARCHIVE, OP12345, T0, {})
-    for command in Command:
+    for command in GIVEN:
         with pytest.raises(IllegalMove):
             act(case, command, actor_for(command, case), T0, DATA.get(command, {}))
+    for command in RECORDED:  # not even a merge into it or an attached call
+        with pytest.raises(IllegalMove):
+            record(case, command, OP12345, T0, {})
     assert len(case.timeline) == 1
+
+
+@pytest.mark.parametrize("command", sorted(RECORDED))
+def test_recorded_entries_land_on_open_cases_and_are_nobodys_to_give(command: Command) -> None:
+    assert set(TRANSITIONS[command]) == OPEN_STATES  # open cases, and only those
+    for state in OPEN_STATES:
+        case = case_in(state, command)
+        entry = record(case, command, OP12345, T0, {"case": "2026-000002"})
+        assert (entry.from_state, entry.to_state, entry.actor) == (state, state, "李话务")
+        assert case.state is state and case.timeline == [entry]
+        for actor in EVERYONE:
+            assert command not in permitted(case, actor, T0)
+            with pytest.raises(NotPermitted):
+                act(case, command, actor, T0, {})
 
 
 def test_the_whole_110_to_12345_to_unit_path() -> None:
