@@ -167,6 +167,7 @@ def open_case_json(case: stats.OpenCase, rules: CaseRules) -> dict[str, Any]:
         "category_name": category_name(case.category, rules),
         "urgency": case.urgency,
         "township": case.township,
+        "township_name": unit_name(case.township, rules),
         "lead_unit": case.lead_unit,
         "lead_unit_name": unit_name(case.lead_unit, rules),
         "created_at": iso(case.created_at),

@@ -43,6 +43,7 @@ OPEN_CASE = obj(
         "category_name": nullable("string"),
         "urgency": {"enum": [u.value for u in Urgency]},
         "township": nullable("string"),
+        "township_name": nullable("string"),
         "lead_unit": nullable("string"),
         "lead_unit_name": nullable("string"),
         "created_at": TIME,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -63,8 +63,20 @@ def percent(value: float | None) -> float | None:
     return None if value is None else round(value * 100, 1)
 
 
+def deadline_time(value: str | None) -> str | None:
+    """A deadline as the county writes it: a limit that runs to local midnight
+    ends at "24:00" of its last day (2026-12-01 24:00), not at 00:00 of the
+    next, which reads as a day late."""
+    if not value:
+        return None
+    when = local(datetime.fromisoformat(value))
+    if (when.hour, when.minute, when.second) == (0, 0, 0):
+        return f"{when - timedelta(days=1):%Y-%m-%d} 24:00"
+    return f"{when:%Y-%m-%d %H:%M}"
+
+
 def _due(name: str) -> Callable[[dict[str, Any]], Any]:
-    return lambda row: county_time((row["deadlines"].get(name) or {}).get("due"))
+    return lambda row: deadline_time((row["deadlines"].get(name) or {}).get("due"))
 
 
 def _spread(name: str, key: str) -> Callable[[dict[str, Any]], Any]:
@@ -77,7 +89,7 @@ OPEN_COLUMNS: list[Column] = [
     ("受理台", lambda r: r["desk"]),
     ("类别", lambda r: r["category_name"] or r["category"]),
     ("紧急程度", lambda r: URGENCY_LABELS.get(r["urgency"], r["urgency"])),
-    ("乡镇", lambda r: r["township"]),
+    ("乡镇", lambda r: r["township_name"] or r["township"]),
     ("单位代码", lambda r: r["lead_unit"]),
     ("承办单位", lambda r: r["lead_unit_name"]),
     ("受理时间", _at("created_at")),

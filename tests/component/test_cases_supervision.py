@@ -222,6 +222,9 @@ async def test_csv_exports_open_in_excel_with_chinese_headers(desk: Desk) -> Non
         if "open" in path:
             assert rows[0]["承办单位"] and rows[0]["是否超期"] == "是"
             assert rows[0]["派发时间"] == "2026-03-02 09:00:00"  # county time
+            # A working-day limit runs to the end of its last day, written so.
+            assert all(row["办结时限"].endswith(" 24:00") for row in rows), rows
+            assert rows[0]["签收时限"] == "2026-03-03 09:00"  # 24 h after dispatch
 
 
 async def test_bad_parameters_are_refused_naming_the_field(desk: Desk) -> None:
