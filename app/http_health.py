@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
@@ -10,8 +10,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from ami_client import LinkState
 from app.ingest import Ingest
 from app.jsonout import json_response
-from app.keys import ENGINE, INGEST
+from app.keys import CASES, ENGINE, INGEST
 from app.serialize import iso
+from records.cases.calendar import local_date
 from records.db import ping
 
 
@@ -45,6 +46,9 @@ async def health(request: web.Request) -> web.Response:
             "events_applied": status.events_applied,
         },
         "asterisk": {"uptime_s": uptime},
+        # Years within the next 366 days without a holiday file: due dates there
+        # skip only weekends and the fixed-date holidays (add calendar/<year>.yaml).
+        "cases": {"calendar_missing_years": _calendar_gaps(request, now)},
         "database": {
             **database,
             "pending_writes": writer.pending,
@@ -53,6 +57,11 @@ async def health(request: web.Request) -> web.Response:
         },
     }
     return json_response(body, status=200 if body["ok"] else 503)
+
+
+def _calendar_gaps(request: web.Request, now: datetime) -> list[int]:
+    today = local_date(now)
+    return request.app[CASES].rules.calendar.missing_years(today, today + timedelta(days=366))
 
 
 def _client_error(ingest: Ingest) -> str | None:

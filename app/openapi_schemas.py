@@ -342,6 +342,16 @@ OTHER_SCHEMAS: dict[str, Schema] = {
                 }
             ),
             "asterisk": obj({"uptime_s": nullable(INTEGER)}),
+            "cases": obj(
+                {
+                    "calendar_missing_years": {
+                        "type": "array",
+                        "items": INTEGER,
+                        "description": "years within a year from now without a holiday file "
+                        "(case-config/calendar/<year>.yaml): their due dates are provisional",
+                    }
+                }
+            ),
             "database": obj(
                 {
                     "ok": BOOLEAN,

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tests.component.conftest import StartLiandong, trace
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_a_refused_login_is_named_and_the_secret_is_not(
@@ -37,3 +42,17 @@ async def test_events_applied_advances_as_calls_come_in(start_liandong: StartLia
     _, after = await server.health()
     # busy_110: three legs started and ended, one call started and ended, and more.
     assert after["ami"]["events_applied"] >= before["ami"]["events_applied"] + 8
+
+
+async def test_health_names_the_coming_years_without_a_holiday_calendar(
+    start_liandong: StartLiandong,
+) -> None:
+    """Due dates in a year without calendar/<year>.yaml are provisional: the
+    probe says so, and the server stays healthy."""
+    server = await start_liandong()
+    status, body = await server.health()
+    shipped = {int(p.stem) for p in (ROOT / "case-config" / "calendar").glob("*.yaml")}
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    coming = range(today.year, (today + timedelta(days=366)).year + 1)
+    assert body["cases"]["calendar_missing_years"] == [y for y in coming if y not in shipped]
+    assert status == 200 and body["ok"] is True
