@@ -127,12 +127,9 @@ class CaseService:
                     data["into"] = await self._merge_target(repo, record, data["into"])
                 if command in (Command.REFER_TO_110, Command.REFER_TO_12345):
                     data["category"] = record.category or self._matter_code(record)
-                finished = data.get("finished_at")
-                if finished is not None and finished < record.created_at:
-                    raise InvalidField("finished_at", "before the case was opened")
-                if command in LADDER_STEPS:
-                    check_ladder_step(record, command, data["deadline"], at)
                 entry = act(case, command, actor, at, data)
+                # What needs the record's times, once the actor may make the move.
+                check_against_record(record, command, data, at)
                 store_case_file(record, case)
                 apply_effects(record, entry, data, self.rules)
                 record.updated_at = at
@@ -309,11 +306,17 @@ class CaseService:
         self.publish(message)
 
 
-LADDER_STEPS = (Command.REMIND, Command.NOTICE, Command.BULLETIN)
-
-
-def check_ladder_step(record: CaseRecord, command: Command, deadline: str, at: datetime) -> None:
-    """提醒 is for a clock still running; 催办 and 通报 only once it has run out."""
+def check_against_record(
+    record: CaseRecord, command: Command, data: dict[str, Any], at: datetime
+) -> None:
+    """An e-reply is finished after its case opened; 提醒 is for a clock still
+    running, 催办 and 通报 only once it has run out."""
+    finished = data.get("finished_at")
+    if finished is not None and finished < record.created_at:
+        raise InvalidField("finished_at", "before the case was opened")
+    if command not in (Command.REMIND, Command.NOTICE, Command.BULLETIN):
+        return
+    deadline = data["deadline"]
     due = dict(running_clocks(record)).get(deadline)
     if due is None:
         raise Refused(f"the case has no running {deadline} clock")

@@ -195,3 +195,15 @@ async def test_an_e_reply_is_finished_after_the_case_opened_and_links_are_bounde
     error = await desk.refused(number, "reply", "housing", 400, **reply, attachments=long_url)
     assert error["details"]["field"] == "attachments[0].url"
     assert (await desk.case(number))["state"] == "signed"
+
+
+async def test_the_role_is_checked_before_the_record(desk: Desk) -> None:
+    """Who may not give a move hears that first (403), not about its fields."""
+    number = await dispatched(desk)
+    error = await desk.refused(number, "notice", "housing", 403, deadline="close")
+    assert "role unit may not notice" in error["message"]
+    await desk.move(number, "sign", "housing")
+    early = (MONDAY - timedelta(days=1)).isoformat()
+    reply = {"measures": "更换灯泡", "result": "已修复", "handler": "王某", "finished_at": early}
+    error = await desk.refused(number, "reply", "water", 403, **reply)  # not this unit's case
+    assert "not assigned" in error["message"]
