@@ -95,8 +95,10 @@ _WORKING = (S.SIGNED, S.ON_SCENE, S.FED_BACK)
 ON_THE_CLOCK = (S.DISPATCHED, *_WORKING, S.RETURN_REQUESTED)
 
 
-# Open (see OPEN_STATES below): where a merge or an attached call can land.
-_OPEN = tuple(s for s in S if s not in (S.CLOSED, S.ARCHIVED, S.MERGED, S.CANCELLED))
+# No command leaves these.
+FINAL_STATES = frozenset({S.ARCHIVED, S.MERGED, S.CANCELLED})
+# Open: somebody still owes the citizen something.
+OPEN_STATES = frozenset(CaseState) - FINAL_STATES - {S.CLOSED}
 
 
 def _stay(*states: CaseState) -> dict[CaseState, CaseState]:
@@ -139,18 +141,13 @@ TRANSITIONS: dict[Command, dict[CaseState, CaseState]] = {
     Command.REMIND: _stay(*ON_THE_CLOCK),
     Command.NOTICE: _stay(*ON_THE_CLOCK),
     Command.BULLETIN: _stay(*ON_THE_CLOCK),
-    Command.ABSORB: _stay(*_OPEN),
-    Command.LINK_CALL: _stay(*_OPEN),
+    Command.ABSORB: _stay(*OPEN_STATES),
+    Command.LINK_CALL: _stay(*OPEN_STATES),
 }
 # The entries `case_file.record` writes for a move on another case or a call.
 RECORDED = frozenset({Command.ABSORB, Command.LINK_CALL})
 # The commands somebody gives (the API's), in table order.
 GIVEN = tuple(c for c in Command if c not in RECORDED)
-
-# No command leaves these.
-FINAL_STATES = frozenset({S.ARCHIVED, S.MERGED, S.CANCELLED})
-# Open: somebody still owes the citizen something.
-OPEN_STATES = frozenset(CaseState) - FINAL_STATES - {S.CLOSED}
 
 
 class ActorRole(StrEnum):
