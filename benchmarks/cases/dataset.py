@@ -1,10 +1,10 @@
 """A year of cases as a county's two desks would leave them, for the supervision views.
 
-Every case is played through the real lifecycle code, as the service plays a
-move: `case_file.act` decides (so every state, hand-over and wrong-transfer
-record is one the table allows), `case_effects.apply_effects` fills in due
-times, the e-reply, satisfaction and the ladder, and the timeline entry is
-stored as `CaseRepository.add_event` stores it. Nothing goes through a session:
+Every case is played through the service's own move, `moves.move_record`:
+`case_file.act` decides (so every state, hand-over and wrong-transfer record
+is one the table allows), `case_effects.apply_effects` fills in due times, the
+e-reply, satisfaction and the ladder, and the timeline entry is stored as
+`CaseRepository.add_event` stores it. Nothing goes through a session:
 the rows are collected and bulk-inserted with SQLAlchemy core (`insert_dataset`).
 
 The supervisor ladder is played in continuous time from the committed rules
@@ -47,16 +47,15 @@ from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from records.cases.calendar import COUNTY_TZ
-from records.cases.case_effects import apply_effects
-from records.cases.case_file import Actor, TimelineEntry, act
+from records.cases.case_file import Actor, TimelineEntry
 from records.cases.clocks import running_clocks
 from records.cases.lifecycle import OPEN_STATES, TRANSITIONS, ActorRole, CaseState, Command
 from records.cases.models import CaseCounter, CaseEvent, CaseRecord
+from records.cases.moves import move_record, new_record, opening_entry
 from records.cases.payloads import validate
 from records.cases.routing import TOWNSHIP_LEAD, Category, RoutingCatalogue, Suggestion
 from records.cases.rules import CaseRules
-from records.cases.service import new_record, opening_entry
-from records.cases.store import case_file_of, jsonable, store_case_file
+from records.cases.store import jsonable
 from records.cases.vocabulary import DemandType, Desk, Route, Urgency
 
 C = Command
@@ -144,13 +143,10 @@ class CasePlay:
     def _apply(self, command: Command, actor: Actor, body: dict[str, Any], at: datetime) -> None:
         if at > self.world.now:
             raise Reached
-        record, rules = self.record, self.world.rules
         data = validate(command, body)
-        case = case_file_of(record, len(self.entries))
-        entry = act(case, command, actor, at, data)
-        store_case_file(record, case)
-        apply_effects(record, entry, data, rules)
-        record.updated_at = at
+        entry = move_record(
+            self.record, len(self.entries), command, actor, at, data, self.world.rules
+        )
         self.entries.append(entry)
         self.at = at
 

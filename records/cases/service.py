@@ -23,15 +23,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from records.cases.case_effects import apply_effects
-from records.cases.case_file import Actor, Refused, TimelineEntry, act, record
-from records.cases.clocks import running_clocks
-from records.cases.lifecycle import OPEN_STATES, CaseState, Command
+from records.cases.case_file import Actor, Refused, TimelineEntry, record
+from records.cases.lifecycle import OPEN_STATES, Command
 from records.cases.models import CaseEvent, CaseRecord
+from records.cases.moves import move_record, new_record, opening_entry
 from records.cases.payloads import CREATE_FIELDS, InvalidField, validate, validate_fields
 from records.cases.rules import CaseRules
-from records.cases.store import CaseFilter, CaseRepository, case_file_of, jsonable, store_case_file
-from records.cases.vocabulary import Desk, Urgency
+from records.cases.store import CaseFilter, CaseRepository, case_file_of, jsonable
+from records.cases.vocabulary import Desk
 from records.db import WRITE_TRANSACTION
 
 log = logging.getLogger(__name__)
@@ -122,17 +121,10 @@ class CaseService:
             async with self._writing() as session:
                 repo = CaseRepository(session)
                 record = await self._get(repo, number)
-                case = case_file_of(record, await repo.event_count(number))
                 if command is Command.MERGE:
                     data["into"] = await self._merge_target(repo, record, data["into"])
-                if command in (Command.REFER_TO_110, Command.REFER_TO_12345):
-                    data["category"] = record.category or self._matter_code(record)
-                entry = act(case, command, actor, at, data)
-                # What needs the record's times, once the actor may make the move.
-                check_against_record(record, command, data, at)
-                store_case_file(record, case)
-                apply_effects(record, entry, data, self.rules)
-                record.updated_at = at
+                stored = await repo.event_count(number)
+                entry = move_record(record, stored, command, actor, at, data, self.rules)
                 repo.add_event(number, entry)
                 survivor = None
                 if command is Command.MERGE:
@@ -232,17 +224,6 @@ class CaseService:
             raise Refused(f"case {into} is {target.state.value}; merge into an open case")
         return target.number
 
-    def _matter_code(self, record: CaseRecord) -> str | None:
-        """What kind of matter an unclassified case is, by its words: the code
-        of the catalogue entry they match. A hand-over sent back counts as a
-        wrong transfer under it (the operator's training signal)."""
-        found = self.rules.routing.suggest(
-            desk=Desk(record.desk),
-            text=" ".join(filter(None, (record.description, record.address))),
-            demand_type=record.demand_type,
-        )
-        return found.category or found.rule or None
-
     def _check_references(self, data: dict[str, Any]) -> None:
         """Unit, township and category codes must be the rule book's."""
         roster = self.rules.roster
@@ -304,58 +285,3 @@ class CaseService:
         # The live feed's shape: {"type", "data"}, like the call and transfer events.
         message = {"type": kind, "data": data}
         self.publish(message)
-
-
-def check_against_record(
-    record: CaseRecord, command: Command, data: dict[str, Any], at: datetime
-) -> None:
-    """An e-reply is finished after its case opened; 提醒 is for a clock still
-    running, 催办 and 通报 only once it has run out."""
-    finished = data.get("finished_at")
-    if finished is not None and finished < record.created_at:
-        raise InvalidField("finished_at", "before the case was opened")
-    if command not in (Command.REMIND, Command.NOTICE, Command.BULLETIN):
-        return
-    deadline = data["deadline"]
-    due = dict(running_clocks(record)).get(deadline)
-    if due is None:
-        raise Refused(f"the case has no running {deadline} clock")
-    if command is not Command.REMIND and at < due:
-        raise Refused(f"the {deadline} deadline ({due.isoformat()}) has not passed yet")
-
-
-def new_record(
-    number: str, desk: Desk, source: str, actor: Actor, at: datetime, fields: dict[str, Any]
-) -> CaseRecord:
-    return CaseRecord(
-        number=number,
-        state=CaseState.RECEIVED,
-        desk=desk,
-        source=source,
-        urgency=fields.pop("urgency", Urgency.NORMAL),
-        anonymous=fields.pop("anonymous", False),
-        co_units=[],
-        ladder={},
-        created_at=at,
-        created_by=actor.name,
-        updated_at=at,
-        **fields,
-    )
-
-
-def opening_entry(
-    record: CaseRecord, actor: Actor, at: datetime, source: str, given: dict[str, Any]
-) -> TimelineEntry:
-    """The first entry, with what the case was opened with: the citizen's own
-    words stay in the timeline when classification rewrites the case."""
-    return TimelineEntry(
-        seq=0,
-        at=at,
-        command=None,
-        from_state=None,
-        to_state=CaseState.RECEIVED,
-        actor=actor.name,
-        role=actor.role,
-        unit=actor.unit,
-        data={"source": source, "desk": record.desk.value, **given},
-    )
