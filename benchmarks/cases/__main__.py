@@ -13,9 +13,9 @@
    code over a year (benchmarks/cases/dataset.py) and bulk-inserted with
    SQLAlchemy core after the migrations: `records.cases.statistics` called
    directly, then the same views through the HTTP API. Medians of a few runs;
-   the plan of each view over a second is explained. `--try-fixes` then times
-   those views again with the likely fixes (custom plans on PostgreSQL, two
-   candidate indexes), in the scratch database only.
+   the plan of each view over a second is explained. (The fixes an earlier
+   `--try-fixes` measured are now the server's own: migration 0005's indexes
+   and custom plans on PostgreSQL, records/db.py.)
 
 Both on SQLite (a file in a temporary directory) and on PostgreSQL (the
 scratch database `--pg-url` names, default `ld_bench`: created for each part,
@@ -37,7 +37,6 @@ import gc
 import io
 import json
 import logging
-import math
 import os
 import platform
 import pstats
@@ -62,10 +61,8 @@ from benchmarks.cases.databases import (
 )
 from benchmarks.cases.dataset import Dataset, generate, insert_dataset, vacuum_analyze
 from benchmarks.cases.supervision import (
-    CANDIDATE_INDEXES,
     Periods,
     ViewTiming,
-    add_candidate_indexes,
     time_functions,
     time_http,
 )
@@ -86,9 +83,6 @@ class StatsRun:
     analyze_s: float | None = None
     functions: list[ViewTiming] = field(default_factory=list)
     http: list[ViewTiming] = field(default_factory=list)
-    custom_plans: list[ViewTiming] = field(default_factory=list)  # --try-fixes
-    index_s: float | None = None  # --try-fixes: time to build them
-    with_indexes: list[ViewTiming] = field(default_factory=list)
 
 
 @dataclass
@@ -122,12 +116,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--only", choices=("api", "stats"), default=None, help="one part only")
     parser.add_argument(
         "--profile", action="store_true", help="cProfile the server during one SQLite API run"
-    )
-    parser.add_argument(
-        "--try-fixes",
-        action="store_true",
-        help="then time the views over 1 s again: with custom plans (PostgreSQL), "
-        "and with the candidate indexes",
     )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
@@ -244,33 +232,6 @@ async def time_views(
     run.functions = await time_functions(url, periods, rules, UNIT, args.repeat, SLOW_S / 2)
     print(f"  {name}: through the API", flush=True)
     run.http = await time_http(create_app(bench_settings(url)), token, periods, args.repeat)
-    if args.try_fixes:
-        await try_fixes(run, url, rules, periods, args)
-
-
-CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
-
-
-async def try_fixes(
-    run: StatsRun, url: str, rules: CaseRules, periods: Periods, args: argparse.Namespace
-) -> None:
-    """The views over a second again: on PostgreSQL with custom plans only,
-    then (both databases) with the candidate indexes."""
-    name = run.database
-    slow = [t.name for t in run.functions if (t.median or 0) > SLOW_S / 2]
-    if not slow:
-        print(f"  {name}: no view over {SLOW_S / 2:.0f} s to try fixes on", flush=True)
-        return
-    if name == "PostgreSQL":
-        print(f"  {name}: with {CUSTOM_PLANS}", flush=True)
-        run.custom_plans = await time_functions(
-            url, periods, rules, UNIT, args.repeat, math.inf, only=slow, setup=CUSTOM_PLANS
-        )
-    run.index_s = await add_candidate_indexes(url)
-    print(f"  {name}: with the candidate indexes ({run.index_s:.1f}s to build)", flush=True)
-    run.with_indexes = await time_functions(
-        url, periods, rules, UNIT, args.repeat, math.inf, only=slow
-    )
 
 
 async def postgres_version(pg_url: str) -> str:
@@ -493,27 +454,6 @@ def results_markdown(results: Results, argv: list[str], load: tuple[float, float
             render(*view_rows(results.stats, "http"), markdown=True),
             "",
         ]
-        if any(run.custom_plans for run in results.stats):
-            text += [
-                f"PostgreSQL with custom plans only (--try-fixes: `{CUSTOM_PLANS}` first in "
-                "each view's session):",
-                "",
-                render(*view_rows(results.stats, "custom_plans"), markdown=True),
-                "",
-            ]
-        if any(run.with_indexes for run in results.stats):
-            built = "; ".join(
-                f"{run.database} {run.index_s:.1f}s" for run in results.stats if run.index_s
-            )
-            text += [
-                "With the candidate indexes (--try-fixes; built in the scratch database "
-                f"after the timings above: {built}; default plan caching):",
-                "",
-                *(f"    {statement}" for statement in CANDIDATE_INDEXES),
-                "",
-                render(*view_rows(results.stats, "with_indexes"), markdown=True),
-                "",
-            ]
         explained = explain_sections(results)
         if explained:
             text += [
@@ -574,9 +514,6 @@ def as_json(results: Results) -> dict[str, Any]:
             "database": run.database,
             "insert_s": run.insert_s,
             "vacuum_analyze_s": run.analyze_s,
-            "custom_plans": views(run.custom_plans),
-            "index_s": run.index_s,
-            "with_indexes": views(run.with_indexes),
             "functions": views(run.functions),
             "http": views(run.http),
         }

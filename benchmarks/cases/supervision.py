@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from records.cases import statistics as stats
@@ -184,11 +184,8 @@ async def time_functions(
     unit: str,
     repeat: int,
     explain_over: float,
-    only: Collection[str] = (),
-    setup: str | None = None,
 ) -> list[ViewTiming]:
-    """Each view (or those named in `only`): one warm-up run, then the timed
-    runs; `setup`, if given, is executed first in each view's session."""
+    """Each view: one warm-up run, then the timed runs."""
     engine = create_engine(db_url)
     log = StatementLog(engine)
     sessions = session_factory(engine)
@@ -200,8 +197,6 @@ async def time_functions(
         started = time.perf_counter()
         try:
             async with sessions() as session:
-                if setup is not None:
-                    await session.execute(text(setup))
                 size = await view(session)
         finally:
             log.recording = False
@@ -209,8 +204,6 @@ async def time_functions(
 
     try:
         for name, view in function_views(periods, rules, unit):
-            if only and name not in only:
-                continue
             timing = ViewTiming(name)
             warm_up, _ = await once(view)
             for _ in range(runs_after(warm_up, repeat)):
@@ -331,25 +324,3 @@ async def time_http(
     finally:
         await runner.cleanup()
     return timings
-
-
-# Indexes that would serve the slow views; created only by --try-indexes, in
-# the scratch database, to measure the likely fix (see RESULTS.md).
-CANDIDATE_INDEXES = (
-    "CREATE INDEX ix_bench_case_events_command_at ON case_events (command, at)",
-    "CREATE INDEX ix_bench_cases_dispatched_at ON cases (dispatched_at)",
-)
-
-
-async def add_candidate_indexes(db_url: str) -> float:
-    engine = create_engine(db_url)
-    started = time.perf_counter()
-    try:
-        async with engine.begin() as connection:
-            for statement in CANDIDATE_INDEXES:
-                await connection.execute(text(statement))
-            if engine.dialect.name == "postgresql":
-                await connection.execute(text("ANALYZE case_events, cases"))
-    finally:
-        await engine.dispose()
-    return time.perf_counter() - started
