@@ -38,14 +38,12 @@ import io
 import json
 import logging
 import os
-import platform
 import pstats
 import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +55,6 @@ from benchmarks.cases.databases import (
     make_users,
     postgres_database,
     server_version,
-    sqlite_database,
 )
 from benchmarks.cases.dataset import Dataset, generate, insert_dataset, vacuum_analyze
 from benchmarks.cases.supervision import (
@@ -66,6 +63,7 @@ from benchmarks.cases.supervision import (
     time_functions,
     time_http,
 )
+from benchmarks.common import machine, sqlite_database
 from records.cases.rules import CaseRules, load_rules
 from records.db import create_engine
 from server import create_app
@@ -73,6 +71,7 @@ from server import create_app
 RESULTS_MD = Path(__file__).resolve().parent / "RESULTS.md"
 NOTES_MARKER = "<!-- hand-written notes below: kept when the figures above are rewritten -->"
 SLOW_S = 2.0  # a supervision view slower than this at 100,000 cases is "suspiciously slow"
+PACKAGES = ("aiohttp", "SQLAlchemy", "aiosqlite", "asyncpg")
 UNIT = "housing"  # the unit whose open cases are timed (leads three categories)
 
 
@@ -335,32 +334,6 @@ def print_api_run(run: ApiRun) -> None:
         print("  " + ", ".join(f"{h}: {v}" for h, v in zip(API_HEADERS, row, strict=True)))
 
 
-def machine() -> dict[str, str]:
-    cpu = "?"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    versions = {}
-    for package in ("aiohttp", "SQLAlchemy", "aiosqlite", "asyncpg"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "?"
-    import sqlite3
-
-    return {
-        "nproc": str(os.cpu_count()),
-        "cpu": cpu,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        **versions,
-    }
-
-
 def explain_sections(results: Results) -> list[str]:
     out = []
     for run in results.stats:
@@ -378,7 +351,7 @@ def explain_sections(results: Results) -> list[str]:
 
 
 def results_markdown(results: Results, argv: list[str], load: tuple[float, float]) -> str:
-    info = machine()
+    info = machine(PACKAGES)
     libs = ", ".join(f"{name} {info[name]}" for name in ("aiohttp", "SQLAlchemy", "aiosqlite"))
     libs += f", asyncpg {info['asyncpg']}; SQLite {info['sqlite']}"
     if results.postgres_version:
@@ -520,7 +493,7 @@ def as_json(results: Results) -> dict[str, Any]:
 
     return {
         "date": datetime.now(UTC).isoformat(),
-        "machine": machine(),
+        "machine": machine(PACKAGES),
         "api": [api(run) for run in results.api],
         "dataset": results.dataset,
         "stats": [stats(run) for run in results.stats],

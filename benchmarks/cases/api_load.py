@@ -17,7 +17,6 @@ import json
 import math
 import os
 import random
-import resource
 import statistics
 import sys
 import time
@@ -31,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.keys import ENGINE
 from benchmarks.cases.databases import bench_settings, make_users
+from benchmarks.common import cpu_seconds
 from records.cases.lifecycle import CaseState
 from records.cases.models import CaseEvent, CaseRecord
 from records.cases.routing import TOWNSHIP_LEAD
@@ -111,11 +111,6 @@ def plan_cases(rules: CaseRules, count: int, seed: int) -> list[dict[str, Any]]:
         ]
         cases.append({"user": "op12345", "create": create, "moves": moves})
     return cases
-
-
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def machine_ticks() -> tuple[int, int]:

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import resource
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+
+from benchmarks.common import cpu_seconds
 
 
 class Client:
@@ -83,11 +84,6 @@ async def together(
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(workers)))
     return time.perf_counter() - started
-
-
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 async def run(plan: dict[str, Any]) -> dict[str, Any]:

@@ -10,8 +10,6 @@ the run stops instead, so a typo cannot drop someone's data.
 from __future__ import annotations
 
 import contextlib
-import os
-import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -31,17 +29,6 @@ DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/ld_bench"
 
 class DatabaseProblem(RuntimeError):
     """PostgreSQL is unreachable, or the scratch database already exists."""
-
-
-@contextlib.asynccontextmanager
-async def sqlite_database(directory: str, name: str) -> AsyncIterator[str]:
-    path = os.path.join(directory, f"{name}-{secrets.token_hex(4)}.db")
-    try:
-        yield f"sqlite+aiosqlite:///{path}"
-    finally:
-        for suffix in ("", "-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path + suffix)
 
 
 def _admin(url_text: str) -> tuple[URL, str]:

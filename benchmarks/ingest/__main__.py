@@ -28,30 +28,29 @@ import io
 import json
 import logging
 import os
-import platform
 import pstats
 import statistics
 import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import machine, sqlite_database
 from benchmarks.ingest.parse import CHUNK_BYTES, chunked, framer_parse, panoramisk_parse
 from benchmarks.ingest.pipeline import (
     InvalidRun,
     PostgresUnavailable,
     postgres_database,
     run_pipeline,
-    sqlite_database,
 )
 from benchmarks.ingest.trace import Trace, build_trace
 
 RESULTS_MD = Path(__file__).resolve().parent / "RESULTS.md"
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 AIM = 0.50
+PACKAGES = ("panoramisk", "SQLAlchemy", "aiosqlite", "asyncpg", "aiohttp")
 
 
 @dataclass
@@ -142,7 +141,7 @@ async def measure_all(
             f"AmiFramer {ours.rates[-1]:,.0f} events/s",
             flush=True,
         )
-        async with sqlite_database(tmp) as url:
+        async with sqlite_database(tmp, "ingest") as url:
             await measure_pipeline(trace, sqlite, url)
         if args.pg_url and not postgres.note:
             try:
@@ -162,7 +161,7 @@ async def profile_pipeline(trace: Trace, tmp: str) -> str:
     """One more SQLite run with cProfile on while the clock runs (main thread only:
     the SQLite driver's own thread is not seen; cProfile slows Python code down)."""
     profiler = cProfile.Profile()
-    async with sqlite_database(tmp) as url:
+    async with sqlite_database(tmp, "ingest") as url:
         run = await run_pipeline(trace, url, profiler)
     out = io.StringIO()
     out.write(f"cProfile of one SQLite run ({run.seconds:.2f}s on the clock under cProfile)\n")
@@ -214,29 +213,6 @@ def verdicts(raw: Measurement, pipelines: list[Measurement]) -> list[str]:
     return out
 
 
-def machine() -> dict[str, str]:
-    cpu = ""
-    with_cpuinfo = Path("/proc/cpuinfo")
-    if with_cpuinfo.exists():
-        for line in with_cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    versions = {}
-    for package in ("panoramisk", "SQLAlchemy", "aiosqlite", "asyncpg", "aiohttp"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "?"
-    return {
-        "nproc": str(os.cpu_count()),
-        "cpu": cpu or platform.processor() or "?",
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        **versions,
-    }
-
-
 def write_results_md(
     trace: Trace,
     raw: Measurement,
@@ -247,7 +223,7 @@ def write_results_md(
     profile: str | None,
     load: tuple[tuple[float, ...], tuple[float, ...]],
 ) -> None:
-    info = machine()
+    info = machine(PACKAGES)
     libs = ", ".join(
         f"{name} {info[name]}" for name in ("panoramisk", "SQLAlchemy", "aiosqlite", "asyncpg")
     )
@@ -314,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         results = {
             "date": datetime.now(UTC).isoformat(),
-            "machine": machine(),
+            "machine": machine(PACKAGES),
             "trace": {
                 "events": trace.events,
                 "bytes": len(trace.body),

@@ -172,18 +172,6 @@ async def _count_legs(engine: AsyncEngine) -> tuple[int, int]:
 # ---------------------------------------------------------------- databases
 
 
-@contextlib.asynccontextmanager
-async def sqlite_database(directory: str) -> AsyncIterator[str]:
-    """A fresh SQLite file (WAL, as the server runs it) in `directory`."""
-    path = os.path.join(directory, f"ingest-{secrets.token_hex(4)}.db")
-    try:
-        yield f"sqlite+aiosqlite:///{path}"
-    finally:
-        for suffix in ("", "-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path + suffix)
-
-
 class PostgresUnavailable(RuntimeError):
     pass
 
