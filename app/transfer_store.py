@@ -18,6 +18,7 @@ from transfer.machine import Transfer
 log = logging.getLogger(__name__)
 
 SAVE_RETRY_S = 2.0
+SHUTDOWN_RETRY_S = 0.2
 
 
 class TransferStore:
@@ -66,6 +67,19 @@ class TransferStore:
         for transfer in batch:  # unless it moved on meanwhile (saved again next time)
             if len(transfer.timeline) == steps[transfer.id]:
                 self.unsaved.pop(transfer.id, None)
+        return True
+
+    async def flush_within(self, seconds: float) -> bool:
+        """Flush, retrying while the database refuses (locked by the record
+        writer, or briefly away) for up to `seconds`: for shutdown, where no
+        later save will come. False if some are still unsaved."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while not await self.flush():
+            left = deadline - loop.time()
+            if left <= 0:
+                return False
+            await asyncio.sleep(min(SHUTDOWN_RETRY_S, left))
         return True
 
     async def running(self) -> list[Transfer]:

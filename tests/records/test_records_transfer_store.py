@@ -94,3 +94,32 @@ async def until(done: Callable[[], bool], within: float = 5.0) -> None:
     async with asyncio.timeout(within):
         while not done():  # noqa: ASYNC110 - the store offers no event to wait on
             await asyncio.sleep(0.01)
+
+
+async def test_at_shutdown_the_last_save_is_retried_until_it_goes_through(
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: Any
+) -> None:
+    """Seen in CI: at shutdown SQLite was locked by the call-record writer for
+    a moment, the one save failed, and the transfer's last steps were lost."""
+    monkeypatch.setattr("app.transfer_store.SHUTDOWN_RETRY_S", 0.01)
+    store = TransferStore(Refusing(sessions, refusals=3))  # type: ignore[arg-type]
+    transfer = started("xfer-shutdown")
+    transfer.handle(TargetRinging(at(10)))
+    store.mark(transfer)
+    assert await store.flush_within(5.0) is True
+    assert store.unsaved == {}
+    stored = await load(sessions, "xfer-shutdown")
+    assert [s.to_state for s in stored.timeline] == [TransferState.REQUESTED, TransferState.RINGING]
+
+
+async def test_at_shutdown_a_database_that_stays_away_is_given_up_on_in_time(
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: Any
+) -> None:
+    monkeypatch.setattr("app.transfer_store.SHUTDOWN_RETRY_S", 0.01)
+    store = TransferStore(Refusing(sessions, refusals=10**6))  # type: ignore[arg-type]
+    store.mark(started("xfer-gone"))
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    assert await store.flush_within(0.2) is False
+    assert loop.time() - began < 1.0  # shutdown does not hang
+    assert "xfer-gone" in store.unsaved  # and says what it could not save
