@@ -124,7 +124,7 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
         worker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await worker
-    await transfers.stop(timeout=SHUTDOWN_WRITE_S)
+    await transfers.stop(SHUTDOWN_WRITE_S)
     if ingest.client is not None:
         await ingest.client.stop()
     try:

@@ -443,10 +443,10 @@ class TransferService:
         async with self._lock:
             return await self._start(call_id, operator_uniqueid, mode, target, By.API)
 
-    async def stop(self, timeout: float) -> None:
-        """At shutdown: store what is not stored yet, for up to `timeout` s."""
+    async def stop(self, seconds: float) -> None:
+        """At shutdown: store what is not stored yet, trying for up to `seconds`."""
         async with self._lock:
-            await self.store.flush_within(timeout)
+            await self.store.flush_within(seconds)
         if self.store.unsaved:
             log.error("shutdown: %d transfers could not be saved", len(self.store.unsaved))
 
