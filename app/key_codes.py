@@ -1,11 +1,10 @@
 """liandong's in-call key codes, read from the one place they are defined:
 the applicationmap of Asterisk's features.conf (`asterisk-config/`).
 
-The server watches the digits an operator presses (AMI DTMFBegin/DTMFEnd, as
-they arrive) and acts on a complete code at once. Asterisk's own detection of
-the same code in the bridge (which raises `UserEvent: LdKey`) fires only a
-DTMF duration later (for a SIP INFO key it plays out the key's Duration first:
-160 ms from our phones) and is then the back-up.
+Asterisk detects them in a two-party bridge (raising `UserEvent: LdKey`);
+where nothing detects features (an operator's own Dial, a three-way room) the
+server matches the digits as they are released (`KeyDetector`). Which one is
+acted on when: `app/transfer_keys.py`.
 """
 
 from __future__ import annotations

@@ -1,14 +1,23 @@
 """What an operator's key means, given who pressed it and what is running.
 
-Keys arrive twice: from the digits as they are pressed (AMI DTMF events,
-matched by `KeyDetector`) and from Asterisk's own detection of the code once
-the key is released (`UserEvent: LdKey`). The first is acted on; the second
-only when it is not the echo of a press already acted on.
+A code is acted on once it has been swallowed whole, so that neither the
+caller nor the phones being rung hear any digit of it:
+- in a two-party bridge, Asterisk's feature detection holds the digits back
+  and reports the complete code (`UserEvent: LdKey`); that report is acted on.
+  Acting on the digits instead would move the operator before the last key's
+  release reached the bridge, and that release would then be passed on to
+  whoever the operator is with next.
+- elsewhere (the operator's own Dial while a consultation rings, a three-way
+  room) nothing detects features: the digits are matched as they arrive
+  (AMI DTMF events, `KeyDetector`), each counted on its release. Dial passes
+  digits to the phones it rings; the dialplan has those phones drop DTMF while
+  they ring (`ld-xfer-quiet`), and a room does not pass DTMF on.
+An LdKey for a code the digits already acted on is its echo and is ignored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -51,21 +60,21 @@ class OperatorKeys:
     def __init__(self, detector: KeyDetector | None) -> None:
         self.detector = detector
         self._pressed: dict[tuple[str, str], float] = {}  # (uniqueid, key) -> when it came in
-        self._key_down: set[str] = set()  # uniqueids whose key's begin was seen
 
-    def digit(self, msg: AmiMessage, legs: dict[str, Leg], arrived: float) -> KeyPress | None:
+    def digit(
+        self, msg: AmiMessage, legs: dict[str, Leg], arrived: float, in_room: Callable[[str], bool]
+    ) -> KeyPress | None:
         """A DTMF event: the code it completes on an operator's phone, if any."""
         uniqueid = msg.get("Uniqueid") or ""
         leg = legs.get(uniqueid)
         if leg is None or leg.role not in OPERATOR_ROLES or self.detector is None:
             return None
-        # A key is one digit whether its begin and end are both reported (RTP
-        # events) or only its end (SIP INFO, reported on arrival).
-        if msg.event == "DTMFBegin":
-            self._key_down.add(uniqueid)
-        elif uniqueid in self._key_down:
-            self._key_down.discard(uniqueid)
+        # A key counts on its release (every key has one: RTP events report
+        # begin and end, a SIP INFO key only its end).
+        if msg.event != "DTMFEnd":
             return None
+        if leg.bridges and not in_room(uniqueid):
+            return None  # a two-party bridge: its feature detection reports the code
         press = self.detector.digit(uniqueid, msg.get("Digit") or "", arrived)
         if press is not None:
             self._pressed[(uniqueid, press.key)] = arrived
@@ -78,7 +87,6 @@ class OperatorKeys:
 
     def forget(self, uniqueid: str) -> None:
         """The leg hung up."""
-        self._key_down.discard(uniqueid)
         self._pressed = {k: v for k, v in self._pressed.items() if k[0] != uniqueid}
         if self.detector is not None:
             self.detector.forget(uniqueid)

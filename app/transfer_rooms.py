@@ -19,3 +19,7 @@ class Rooms:
 
     def members(self, room: str) -> dict[str, str]:
         return dict(self._rooms.get(room, {}))
+
+    def holds(self, uniqueid: str) -> bool:
+        """Whether this channel is in one of the rooms."""
+        return any(uniqueid in members for members in self._rooms.values())

@@ -195,7 +195,7 @@ class TransferService:
         if name in ("DTMFBegin", "DTMFEnd") and msg.get("Direction") == "Received":
             await self._on_digit(msg, arrived)
         elif name == "UserEvent" and msg.get("UserEvent") == "LdKey":
-            if not self.keys.is_echo(msg, arrived):  # Asterisk's own detection: the back-up
+            if not self.keys.is_echo(msg, arrived):  # in a bridge: the code, held back whole
                 await self._on_key(msg, KeyPress(msg.get("Key") or "", msg.get("Unit")))
         elif name == "Hangup":
             self.keys.forget(msg.get("Uniqueid") or "")
@@ -221,7 +221,7 @@ class TransferService:
         self._arrived = None
 
     async def _on_digit(self, msg: AmiMessage, arrived: float) -> None:
-        press = self.keys.digit(msg, self.model.legs, arrived)
+        press = self.keys.digit(msg, self.model.legs, arrived, self.rooms.holds)
         if press is not None:
             await self._on_key(msg, press)
 

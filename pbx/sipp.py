@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from itertools import count
 from pathlib import Path
 
+from pbx import rtp_keys
 from pbx.testbed import PROJECT_DIR
 
 SCENARIOS = PROJECT_DIR / "tests" / "sipp"
@@ -101,11 +102,14 @@ def start_phone(
     keys: str = "",
     keys_after_ms: int = 500,
     refer_to: str = "",
+    rfc4733: bool = False,
 ) -> Phone:
     """Run a phone: rings ring_ms then answers (or answers busy); presses `keys`
     (e.g. "*1"; a "." pauses a second: "*2...*2") keys_after_ms after
     answering, or transfers the call with its own button to `refer_to` (a
-    blind SIP REFER); hangs up after talk_ms (or when Asterisk hangs up)."""
+    blind SIP REFER); hangs up after talk_ms (or when Asterisk hangs up).
+    Keys go as SIP INFO, as desk phones send them, or with `rfc4733` as RTP
+    telephone-events, as softphones and carriers do."""
     sipp = require_sipp()
     workdir.mkdir(parents=True, exist_ok=True)
     scenario = (
@@ -116,7 +120,7 @@ def start_phone(
             workdir,
             ring_ms=ring_ms,
             talk_ms=talk_ms,
-            keys=key_presses(keys, keys_after_ms),
+            keys=key_presses(keys, keys_after_ms, workdir if rfc4733 else None),
             key_globals='  <Global variables="pressed"/>' if keys or refer_to else "",
             refer=refer(refer_to, keys_after_ms),
         )
@@ -259,9 +263,10 @@ def consult_and_refer(
     )
 
 
-def key_presses(keys: str, after_ms: int) -> str:
+def key_presses(keys: str, after_ms: int, rtp_in: Path | None = None) -> str:
     """SIPp steps pressing each key as an in-dialog SIP INFO (application/dtmf-relay),
-    as desk phones send DTMF; Asterisk's feature detection hears them.
+    as desk phones send DTMF, or (with `rtp_in`, where the captures are written)
+    as RFC 4733 RTP events, as softphones do; Asterisk's feature detection hears both.
 
     Only on the phone's first call (a phone rung back after a failed transfer
     must not press them again). While it waits between keys the phone answers
@@ -283,7 +288,7 @@ def key_presses(keys: str, after_ms: int) -> str:
                for i, key in enumerate(group)]  # fmt: skip
     for n, (wait_ms, key) in enumerate(presses):
         steps.append(_answering_reinvites(f"k{n}", wait_ms))
-        steps.append(_info(key, 10 + n))
+        steps.append(_info(key, 10 + n) if rtp_in is None else _rtp_event(key, n, rtp_in))
     steps.append(f'  <nop><action><log message="[call_id] pressed {keys}"/></action></nop>')
     steps.append('  <label id="keys_done"/>')
     return "\n".join(steps)
@@ -367,6 +372,13 @@ def _answering_reinvites(label: str, wait_ms: int) -> str:
   </send>
   <recv request="ACK" next="{label}"/>
   <label id="{label}go"/>"""
+
+
+def _rtp_event(key: str, index: int, workdir: Path) -> str:
+    capture = rtp_keys.key_pcap(key, index, workdir)
+    # play_pcap_audio returns at once; the key lasts about 180 ms.
+    return f'''  <nop><action><exec play_pcap_audio="{capture}"/></action></nop>
+  <pause milliseconds="250"/>'''
 
 
 def _info(key: str, cseq: int) -> str:

@@ -1,0 +1,48 @@
+"""Which report of an operator's key code is acted on: Asterisk's own
+detection in a two-party bridge (it has taken the whole code), the released
+digits elsewhere (a ringing consultation, a three-way room)."""
+
+from __future__ import annotations
+
+from app.key_codes import KeyDetector, KeyPress, load_key_codes
+from app.settings import DEFAULT_FEATURES_CONF
+from app.transfer_keys import OperatorKeys
+from tests.unit.transfer_shell_kit import OPERATOR, OPERATOR_CHAN, ami, legs_of, operator_leg
+
+
+def keys() -> OperatorKeys:
+    return OperatorKeys(KeyDetector(load_key_codes(DEFAULT_FEATURES_CONF)))
+
+
+def press(
+    pressing: OperatorKeys, code: str, *, bridges: tuple[str, ...], in_room: bool = False
+) -> list[KeyPress | None]:
+    """Every DTMF event of `code` as an RTP phone reports it (begin, end)."""
+    legs = legs_of(operator_leg(bridges))
+    out = []
+    for n, digit in enumerate(code):
+        for event in ("DTMFBegin", "DTMFEnd"):
+            headers = {"Channel": OPERATOR_CHAN, "Digit": digit, "Direction": "Received"}
+            msg = ami(event, Uniqueid=OPERATOR, **headers)
+            out.append(pressing.digit(msg, legs, n * 0.2, lambda _: in_room))
+    return out
+
+
+def test_in_a_two_party_bridge_the_digits_wait_for_asterisks_detection() -> None:
+    pressing = keys()
+    assert press(pressing, "*2", bridges=("talk",)) == [None, None, None, None]
+    # ... and its LdKey is then acted on, not taken for an echo.
+    assert not pressing.is_echo(ami("UserEvent", Uniqueid=OPERATOR, Key="attended"), 0.5)
+
+
+def test_outside_a_bridge_a_code_counts_on_the_release_of_its_last_digit() -> None:
+    pressing = keys()
+    assert press(pressing, "*0", bridges=()) == [None, None, None, KeyPress("cancel")]
+    # Asterisk's report of the same code, should it come, is its echo.
+    assert pressing.is_echo(ami("UserEvent", Uniqueid=OPERATOR, Key="cancel"), 0.5)
+
+
+def test_in_a_three_way_room_the_digits_are_matched() -> None:
+    pressing = keys()
+    found = press(pressing, "*2", bridges=("room",), in_room=True)
+    assert found == [None, None, None, KeyPress("attended")]
