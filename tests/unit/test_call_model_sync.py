@@ -358,14 +358,26 @@ def test_an_audit_settles_only_what_it_is_told_and_never_catches_up() -> None:
 def _ringing_call(line: Line) -> tuple[str, str]:
     """A 110 call seen up to the desk phone ringing (events at 05:59:40.0 – .3)."""
     c, p = "liandong-1795931980.1", "liandong-1795931980.2"
-    line.handle(channel_event("Newchannel", c, "PJSIP/trunk-110-00000001", c, state="4",
-                              at="1795931980.000000"))  # fmt: skip
-    line.handle(channel_event("Newchannel", p, "PJSIP/op110-1-00000002", c,
-                              at="1795931980.100000"))  # fmt: skip
-    line.handle(channel_event("DialBegin", c, "PJSIP/trunk-110-00000001", c, state="4",
-                              at="1795931980.200000", extra=[("DestUniqueid", p)]))  # fmt: skip
-    line.handle(channel_event("Newstate", p, "PJSIP/op110-1-00000002", c, state="5",
-                              at="1795931980.300000"))  # fmt: skip
+    line.handle(
+        channel_event(
+            "Newchannel", c, "PJSIP/trunk-110-00000001", c, state="4", at="1795931980.000000"
+        )
+    )
+    line.handle(channel_event("Newchannel", p, "PJSIP/op110-1-00000002", c, at="1795931980.100000"))
+    line.handle(
+        channel_event(
+            "DialBegin",
+            c,
+            "PJSIP/trunk-110-00000001",
+            c,
+            state="4",
+            at="1795931980.200000",
+            extra=[("DestUniqueid", p)],
+        )
+    )
+    line.handle(
+        channel_event("Newstate", p, "PJSIP/op110-1-00000002", c, state="5", at="1795931980.300000")
+    )
     return c, p
 
 
@@ -398,8 +410,15 @@ def test_a_phone_that_answered_while_the_link_was_down_gets_cels_answer_time() -
     line = Line()
     c, p = _ringing_call(line)
     up = core_show_channel(p, "PJSIP/op110-1-00000002", c, state="6", duration="00:00:19")
-    caller = core_show_channel(c, "PJSIP/trunk-110-00000001", c, state="6", context="ring-desk",
-                               application="Dial", duration="00:00:20")  # fmt: skip
+    caller = core_show_channel(
+        c,
+        "PJSIP/trunk-110-00000001",
+        c,
+        state="6",
+        context="ring-desk",
+        application="Dial",
+        duration="00:00:20",
+    )
     assert line.model.answers_unseen([up, caller]) == {c, p}
     answered = ts("1795931990.5")
     out = line.model.sync(
@@ -423,11 +442,28 @@ def test_without_cel_an_unseen_answer_is_the_link_drop_marked_as_a_bound() -> No
 def test_asterisk_restarted_legs_end_by_its_start_when_liandong_was_not_running() -> None:
     seen = ts("1795931900")  # the database's latest time of the leg
     known = [
-        KnownLeg(Y0, Y, "PJSIP/trunk-12345-00000014", "trunk-12345", LegRole.CITIZEN,
-                 Trunk.T12345, Direction.INBOUND, answered=True, last_seen=seen),
-        KnownLeg(X0, X, "PJSIP/trunk-110-0000000a", "trunk-110", LegRole.CITIZEN, Trunk.T110,
-                 Direction.INBOUND, answered=True),  # nothing known of when it was alive
-    ]  # fmt: skip
+        KnownLeg(
+            Y0,
+            Y,
+            "PJSIP/trunk-12345-00000014",
+            "trunk-12345",
+            LegRole.CITIZEN,
+            Trunk.T12345,
+            Direction.INBOUND,
+            answered=True,
+            last_seen=seen,
+        ),
+        KnownLeg(
+            X0,
+            X,
+            "PJSIP/trunk-110-0000000a",
+            "trunk-110",
+            LegRole.CITIZEN,
+            Trunk.T110,
+            Direction.INBOUND,
+            answered=True,
+        ),  # nothing known of when it was alive
+    ]
     line = Line(known)
     restart = NOW - timedelta(seconds=30)
     out = line.model.sync([], NOW, {}, asterisk_started=restart)
