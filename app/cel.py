@@ -1,5 +1,6 @@
-"""Asterisk's own Channel Event Log, read back to learn how legs ended while
-our AMI link was down (asterisk-config/cel.conf, cel_sqlite3_custom.conf).
+"""Asterisk's own Channel Event Log, read back to learn how legs ended, and when
+they were answered, while our AMI link was down (asterisk-config/cel.conf,
+cel_sqlite3_custom.conf).
 
 Read-only. The table has at least: eventtype, eventtime (epoch seconds with
 microseconds, cel.conf `dateformat = %s.%6q`), uniqueid, extra (JSON on HANGUP).
@@ -9,10 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -20,9 +22,12 @@ from telephony.model import Ending
 
 log = logging.getLogger(__name__)
 
-_QUERY = text(
+_ENDINGS = text(
     "SELECT uniqueid, eventtype, eventtime, extra FROM cel "
     "WHERE uniqueid IN :ids AND eventtype IN ('HANGUP', 'CHAN_END')"
+).bindparams(bindparam("ids", expanding=True))
+_ANSWERS = text(
+    "SELECT uniqueid, eventtime FROM cel WHERE uniqueid IN :ids AND eventtype = 'ANSWER'"
 ).bindparams(bindparam("ids", expanding=True))
 
 
@@ -34,16 +39,26 @@ class CelReader:
 
     async def endings(self, uniqueids: Iterable[str]) -> dict[str, Ending]:
         """How each leg ended, for those CEL knows. Errors mean 'unknown', never a crash."""
+        rows = await self._read(_ENDINGS, uniqueids, "closing legs without it")
+        return endings_from_rows((str(r[0]), str(r[1]), str(r[2]), r[3]) for r in rows)
+
+    async def answers(self, uniqueids: Iterable[str]) -> dict[str, datetime]:
+        """When each leg was answered, for those CEL knows (its first ANSWER)."""
+        rows = await self._read(_ANSWERS, uniqueids, "their answer times stay bounds")
+        return answers_from_rows((str(r[0]), str(r[1])) for r in rows)
+
+    async def _read(
+        self, query: TextClause, uniqueids: Iterable[str], otherwise: str
+    ) -> Sequence[Any]:
         ids = sorted(set(uniqueids))
         if not ids:
-            return {}
+            return []
         try:
             async with self._engine.connect() as conn:
-                rows = (await conn.execute(_QUERY, {"ids": ids})).all()
+                return (await conn.execute(query, {"ids": ids})).all()
         except SQLAlchemyError as exc:
-            log.warning("cannot read Asterisk CEL; closing %d legs without it: %s", len(ids), exc)
-            return {}
-        return endings_from_rows((str(r[0]), str(r[1]), str(r[2]), r[3]) for r in rows)
+            log.warning("cannot read Asterisk CEL for %d legs (%s): %s", len(ids), otherwise, exc)
+            return []
 
     async def close(self) -> None:
         await self._engine.dispose()
@@ -62,6 +77,15 @@ def endings_from_rows(rows: Iterable[tuple[str, str, str, str | None]]) -> dict[
         elif eventtype == "CHAN_END":
             ends[uniqueid] = at  # the channel's very end wins over the hangup request
     return {uid: Ending(at=at, cause=causes.get(uid)) for uid, at in ends.items()}
+
+
+def answers_from_rows(rows: Iterable[tuple[str, str]]) -> dict[str, datetime]:
+    out: dict[str, datetime] = {}
+    for uniqueid, eventtime in rows:
+        at = _epoch(eventtime)
+        if at is not None and (uniqueid not in out or at < out[uniqueid]):
+            out[uniqueid] = at
+    return out
 
 
 def _epoch(value: str) -> datetime | None:

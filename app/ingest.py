@@ -13,7 +13,7 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from ami_client import AmiClient, AmiError, LinkDown, LinkUp
 from ami_client.message import AmiMessage
@@ -52,6 +52,14 @@ class AsteriskStatus:
     reconcile_error: str | None = None
     events_applied: int = 0
 
+    @property
+    def asterisk_started(self) -> datetime | None:
+        """When the Asterisk we talk to started (its uptime counted back; whole
+        seconds, so never earlier than the real start)."""
+        if self.asterisk_uptime_s is None or self.uptime_seen_at is None:
+            return None
+        return self.uptime_seen_at - timedelta(seconds=self.asterisk_uptime_s)
+
 
 class Ingest:
     def __init__(
@@ -81,6 +89,9 @@ class Ingest:
         # two audits in a row are settled as a reconnect would settle them.
         self.audit_interval = audit_interval
         self._suspects: set[str] = set()
+        # Since when no events were seen: the first link drop not yet reconciled.
+        # Legs that vanished meanwhile were alive until then as far as anyone knows.
+        self._blind_since: datetime | None = None
         # Told every AMI event and link change after the call model has applied
         # it (and after the reconciliation a LinkUp starts): the transfer service.
         self.observers: list[Callable[[AmiMessage | LinkUp | LinkDown], None]] = []
@@ -160,6 +171,7 @@ class Ingest:
                 observer(item)
         elif isinstance(item, LinkDown):
             self.status.link_up, self.status.link_since = False, item.at
+            self._blind_since = self._blind_since or item.at
             self.status.last_link_error = item.reason
             log.warning("AMI link down: %s", item.reason)
         elif isinstance(item, _Audit):
@@ -191,9 +203,11 @@ class Ingest:
             log.error("reconciliation postponed: %s", self.status.reconcile_error)
             self._retry_later()
             return
-        closed, with_cel = await self._settle(live, None)
+        self._learn_uptime_ahead()
+        closed, with_cel = await self._settle(live, None, self._blind_since)
         self.status.reconciled_at, self.status.reconcile_error = datetime.now(UTC), None
         self._suspects = set()
+        self._blind_since = None
         log.info(
             "reconciled with Asterisk: %d live channels, %d legs closed (%d with CEL times)",
             len(live),
@@ -215,7 +229,7 @@ class Ingest:
         self._suspects = differences - settled
         if not settled:
             return
-        closed, with_cel = await self._settle(live, settled)
+        closed, with_cel = await self._settle(live, settled, None)
         log.warning(
             "audit: the AMI stream missed %d ended and %d new channels; settled them "
             "(%d with CEL times)",
@@ -224,15 +238,31 @@ class Ingest:
             with_cel,
         )
 
-    async def _settle(self, live: list[AmiMessage], settled: set[str] | None) -> tuple[int, int]:
+    async def _settle(
+        self, live: list[AmiMessage], settled: set[str] | None, blind_since: datetime | None
+    ) -> tuple[int, int]:
         """Sync the model with Asterisk's channel list, ending vanished legs as
-        CEL says they ended. Returns (legs closed, of them with CEL times)."""
+        CEL says they ended, and answering legs as CEL says they answered.
+        Returns (legs closed, of them with CEL times)."""
         listed = {uid for m in live if (uid := m.get("Uniqueid"))}
         vanished = self.model.live_uniqueids() - listed
+        unseen = self.model.answers_unseen(live)
         if settled is not None:
             vanished &= settled
+            unseen &= settled
         endings = await self.cel.endings(vanished) if (self.cel and vanished) else {}
-        self.emit(self.model.sync(live, datetime.now(UTC), endings, settled=settled))
+        answers = await self.cel.answers(unseen) if (self.cel and unseen) else {}
+        self.emit(
+            self.model.sync(
+                live,
+                datetime.now(UTC),
+                endings,
+                settled=settled,
+                answers=answers,
+                blind_since=blind_since,
+                asterisk_started=self.status.asterisk_started,
+            )
+        )
         return len(vanished), len(endings)
 
     def _retry_later(self) -> None:
@@ -244,6 +274,17 @@ class Ingest:
             self.sink(_ReconcileAgain())
 
         self._retry_task = asyncio.create_task(later(), name="reconcile-retry")
+
+    def _learn_uptime_ahead(self) -> None:
+        """The FullyBooted of this login waits in the queue behind the LinkUp
+        being handled; the reconciliation needs it now, to know whether
+        Asterisk restarted (every old leg then ended by its start)."""
+        for item in self._pending:
+            if not isinstance(item, AmiMessage):
+                return  # behind a later link change: not this login's
+            if item.event == "FullyBooted":
+                self._note_uptime(item, datetime.now(UTC))
+                return
 
     def _note_uptime(self, msg: AmiMessage, now: datetime) -> None:
         try:

@@ -197,6 +197,14 @@ _LEG: dict[str, Schema] = {
     "hangup_cause": nullable(INTEGER),
     "hangup_cause_text": nullable(STRING),
     "reconciled": BOOLEAN,
+    "answered_at_bound": {
+        **BOOLEAN,
+        "description": "answered_at is the earliest the answer can have been; nobody saw it",
+    },
+    "ended_at_bound": {
+        **BOOLEAN,
+        "description": "ended_at is a bound, not the observed end (see README, legs)",
+    },
 }
 _BRIDGE = obj({"bridge_id": STRING, "joined_at": TIME, "left_at": nullable(TIME)})
 

@@ -52,6 +52,8 @@ def leg_json(leg: Leg, *, full_numbers: bool, with_bridges: bool = False) -> dic
         "hangup_cause": leg.hangup_cause,
         "hangup_cause_text": leg.hangup_cause_text,
         "reconciled": leg.reconciled,
+        "answered_at_bound": leg.answered_at_bound,
+        "ended_at_bound": leg.ended_at_bound,
     }
     if with_bridges:
         out["bridges"] = [

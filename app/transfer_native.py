@@ -78,11 +78,15 @@ def _attended(
     if target_leg is None or target is None:
         return None
     parties.target_uniqueid, parties.target_channel = target_leg.uniqueid, target_leg.channel
-    request = _request(TransferMode.ATTENDED, target, parties, call_id, ring_s, at)
-    # The phone consulted and completed before Asterisk told us: all of it is now.
+    # The phone consulted before Asterisk told us: the target's ringing and answer
+    # are its leg's own times (the REFER's time only where the model has none),
+    # and the request is as old as the consultation, so the timeline keeps them.
+    answered = min(target_leg.answered_at or at, at)
+    ringing = min(target_leg.ringing_at or answered, answered)
+    request = _request(TransferMode.ATTENDED, target, parties, call_id, ring_s, ringing)
     follow_ups: list[te.Event] = [
-        te.TargetRinging(at),
-        te.TargetAnswered(at, target_leg.uniqueid),
+        te.TargetRinging(ringing),
+        te.TargetAnswered(answered, target_leg.uniqueid),
         te.CompleteRequested(at, By.PHONE),
     ]
     return request, parties, follow_ups

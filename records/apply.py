@@ -11,11 +11,14 @@ Rules (each is idempotent, so a replayed sequence leaves the same rows):
   direction are overwritten; role unless the new one is `unknown`; endpoint,
   trunk and caller id unless the new value is None; created_at keeps the
   earliest. It creates a minimal call row if the call is unknown.
-- LegRinging / LegAnswered / CallAnswered keep the earliest time.
+- LegRinging / LegAnswered / CallAnswered keep the earliest time; but an
+  answer somebody saw (an AMI event, CEL) replaces a bound (`at_bound`), and
+  a bound never replaces a seen answer.
 - LegEnded: the first end wins, except that an end seen on a real Hangup
-  replaces one made up by reconciliation (which only knows "gone by now" and
-  has no cause). A later reconciled end never overwrites anything. Ending a
-  leg also closes its open bridge memberships at the leg's end time.
+  replaces one made up by reconciliation (which knows no more than CEL, or
+  only a bound), and an end CEL recorded replaces a bound. A later reconciled
+  end never overwrites anything. Ending a leg also closes its open bridge
+  memberships at the leg's end time.
 - CallEnded keeps the first end. CallStarted keeps the earliest start and
   fills trunk and caller id where given.
 - CallMerged moves the merged call's legs to the survivor, points the merged
@@ -85,6 +88,8 @@ class LegRow(TypedDict):
     hangup_cause: int | None
     hangup_cause_text: str | None
     reconciled: bool
+    answered_at_bound: bool
+    ended_at_bound: bool
 
 
 class MembershipRow(TypedDict):
@@ -180,10 +185,7 @@ class Batch:
                     leg["ringing_at"] = _earliest(leg["ringing_at"], at)
                 return leg is not None
             case LegAnswered():
-                leg = self.legs.get(event.uniqueid)
-                if leg is not None:
-                    leg["answered_at"] = _earliest(leg["answered_at"], at)
-                return leg is not None
+                return self._leg_answered(event, at)
             case LegEnded():
                 return self._leg_ended(event, at)
             case CallStarted():
@@ -230,6 +232,8 @@ class Batch:
                 hangup_cause=None,
                 hangup_cause_text=None,
                 reconciled=False,
+                answered_at_bound=False,
+                ended_at_bound=False,
             )
             return
         leg["call_id"] = event.call_id
@@ -261,15 +265,30 @@ class Batch:
             leg["trunk"] = event.trunk
         return True
 
+    def _leg_answered(self, event: LegAnswered, at: datetime) -> bool:
+        leg = self.legs.get(event.uniqueid)
+        if leg is None:
+            return False
+        if leg["answered_at"] is None or (leg["answered_at_bound"] and not event.at_bound):
+            leg["answered_at"], leg["answered_at_bound"] = at, event.at_bound
+        elif leg["answered_at_bound"] == event.at_bound:
+            leg["answered_at"] = _earliest(leg["answered_at"], at)
+        return True
+
     def _leg_ended(self, event: LegEnded, at: datetime) -> bool:
         leg = self.legs.get(event.uniqueid)
         if leg is None:
             return False
-        if leg["ended_at"] is None or (leg["reconciled"] and not event.reconciled):
+        if (
+            leg["ended_at"] is None
+            or (leg["reconciled"] and not event.reconciled)
+            or (leg["ended_at_bound"] and not event.at_bound)
+        ):
             leg["ended_at"] = at
             leg["hangup_cause"] = event.cause
             leg["hangup_cause_text"] = _opt_text(event.cause_text)
             leg["reconciled"] = event.reconciled
+            leg["ended_at_bound"] = event.at_bound
         ended_at = leg["ended_at"]
         for stay in self._stays_of(event.uniqueid).values():
             if stay["left_at"] is None:

@@ -110,6 +110,10 @@ class Leg(Base):
     hangup_cause: Mapped[int | None] = mapped_column(Integer)
     hangup_cause_text: Mapped[str | None] = mapped_column(String)
     reconciled: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # The time above is a bound, not an observation: nobody saw the answer / the
+    # end (AMI link down, no CEL row). See README, "legs".
+    answered_at_bound: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    ended_at_bound: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
     bridges: Mapped[list[BridgeMembership]] = relationship(
         order_by="(BridgeMembership.joined_at, BridgeMembership.bridge_id)",

@@ -71,6 +71,9 @@ class LegRinging:
 class LegAnswered:
     uniqueid: str
     at: datetime
+    # Nobody saw the answer (it came while the AMI link was down and CEL has no
+    # ANSWER row): `at` is the earliest it can have been, not when it was.
+    at_bound: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,9 @@ class LegEnded:
     cause: int | None
     cause_text: str | None
     reconciled: bool = False  # closed by reconciliation, not by a Hangup event
+    # Nobody recorded the end (no Hangup seen, no CEL row): `at` is a bound, the
+    # last moment liandong knew the leg alive (or the moment it knew it gone).
+    at_bound: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,7 +63,7 @@ class LegBook:
             call = self.calls[call_id] = Call(call_id)
             out.append(ev.CallStarted(call_id, trunk, number, name, at))
         self.legs[uniqueid] = Leg(
-            uniqueid, call_id, channel, endpoint, role, trunk, direction, number, name
+            uniqueid, call_id, channel, endpoint, role, trunk, direction, number, name, last_seen=at
         )
         call.legs.add(uniqueid)
         out.append(
@@ -90,6 +90,7 @@ class LegBook:
             caller_name=None,
             answered=k.answered,
             bridges=set(k.bridges),
+            last_seen=k.last_seen,
         )
         call = self.calls.setdefault(k.call_id, Call(k.call_id))
         call.legs.add(k.uniqueid)
@@ -97,7 +98,14 @@ class LegBook:
         call.answered = call.answered or call.answered_legs >= 2
 
     def end(
-        self, uniqueid: str, at: datetime, cause: int | None, text: str | None, *, reconciled: bool
+        self,
+        uniqueid: str,
+        at: datetime,
+        cause: int | None,
+        text: str | None,
+        *,
+        reconciled: bool,
+        bound: bool = False,
     ) -> list[ev.DomainEvent]:
         leg = self.legs.pop(uniqueid)
         self._ended[uniqueid] = None
@@ -106,7 +114,7 @@ class LegBook:
         out: list[ev.DomainEvent] = [
             ev.LegLeftBridge(uniqueid, bridge, at) for bridge in sorted(leg.bridges)
         ]
-        out.append(ev.LegEnded(uniqueid, at, cause, text, reconciled))
+        out.append(ev.LegEnded(uniqueid, at, cause, text, reconciled, bound))
         call = self.calls[leg.call_id]
         call.legs.discard(uniqueid)
         if not call.legs:
@@ -116,14 +124,17 @@ class LegBook:
 
     # ------------------------------------------------------------ state
 
-    def apply_state(self, leg: Leg, state: str | None, at: datetime) -> list[ev.DomainEvent]:
-        """A ChannelState seen for the leg: ringing or answered, once each."""
+    def apply_state(
+        self, leg: Leg, state: str | None, at: datetime, *, bound: bool = False
+    ) -> list[ev.DomainEvent]:
+        """A ChannelState seen for the leg: ringing or answered, once each.
+        `bound`: the answer was not seen, `at` is only the earliest it can have been."""
         if state == STATE_RINGING and not leg.ringing and not leg.answered:
             return self._mark_ringing(leg, at)
         if state != STATE_UP or leg.answered:
             return []
-        leg.answered = True
-        out: list[ev.DomainEvent] = [ev.LegAnswered(leg.uniqueid, at)]
+        leg.answered, leg.answered_at = True, at
+        out: list[ev.DomainEvent] = [ev.LegAnswered(leg.uniqueid, at, bound)]
         call = self.calls[leg.call_id]
         call.answered_legs += 1
         # A call is answered when a second party is on the line: the
@@ -140,17 +151,17 @@ class LegBook:
         # Asterisk can report the phone ringing before the DialBegin that made
         # it (seen in cancel_110): the caller hears ringback from now on.
         if dest.ringing and not caller.ringing and not caller.answered:
-            caller.ringing = True
+            caller.ringing, caller.ringing_at = True, at
             return [ev.LegRinging(caller.uniqueid, at)]
         return []
 
     def _mark_ringing(self, leg: Leg, at: datetime) -> list[ev.DomainEvent]:
-        leg.ringing = True
+        leg.ringing, leg.ringing_at = True, at
         out: list[ev.DomainEvent] = [ev.LegRinging(leg.uniqueid, at)]
         # The caller hears ringback from the moment the first phone rings.
         origin = self.legs.get(leg.dialled_by or "")
         if origin is not None and not origin.ringing and not origin.answered:
-            origin.ringing = True
+            origin.ringing, origin.ringing_at = True, at
             out.append(ev.LegRinging(origin.uniqueid, at))
         return out
 

@@ -12,13 +12,21 @@ that is not open. Replayed or duplicated events change nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from ami_client.message import AmiMessage
 from telephony import events as ev
 from telephony.causes import cause_text
-from telephony.headers import STATE_DOWN, caller_of, event_time, parse_duration, parse_int
+from telephony.headers import (
+    STATE_DOWN,
+    STATE_UP,
+    caller_of,
+    event_time,
+    parse_duration,
+    parse_int,
+)
 from telephony.legs import LegBook
 from telephony.roles import EndpointRules, is_plumbing
 from telephony.state import Call, Ending, KnownLeg, Leg
@@ -26,6 +34,10 @@ from telephony.state import Call, Ending, KnownLeg, Leg
 __all__ = ["CallModel", "Ending", "KnownLeg"]
 
 _Handler = Callable[[Leg, AmiMessage, datetime], list[ev.DomainEvent]]
+
+# FullyBooted's Uptime is whole seconds: Asterisk started up to this much
+# earlier than the time computed from it.
+UPTIME_RESOLUTION = timedelta(seconds=1)
 
 
 class CallModel:
@@ -70,6 +82,7 @@ class CallModel:
         if handler is None or leg is None:
             return []  # not ours, or about a leg we do not know (any more)
         at = event_time(msg, now)
+        leg.last_seen = max(leg.last_seen or at, at)
         out = self._book.follow_linkedid(leg, msg.get("Linkedid"), at)
         out += self._book.follow_call_variable(leg, msg, at)
         out += self._book.learn_identity(leg, msg, at)
@@ -88,6 +101,18 @@ class CallModel:
         }
         return (set(self.legs) - listed) | (listed - set(self.legs))
 
+    def answers_unseen(self, live: list[AmiMessage]) -> set[str]:
+        """Uniqueids Asterisk lists as Up that the model has not seen answer:
+        their answer times are for CEL to tell (`sync`'s `answers`)."""
+        return {
+            uniqueid
+            for item in live
+            if (uniqueid := item.get("Uniqueid"))
+            and item.get("ChannelState") == STATE_UP
+            and not is_plumbing(item.get("Channel") or "")
+            and not ((leg := self.legs.get(uniqueid)) is not None and leg.answered)
+        }
+
     def restore(self, known: list[KnownLeg]) -> None:
         """Load legs the database still has open (after a restart), before sync()."""
         for k in known:
@@ -97,9 +122,12 @@ class CallModel:
         self,
         live: list[AmiMessage],
         now: datetime,
-        endings: dict[str, Ending] | None = None,
+        endings: Mapping[str, Ending] | None = None,
         *,
         settled: set[str] | None = None,
+        answers: Mapping[str, datetime] | None = None,
+        blind_since: datetime | None = None,
+        asterisk_started: datetime | None = None,
     ) -> list[ev.DomainEvent]:
         """Reconcile with Asterisk's channel list (CoreShowChannel events).
 
@@ -111,8 +139,16 @@ class CallModel:
         `settled`, when given, limits picking up and closing to those uniqueids
         (a periodic audit on a live link acts only on differences that
         outlasted one audit interval, never on events still in flight).
+
+        What nobody saw is recorded as a bound and marked so (`at_bound`): an
+        answer CEL (`answers`) has no time for, an end it has no row for. The
+        bounds come from `blind_since` (the AMI link drop: legs were alive until
+        then as far as anyone knows; None when liandong itself was not running)
+        and `asterisk_started` (a restarted Asterisk has none of the old legs).
         """
         endings = endings or {}
+        answers = answers or {}
+        seen = _Sight(now, blind_since, asterisk_started)
         items: dict[str, AmiMessage] = {}
         for item in live:
             uniqueid = item.get("Uniqueid")
@@ -133,34 +169,55 @@ class CallModel:
                 continue  # an audit only closes and picks up; events keep the rest current
             out += self._book.follow_linkedid(known, item.get("Linkedid"), now)
             out += self._book.learn_identity(known, item, now)
-            out += self._catch_up(known, item, now)
+            answered = answers.get(uniqueid)
+            out += self._catch_up(known, item, now, answered or seen.alive_until(known))
+            known.last_seen = now
         for started, item in sorted(unknown, key=lambda pair: pair[0]):
-            out += self._pick_up(item, started, now)
+            # Picked up: it started while nobody watched, so did its answer.
+            out += self._pick_up(item, started, now, answers.get(item["Uniqueid"]))
         vanished = []
         for uniqueid in set(self.legs) - set(items):
             if settled is not None and uniqueid not in settled:
                 continue
             ending = endings.get(uniqueid)
-            vanished.append((ending.at if ending else now, uniqueid, ending))
+            at = ending.at if ending else seen.end_bound(self.legs[uniqueid])
+            vanished.append((at, uniqueid, ending))
         for at, uniqueid, ending in sorted(vanished, key=lambda v: (v[0], v[1])):
+            # No CEL row: no cause either. None says "unknown"; nothing is made up.
             cause = ending.cause if ending else None
-            out += self._book.end(uniqueid, at, cause, cause_text(cause), reconciled=True)
+            out += self._book.end(
+                uniqueid, at, cause, cause_text(cause), reconciled=True, bound=ending is None
+            )
         return out
 
     # ------------------------------------------------------------ reconciliation
 
-    def _pick_up(self, item: AmiMessage, started: datetime, now: datetime) -> list[ev.DomainEvent]:
+    def _pick_up(
+        self, item: AmiMessage, started: datetime, now: datetime, answered: datetime | None
+    ) -> list[ev.DomainEvent]:
         """A live channel we never saw start (it began while the link was down)."""
         # A channel a Dial created runs the AppDial pseudo-application (and one
         # still being originated has no dialplan context yet): Asterisk called out.
         outbound = item.get("Application") == "AppDial" or not item.get("Context")
         direction = ev.Direction.OUTBOUND if outbound else ev.Direction.INBOUND
         out = self._book.start(item, started, direction)
-        return out + self._catch_up(self.legs[item["Uniqueid"]], item, now)
+        leg = self.legs[item["Uniqueid"]]
+        out += self._catch_up(leg, item, now, answered or _Bound(started))
+        leg.last_seen = now
+        return out
 
-    def _catch_up(self, leg: Leg, item: AmiMessage, now: datetime) -> list[ev.DomainEvent]:
-        """What a CoreShowChannel item says of the leg now: its state and bridge."""
-        out = self._book.apply_state(leg, item.get("ChannelState"), now)
+    def _catch_up(
+        self, leg: Leg, item: AmiMessage, now: datetime, answered: datetime | _Bound
+    ) -> list[ev.DomainEvent]:
+        """What a CoreShowChannel item says of the leg now: its state and bridge.
+        `answered`: when it answered if it is Up now (CEL's time, or a bound)."""
+        state = item.get("ChannelState")
+        if state == STATE_UP and not leg.answered:
+            bound = isinstance(answered, _Bound)
+            at = answered.at if isinstance(answered, _Bound) else answered
+            out = self._book.apply_state(leg, state, at, bound=bound)
+        else:
+            out = self._book.apply_state(leg, state, now)
         return out + self._book.only_in(leg, item.get("BridgeId") or None, now)
 
     # ------------------------------------------------------------ handlers
@@ -214,3 +271,52 @@ class CallModel:
 
 def _nothing(leg: Leg, msg: AmiMessage, at: datetime) -> list[ev.DomainEvent]:
     return []
+
+
+@dataclass(frozen=True, slots=True)
+class _Bound:
+    """A time nobody saw, only the earliest it can have been."""
+
+    at: datetime
+
+
+class _Sight:
+    """What a reconciliation knows of the time nobody watched Asterisk's events."""
+
+    def __init__(
+        self, now: datetime, blind_since: datetime | None, asterisk_started: datetime | None
+    ) -> None:
+        self.now = now
+        self.blind_since = blind_since
+        self.asterisk_started = asterisk_started
+
+    def alive_until(self, leg: Leg) -> _Bound:
+        """The last moment the leg is known to have been as the model has it:
+        the link drop, or its own last sign of life; the reconciliation itself
+        when neither is known (liandong was not running)."""
+        known = [t for t in (self.blind_since, _last_sign(leg)) if t is not None]
+        return _Bound(min(max(known), self.now) if known else self.now)
+
+    def end_bound(self, leg: Leg) -> datetime:
+        """The earliest sure time for the end of a leg that vanished unseen:
+        alive until the link drop as far as anyone knows. With no drop seen
+        (liandong was not running), the earliest moment it is sure to have been
+        gone: Asterisk's restart if the leg belonged to the Asterisk before it,
+        else now."""
+        if self.blind_since is not None:
+            return self.alive_until(leg).at
+        started, last = self.asterisk_started, _last_sign(leg)
+        if (
+            started is not None
+            and last is not None
+            and last < started - UPTIME_RESOLUTION
+            and started < self.now
+        ):
+            return started
+        return self.now
+
+
+def _last_sign(leg: Leg) -> datetime | None:
+    # Its ringing counts too: another leg's event can have told it.
+    signs = [t for t in (leg.last_seen, leg.ringing_at, leg.answered_at) if t is not None]
+    return max(signs) if signs else None

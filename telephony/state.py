@@ -24,6 +24,13 @@ class Leg:
     answered: bool = False
     dialled_by: str | None = None  # uniqueid of the leg whose Dial created this one
     bridges: set[str] = field(default_factory=set)
+    # When it started ringing and was answered, as far as known (None for legs
+    # restored from the database or picked up by a reconciliation).
+    ringing_at: datetime | None = None
+    answered_at: datetime | None = None
+    # The latest moment the leg is known to have been alive: its last event, or a
+    # channel list that had it. The earliest its end can be when nobody saw it.
+    last_seen: datetime | None = None
 
 
 @dataclass
@@ -47,6 +54,7 @@ class KnownLeg:
     direction: ev.Direction
     answered: bool
     bridges: frozenset[str] = frozenset()  # bridges the database has it in, still open
+    last_seen: datetime | None = None  # its latest time the database has, if given
 
 
 @dataclass(frozen=True, slots=True)

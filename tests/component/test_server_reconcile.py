@@ -4,7 +4,8 @@ forever and nothing Asterisk still has is lost."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from ami_client import AmiMessage
 from app import ingest
 from tests.component.conftest import (
+    Liandong,
     StartLiandong,
     add_cel,
     at,
@@ -22,6 +24,7 @@ from tests.component.conftest import (
     legs_by_id,
     make_cel,
     now_utc,
+    parse_iso,
     trace,
     within,
 )
@@ -179,6 +182,7 @@ async def test_link_drop_mid_call_is_reconciled_from_channels_and_cel(
     assert operator["hangup_cause"] == 16
     assert operator["hangup_cause_text"] == "Normal Clearing"
     assert operator["reconciled"] is True
+    assert operator["ended_at_bound"] is False  # CEL's own row: a fact
     assert operator["bridges"] == [
         {
             "bridge_id": BRIDGE,
@@ -209,7 +213,10 @@ async def test_link_drop_mid_call_is_reconciled_from_channels_and_cel(
         after - timedelta(seconds=42),
         slack_s=1.0,
     )
-    assert within(new_leg["answered_at"], before, after)
+    # Answered while nobody watched, and CEL has no ANSWER row: at the earliest
+    # when it started, and marked as a bound.
+    assert new_leg["answered_at"] == new_leg["created_at"]
+    assert new_leg["answered_at_bound"] is True
     assert new_leg["ended_at"] is None
     assert new_leg["reconciled"] is False
 
@@ -260,6 +267,7 @@ async def test_restart_mid_call_closes_every_open_leg(
     for uid in (CITIZEN, OPERATOR):
         assert within(legs[uid]["ended_at"], before, after), legs[uid]
         assert legs[uid]["reconciled"] is True
+        assert legs[uid]["ended_at_bound"] is True  # nobody saw the end
         assert legs[uid]["hangup_cause"] is None
         assert all(b["left_at"] == legs[uid]["ended_at"] for b in legs[uid]["bridges"])
     assert legs[OTHER_DESK]["hangup_cause"] == 26
@@ -352,3 +360,168 @@ async def test_restart_while_asterisk_keeps_the_call_resumes_it(
     call = await second.call_where(CALL, lambda c: not c["active"], "call ended")
     assert {uid: leg_view(leg) for uid, leg in legs_by_id(call).items()} == expected_legs(events)
     assert call["ended_at"] == iso_ms(at(events[-1]))
+
+
+# ---------------------------------------------------------------- what nobody saw
+
+LIVE_PATH = "/api/v1/live"
+OUTAGE_S = 0.5  # how long Asterisk stays unreachable in the scenarios below
+
+
+def operator_channel_now() -> dict[str, str]:
+    """CoreShowChannel for desk 110-1, talking to the citizen in the bridge."""
+    return {
+        **citizen_channel_now(),
+        "Channel": "PJSIP/op110-1-00000001",
+        "CallerIDNum": "8101",
+        "CallerIDName": "110坐席1",
+        "ConnectedLineNum": "13900001",
+        "ConnectedLineName": "张三丰",
+        "Context": "from-desk",
+        "Uniqueid": OPERATOR,
+        "ChanVariable": "LD_ROLE=operator_110",
+        "Application": "AppDial",
+        "ApplicationData": "(Outgoing Line)",
+    }
+
+
+def epoch(value: datetime) -> str:
+    """A time as cel.conf's `dateformat = %s.%6q` writes it."""
+    return f"{value.timestamp():.6f}"
+
+
+async def drop_link(server: Liandong) -> tuple[datetime, datetime]:
+    """Asterisk goes away (kill -9: the TCP link closes at once) and does not
+    let us back in. Returns the window in which liandong saw the link drop."""
+    before = now_utc()
+    server.fake.refuse_logins = True
+    server.fake.drop_connections()
+
+    async def down() -> bool:
+        status, body = await server.health()
+        return status == 503 and body["ami"]["state"] != "connected"
+
+    await server.eventually(down, "health to report the AMI link down")
+    return before, now_utc()
+
+
+async def test_after_asterisk_was_killed_legs_end_at_the_link_drop_marked_as_bounds(
+    start_liandong: StartLiandong, tmp_path: Path
+) -> None:
+    """kill -9 of Asterisk mid-call: no Hangup, no CEL row. The legs end when the
+    link dropped (not at the reconnect), with no made-up cause, marked as bounds,
+    in the calls API and on the live feed."""
+    server = await start_liandong(cel_url=make_cel(tmp_path / "cel.db"))
+    first = await server.reconciled()
+    server.push(until_bridged())
+    await server.call_where(
+        CALL, lambda c: bool(legs_by_id(c).get(CITIZEN, {}).get("bridges")), "citizen bridged"
+    )
+    ws = await server.client.ws_connect(LIVE_PATH, headers=server.auth())
+    assert (await ws.receive_json())["type"] == "hello"
+
+    drop_from, drop_to = await drop_link(server)
+    await asyncio.sleep(OUTAGE_S)  # the outage itself: Asterisk restarting
+    server.fake.channels = []  # a new Asterisk: none of the old channels
+    server.fake.uptime = 0
+    back = now_utc()
+    server.fake.refuse_logins = False
+    await server.reconciled(after=first["ami"]["reconciled_at"])
+
+    call = await server.call_where(CALL, lambda c: not c["active"], "call closed")
+    legs = legs_by_id(call)
+    for uid in (CITIZEN, OPERATOR):
+        leg = legs[uid]
+        assert within(leg["ended_at"], drop_from, drop_to), leg
+        assert parse_iso(leg["ended_at"]) < back  # not the reconnect
+        assert (leg["ended_at_bound"], leg["reconciled"]) == (True, True)
+        assert (leg["hangup_cause"], leg["hangup_cause_text"]) == (None, None)
+        assert leg["answered_at_bound"] is False  # that answer was seen
+        assert [b["left_at"] for b in leg["bridges"]] == [leg["ended_at"]]
+    assert call["ended_at"] == max(legs[CITIZEN]["ended_at"], legs[OPERATOR]["ended_at"])
+    # Desk 110-2's end was seen (its Hangup): a fact.
+    assert (legs[OTHER_DESK]["ended_at_bound"], legs[OTHER_DESK]["hangup_cause"]) == (False, 26)
+
+    ended = []
+    async with asyncio.timeout(5):
+        while len(ended) < 2:
+            message = await ws.receive_json()
+            if message["type"] == "leg.ended":
+                ended.append(message["data"])
+    await ws.close()
+    assert {e["uniqueid"]: (e["at"], e["at_bound"], e["cause"]) for e in ended} == {
+        uid: (legs[uid]["ended_at"], True, None) for uid in (CITIZEN, OPERATOR)
+    }
+
+
+@pytest.mark.parametrize("cel_knows", [True, False])
+async def test_a_desk_that_answered_while_the_link_was_down(
+    start_liandong: StartLiandong, tmp_path: Path, cel_knows: bool
+) -> None:
+    """Both desk phones ring, the AMI link drops, desk 110-1 answers meanwhile.
+    Its answer time is CEL's ANSWER row; with none, the earliest it can have been
+    (the link drop), marked as a bound. Never the reconnect."""
+    cel_path = tmp_path / "cel.db"
+    server = await start_liandong(cel_url=make_cel(cel_path))
+    first = await server.reconciled()
+    ringing = trace("answered_110")[:9]  # up to both desk phones ringing
+    server.push(ringing)
+    await server.call_where(
+        CALL, lambda c: legs_by_id(c).get(OTHER_DESK, {}).get("ringing_at") is not None, "ringing"
+    )
+
+    drop_from, drop_to = await drop_link(server)
+    await asyncio.sleep(OUTAGE_S / 2)
+    answered = now_utc()  # desk 110-1 picks up, nobody watching
+    await asyncio.sleep(OUTAGE_S / 2)
+    rows = [
+        {
+            "eventtype": "HANGUP",
+            "eventtime": epoch(answered),
+            "uniqueid": OTHER_DESK,
+            "linkedid": CALL,
+            "extra": '{"hangupcause":26,"hangupsource":"","dialstatus":""}',
+        },
+        {
+            "eventtype": "CHAN_END",
+            "eventtime": epoch(answered),
+            "uniqueid": OTHER_DESK,
+            "linkedid": CALL,
+            "extra": "",
+        },
+    ]
+    if cel_knows:
+        rows += [
+            {
+                "eventtype": "ANSWER",
+                "eventtime": epoch(answered),
+                "uniqueid": uid,
+                "linkedid": CALL,
+                "extra": "",
+            }
+            for uid in (OPERATOR, CITIZEN)
+        ]
+    add_cel(cel_path, rows)
+    server.fake.channels = [citizen_channel_now(), operator_channel_now()]
+    back = now_utc()
+    server.fake.refuse_logins = False
+    await server.reconciled(after=first["ami"]["reconciled_at"])
+
+    call = await server.call_where(
+        CALL, lambda c: legs_by_id(c)[OPERATOR]["answered_at"] is not None, "operator answered"
+    )
+    legs = legs_by_id(call)
+    for uid in (OPERATOR, CITIZEN):
+        leg = legs[uid]
+        if cel_knows:
+            assert (leg["answered_at"], leg["answered_at_bound"]) == (iso_ms(answered), False)
+        else:
+            assert within(leg["answered_at"], drop_from, drop_to), leg
+            assert leg["answered_at_bound"] is True
+        assert parse_iso(leg["answered_at"]) < back
+        assert (leg["ended_at"], leg["ended_at_bound"]) == (None, False)
+    assert call["answered_at"] == legs[OPERATOR]["answered_at"]
+    assert call["active"] is True
+    other = legs[OTHER_DESK]  # answered elsewhere, as CEL says
+    assert (other["ended_at"], other["hangup_cause"]) == (iso_ms(answered), 26)
+    assert other["ended_at_bound"] is False

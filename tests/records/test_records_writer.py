@@ -179,6 +179,34 @@ async def test_real_hangup_replaces_a_reconciled_end_but_not_the_reverse(
     assert (first.ended_at, first.hangup_cause_text) == (at(500), "User busy")
 
 
+async def test_a_bound_is_stored_as_one_and_gives_way_to_what_was_seen(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Times nobody saw (AMI link down, no CEL row) are kept marked as bounds; a
+    seen time (an AMI event, a CEL row) replaces them, never the reverse."""
+    await _write(
+        sessions,
+        [
+            leg_started("B", "C", 0),
+            LegAnswered("B", at(300), at_bound=True),
+            LegEnded("B", at(900), None, None, reconciled=True, at_bound=True),
+            leg_started("S", "C", 0),
+            LegAnswered("S", at(300), at_bound=True),
+            LegAnswered("S", at(450)),  # seen after all: replaces the earlier bound
+            LegAnswered("S", at(200), at_bound=True),  # a bound never replaces it
+            LegEnded("S", at(900), None, None, reconciled=True, at_bound=True),
+            LegEnded("S", at(950), 16, "Normal Clearing", reconciled=True),  # CEL's row wins
+            LegEnded("S", at(600), None, None, reconciled=True, at_bound=True),  # ignored
+        ],
+    )
+    bound = await _leg(sessions, "B")
+    assert (bound.answered_at, bound.answered_at_bound) == (at(300), True)
+    assert (bound.ended_at, bound.ended_at_bound, bound.hangup_cause) == (at(900), True, None)
+    seen = await _leg(sessions, "S")
+    assert (seen.answered_at, seen.answered_at_bound) == (at(450), False)
+    assert (seen.ended_at, seen.ended_at_bound, seen.hangup_cause) == (at(950), False, 16)
+
+
 async def test_ending_a_leg_closes_its_open_bridge_stays(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:

@@ -188,7 +188,7 @@ class Truth:
     def core_show_channels(self, now: float) -> list[AmiMessage]:
         items = []
         for uid, chan in self.live.items():
-            age = int(now - chan.created)
+            age = int(now - T0 - chan.created)  # `created` counts from T0
             duration = f"{age // 3600:02d}:{age // 60 % 60:02d}:{age % 60:02d}"
             dialled = chan.op.state == "0"
             items.append(

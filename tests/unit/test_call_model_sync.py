@@ -74,7 +74,7 @@ def test_legs_asterisk_no_longer_has_are_closed_with_the_cel_ending_or_now() -> 
     assert out == [
         ev.LegJoinedBridge(X0, "br-x", NOW),
         ev.LegEnded(X1, cel_end, 26, "Answered elsewhere", reconciled=True),
-        ev.LegEnded(Y0, NOW, None, None, reconciled=True),
+        ev.LegEnded(Y0, NOW, None, None, reconciled=True, at_bound=True),
         ev.CallEnded(Y, NOW),
     ]
     assert set(line.model.legs) == {X0}
@@ -120,7 +120,7 @@ def test_a_known_live_leg_catches_up_on_state_and_bridges() -> None:
     assert line.sync([live_x0("br-1"), ringing_y0]) == [
         ev.LegJoinedBridge(X0, "br-1", NOW),
         ev.LegRinging(Y0, NOW),
-        ev.LegEnded(X1, NOW, None, None, reconciled=True),
+        ev.LegEnded(X1, NOW, None, None, reconciled=True, at_bound=True),
     ]
     # The citizen moved to another bridge while we were away; Y0 is answered now.
     up_y0 = core_show_channel(
@@ -132,7 +132,7 @@ def test_a_known_live_leg_catches_up_on_state_and_bridges() -> None:
     assert out == [
         ev.LegLeftBridge(X0, "br-1", later),
         ev.LegJoinedBridge(X0, "br-2", later),
-        ev.LegAnswered(Y0, later),
+        ev.LegAnswered(Y0, NOW, at_bound=True),  # ringing at the last sync: no earlier
     ]
     assert line.sync([live_x0("br-2"), up_y0], later) == []  # a repeated sync changes nothing
 
@@ -174,12 +174,12 @@ def test_a_live_channel_we_never_saw_is_picked_up() -> None:
         ev.LegStarted(z0, z0, "PJSIP/trunk-110-00000028", "trunk-110", LegRole.CITIZEN,
                       Trunk.T110, Direction.INBOUND, "13900001", "张三丰",
                       NOW - timedelta(seconds=9)),
-        ev.LegAnswered(z0, NOW),
+        ev.LegAnswered(z0, NOW - timedelta(seconds=9), at_bound=True),  # at the earliest
         ev.LegJoinedBridge(z0, "br-z", NOW),
         ev.LegStarted(z1, z0, "PJSIP/op110-2-00000029", "op110-2", LegRole.OPERATOR_110, None,
                       Direction.OUTBOUND, "8102", "110坐席2", NOW - timedelta(seconds=7)),
-        ev.LegAnswered(z1, NOW),
-        ev.CallAnswered(z0, NOW),
+        ev.LegAnswered(z1, NOW - timedelta(seconds=7), at_bound=True),
+        ev.CallAnswered(z0, NOW - timedelta(seconds=7)),
         ev.LegJoinedBridge(z1, "br-z", NOW),
     ]  # fmt: skip
     assert set(line.model.legs) == {z0, z1}
@@ -312,7 +312,10 @@ def test_restored_bridges_are_not_joined_again_but_left_when_asterisk_says_so() 
     out = model.sync([live_x0("br-x"), alone], NOW)
     assert out == [ev.LegLeftBridge(X1, "br-x", NOW)]
     out = model.sync([], NOW)
-    assert out[:2] == [ev.LegLeftBridge(X0, "br-x", NOW), ev.LegEnded(X0, NOW, None, None, True)]
+    assert out[:2] == [
+        ev.LegLeftBridge(X0, "br-x", NOW),
+        ev.LegEnded(X0, NOW, None, None, True, at_bound=True),
+    ]
 
 
 # ---------------------------------------------------------------- the periodic audit
@@ -345,5 +348,128 @@ def test_an_audit_settles_only_what_it_is_told_and_never_catches_up() -> None:
     line.ledger.apply_batch(out)
     # Only X1 closed: no bridge catch-up for X0, Y0 (also missing) kept, the
     # new channel not picked up yet.
-    assert out == [ev.LegEnded(X1, NOW, None, None, reconciled=True)]
+    assert out == [ev.LegEnded(X1, NOW, None, None, reconciled=True, at_bound=True)]
     assert set(line.model.legs) == {X0, Y0}
+
+
+# ---------------------------------------------------------------- what nobody saw: bounds
+
+
+def _ringing_call(line: Line) -> tuple[str, str]:
+    """A 110 call seen up to the desk phone ringing (events at 05:59:40.0 – .3)."""
+    c, p = "liandong-1795931980.1", "liandong-1795931980.2"
+    line.handle(
+        channel_event(
+            "Newchannel", c, "PJSIP/trunk-110-00000001", c, state="4", at="1795931980.000000"
+        )
+    )
+    line.handle(channel_event("Newchannel", p, "PJSIP/op110-1-00000002", c, at="1795931980.100000"))
+    line.handle(
+        channel_event(
+            "DialBegin",
+            c,
+            "PJSIP/trunk-110-00000001",
+            c,
+            state="4",
+            at="1795931980.200000",
+            extra=[("DestUniqueid", p)],
+        )
+    )
+    line.handle(
+        channel_event("Newstate", p, "PJSIP/op110-1-00000002", c, state="5", at="1795931980.300000")
+    )
+    return c, p
+
+
+DROP = ts("1795931985")  # the AMI link dropped here, 5 s after the phone started ringing
+
+
+def test_legs_gone_without_a_cel_row_end_at_the_link_drop_marked_as_a_bound() -> None:
+    line = Line()
+    c, p = _ringing_call(line)
+    out = line.model.sync([], NOW, {}, blind_since=DROP)
+    line.ledger.apply_batch(out)
+    ended = [e for e in out if isinstance(e, ev.LegEnded)]
+    # Not the reconnect (NOW): the last moment anyone knew them alive. No cause.
+    assert ended == [
+        ev.LegEnded(c, DROP, None, None, reconciled=True, at_bound=True),
+        ev.LegEnded(p, DROP, None, None, reconciled=True, at_bound=True),
+    ]
+    assert out[-1] == ev.CallEnded(c, DROP)
+
+
+def test_a_cel_ending_is_a_fact_even_after_a_link_drop() -> None:
+    line = Line()
+    c, p = _ringing_call(line)
+    gone = ts("1795931991.25")
+    out = line.model.sync([], NOW, {p: Ending(gone, 19), c: Ending(gone, 16)}, blind_since=DROP)
+    assert ev.LegEnded(p, gone, 19, "User alerting, no answer", True, at_bound=False) in out
+
+
+def test_a_phone_that_answered_while_the_link_was_down_gets_cels_answer_time() -> None:
+    line = Line()
+    c, p = _ringing_call(line)
+    up = core_show_channel(p, "PJSIP/op110-1-00000002", c, state="6", duration="00:00:19")
+    caller = core_show_channel(
+        c,
+        "PJSIP/trunk-110-00000001",
+        c,
+        state="6",
+        context="ring-desk",
+        application="Dial",
+        duration="00:00:20",
+    )
+    assert line.model.answers_unseen([up, caller]) == {c, p}
+    answered = ts("1795931990.5")
+    out = line.model.sync(
+        [up, caller], NOW, {}, answers={p: answered, c: answered}, blind_since=DROP
+    )
+    assert ev.LegAnswered(p, answered, at_bound=False) in out
+    assert ev.CallAnswered(c, answered) in out
+    assert not any(isinstance(e, ev.LegAnswered) and e.at_bound for e in out)
+
+
+def test_without_cel_an_unseen_answer_is_the_link_drop_marked_as_a_bound() -> None:
+    line = Line()
+    c, p = _ringing_call(line)
+    up = core_show_channel(p, "PJSIP/op110-1-00000002", c, state="6", duration="00:00:19")
+    out = line.model.sync([up], NOW, {}, blind_since=DROP)
+    assert out[0] == ev.LegAnswered(p, DROP, at_bound=True)  # not NOW
+    # Seen answered now: nothing more to learn about it.
+    assert line.model.answers_unseen([up]) == set()
+
+
+def test_asterisk_restarted_legs_end_by_its_start_when_liandong_was_not_running() -> None:
+    seen = ts("1795931900")  # the database's latest time of the leg
+    known = [
+        KnownLeg(
+            Y0,
+            Y,
+            "PJSIP/trunk-12345-00000014",
+            "trunk-12345",
+            LegRole.CITIZEN,
+            Trunk.T12345,
+            Direction.INBOUND,
+            answered=True,
+            last_seen=seen,
+        ),
+        KnownLeg(
+            X0,
+            X,
+            "PJSIP/trunk-110-0000000a",
+            "trunk-110",
+            LegRole.CITIZEN,
+            Trunk.T110,
+            Direction.INBOUND,
+            answered=True,
+        ),  # nothing known of when it was alive
+    ]
+    line = Line(known)
+    restart = NOW - timedelta(seconds=30)
+    out = line.model.sync([], NOW, {}, asterisk_started=restart)
+    assert ev.LegEnded(Y0, restart, None, None, True, at_bound=True) in out
+    assert ev.LegEnded(X0, NOW, None, None, True, at_bound=True) in out
+    # An Asterisk that started before the leg was last seen is the one it lived in.
+    line = Line(known)
+    out = line.model.sync([], NOW, {}, asterisk_started=seen - timedelta(seconds=1))
+    assert ev.LegEnded(Y0, NOW, None, None, True, at_bound=True) in out

@@ -160,6 +160,35 @@ def test_a_phones_attended_transfer_to_the_other_desk_ends_completed() -> None:
     assert opening == [] and given == [[]] * len(follow_ups)
 
 
+def test_a_phones_attended_transfer_keeps_the_targets_own_ringing_and_answer_times() -> None:
+    """REFER with Replaces: the operator consulted first. The timeline shows when
+    the target rang and answered (its leg's times), and the hand-over at the REFER."""
+    target = target_leg(bridges=("bridge-consult",))
+    target.ringing_at, target.answered_at = at(2), at(4.5)
+    found = native_request(attended(), call(target), RING_S, WHEN)
+    assert found is not None
+    request, _, follow_ups = found
+    transfer, _ = Transfer.start(request)
+    for event in follow_ups:
+        transfer.handle(event)
+    assert [(step.to_state, step.at) for step in transfer.timeline] == [
+        (S.REQUESTED, at(2)),
+        (S.RINGING, at(2)),
+        (S.ANSWERED, at(4.5)),
+        (S.COMPLETED, WHEN),
+    ]
+
+
+def test_a_target_leg_without_known_times_is_stamped_at_the_refer() -> None:
+    """A leg restored from the database after a restart has no ringing/answer time."""
+    found = native_request(attended(), call(target_leg()), RING_S, WHEN)
+    assert found is not None
+    transfer, _ = Transfer.start(found[0])
+    for event in found[2]:
+        transfer.handle(event)
+    assert {step.at for step in transfer.timeline} == {WHEN}
+
+
 def test_a_phones_attended_transfer_to_a_member_unit_names_the_unit() -> None:
     unit = leg(TARGET, "PJSIP/unit-03-00000005", LegRole.UNIT, endpoint="unit-03")
     found = native_request(attended(), call(unit), RING_S, WHEN)
