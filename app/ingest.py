@@ -174,6 +174,8 @@ class Ingest:
             self._blind_since = self._blind_since or item.at
             self.status.last_link_error = item.reason
             log.warning("AMI link down: %s", item.reason)
+            for observer in self.observers:
+                observer(item)
         elif isinstance(item, _Audit):
             if self.status.link_up:
                 await self.audit()

@@ -101,6 +101,7 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
         model, app[SESSIONS], app[LIVE], ring_timeout_s=settings.transfer_ring_timeout, keys=keys
     )
     app[TRANSFERS] = transfers
+    transfers.pbx_started = lambda: ingest.status.asterisk_started
     ingest.observers.append(transfers.observe)
     case_calls = CaseCalls(app[CASES], partial(channels_of, model))
     app[CASE_CALLS] = case_calls

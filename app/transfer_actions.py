@@ -39,6 +39,15 @@ CONF_RING = "ld-xfer-conf-ring"
 
 Action = dict[str, str | list[str]]
 
+# How long a caller may wait on hold (ld-xfer-hold) before the dialplan sends
+# them back to their desk by itself, should the server not move them: set on
+# the caller as a transfer starts. A hold lasts at most a ring (of the target,
+# or of the operator rung back) plus the server's reaction, so a ring timeout
+# and a margin; a consultation under way (an attended target answered) may
+# take longer, as long as the operator's own wait (ld-xfer-wait).
+HOLD_MARGIN_S = 15
+CONSULT_HOLD_S = 600
+
 
 @dataclass(frozen=True)
 class AmiStep:
@@ -121,7 +130,10 @@ def plan(
             steps += _target_into_room(parties)
         elif isinstance(command, c.EndConference):
             pass  # the room's members are the shell's to know: see TransferService
-        # ConnectOperatorWithTarget: the operator's Dial already joined them.
+        elif isinstance(command, c.ConnectOperatorWithTarget):
+            # The operator's Dial already joined them; the caller may now wait
+            # through the whole consultation.
+            steps.append(hold_limit(parties.caller_channel, CONSULT_HOLD_S))
     return steps
 
 
@@ -135,6 +147,14 @@ def _setvars(channel: str, transfer: Transfer, ring_s: int) -> list[AmiStep]:
         AmiStep({"Action": "Setvar", "Channel": channel, "Variable": "LD_XFER_TIMEOUT",
                  "Value": str(ring_s)}),
     ]  # fmt: skip
+
+
+def hold_limit(channel: str, seconds: int) -> AmiStep:
+    """The longest this caller may wait on hold, counted from when the hold began."""
+    return AmiStep(
+        {"Action": "Setvar", "Channel": channel, "Variable": "LD_HOLD_S", "Value": str(seconds)},
+        may_be_gone=True,
+    )
 
 
 def _redirect(channel: str, context: str, exten: str = "s") -> AmiStep:
@@ -164,10 +184,12 @@ def _hold_caller(parties: Parties) -> list[AmiStep]:
 def _dial(transfer: Transfer, parties: Parties, ring_s: int) -> list[AmiStep]:
     exten = exten_for(transfer.request.target)
     mode = transfer.mode
+    limit = hold_limit(parties.caller_channel, transfer.request.ring_timeout_s + HOLD_MARGIN_S)
     if mode is TransferMode.BLIND:
         parties.dialer_uniqueid = parties.caller_uniqueid
         return [
             *_setvars(parties.caller_channel, transfer, ring_s),
+            limit,
             _redirect(parties.caller_channel, BLIND, exten),
         ]
     if mode is TransferMode.ATTENDED:
@@ -177,7 +199,7 @@ def _dial(transfer: Transfer, parties: Parties, ring_s: int) -> list[AmiStep]:
             ExtraChannel=parties.operator_channel, ExtraContext=CONSULT, ExtraExten=exten,
             ExtraPriority="1",
         )  # fmt: skip
-        return [*_setvars(parties.operator_channel, transfer, ring_s), both]
+        return [*_setvars(parties.operator_channel, transfer, ring_s), limit, both]
     answers, dials = conference_ids(transfer)
     parties.dialer_uniqueid = dials
     originate: Action = {

@@ -3,6 +3,8 @@ now has them) say about a transfer that was running, as the core's `Finding`."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from app.transfer_actions import conference_ids, room_number
 from app.transfer_parties import Parties, parties_of
 from telephony.events import LegRole
@@ -14,18 +16,50 @@ from transfer.target import Desk, Target
 _DESK_ROLES = {Desk.D110: LegRole.OPERATOR_110, Desk.D12345: LegRole.OPERATOR_12345}
 
 
-def finding_for(transfer: Transfer, legs: dict[str, Leg]) -> tuple[Finding, str | None]:
+def finding_for(
+    transfer: Transfer, legs: dict[str, Leg], pbx_started: datetime | None = None
+) -> tuple[Finding, str | None]:
+    """`pbx_started`: when the Asterisk now running started, if known."""
     caller = legs.get(transfer.request.caller_uniqueid)
     if caller is None:
+        if pbx_started is not None and pbx_started > transfer.request.at:
+            return Finding.PBX_RESTARTED, None  # it took the call with it: nobody hung up
         return Finding.CALLER_GONE, None
     target = _target_leg(transfer, legs)
     if target is None:
+        if _back_at_a_desk(caller, transfer, legs):
+            return Finding.CALLER_AT_DESK, None
         return Finding.TARGET_GONE, None
     if target.bridges & caller.bridges:
         return Finding.TARGET_WITH_CALLER, target.uniqueid
     if target.answered:
         return Finding.TARGET_UP, target.uniqueid
     return Finding.TARGET_RINGING, target.uniqueid
+
+
+def caller_waiting(caller_uniqueid: str, legs: dict[str, Leg]) -> bool:
+    """The caller is there, with nobody and ringing nobody (on hold)."""
+    caller = legs.get(caller_uniqueid)
+    if caller is None:
+        return False
+    with_someone = any(
+        leg.uniqueid != caller.uniqueid and leg.bridges & caller.bridges for leg in legs.values()
+    )
+    ringing_someone = any(leg.dialled_by == caller.uniqueid for leg in legs.values())
+    return not with_someone and not ringing_someone
+
+
+def _back_at_a_desk(caller: Leg, transfer: Transfer, legs: dict[str, Leg]) -> bool:
+    """While nobody watched, the caller went back to ringing or talking to a
+    desk (the dialplan's hold limit): giving them back now would pull them away."""
+    request = transfer.request
+    for leg in legs.values():
+        if leg.uniqueid in (caller.uniqueid, request.operator_uniqueid):
+            continue
+        at_desk = leg.role in _DESK_ROLES.values() and not _is_target(leg, request.target)
+        if at_desk and (leg.dialled_by == caller.uniqueid or leg.bridges & caller.bridges):
+            return True
+    return False
 
 
 def _target_leg(transfer: Transfer, legs: dict[str, Leg]) -> Leg | None:

@@ -37,7 +37,12 @@ from app.transfer_keys import OperatorKeys, StartTransfer, StepTransfer, meaning
 from app.transfer_native import native_request
 from app.transfer_observe import observe
 from app.transfer_parties import NotOnACall, Parties, parties_for
-from app.transfer_reconcile import finding_for, learn_target, parties_after_restart
+from app.transfer_reconcile import (
+    caller_waiting,
+    finding_for,
+    learn_target,
+    parties_after_restart,
+)
 from app.transfer_rooms import Rooms
 from app.transfer_sender import AmiSender
 from app.transfer_store import TransferStore
@@ -66,9 +71,9 @@ TIMER_GRACE_S = 3.0
 ROOM_SETTLE_S = 1.0
 
 
+@dataclass(frozen=True, slots=True)
 class _RingTimer:
-    def __init__(self, transfer_id: str) -> None:
-        self.transfer_id = transfer_id
+    transfer_id: str
 
 
 class _Reconcile:
@@ -125,6 +130,13 @@ class TransferService:
         self._wakeup = asyncio.Event()
         self._lock = asyncio.Lock()
         self._restored = False
+        # Whether the model has been checked against Asterisk since the link
+        # last came up: until then no timer acts on Asterisk (its actions would
+        # be lost on a dead link, or act on what has changed meanwhile); the
+        # reconciliation on reconnect settles what the timers were for.
+        self._reconciled = False
+        # When the Asterisk we talk to started (None: not known yet).
+        self.pbx_started: Callable[[], datetime | None] = lambda: None
         self._arrived: float | None = None  # when the AMI event being applied came in
         self._what = ""  # and what it was ("DTMFEnd", "UserEvent/LdKey/blind", ...)
         self._notices: list[dict[str, Any]] = []  # for the operator, after the step
@@ -140,6 +152,8 @@ class TransferService:
         """Called by the ingest consumer for every item, after the call model."""
         if isinstance(item, LinkUp):
             self._put(_Reconcile())
+        elif isinstance(item, LinkDown):
+            self._reconciled = False
         elif isinstance(item, AmiMessage):
             self.sender.note_hold(item)  # at once: the worker may be waiting for it
             self._put(_Arrived(item, time.perf_counter()))
@@ -174,7 +188,14 @@ class TransferService:
                 except Exception:
                     log.exception("transfer service: could not apply %r; skipped", item)
 
+    def _link_ready(self) -> bool:
+        client = self.sender.client
+        return self._reconciled and client is not None and client.state is LinkState.CONNECTED
+
     async def _apply(self, item: Item) -> None:
+        if isinstance(item, _RingTimer | _RoomCheck) and not self._link_ready():
+            log.warning("AMI link down: %s left to the reconciliation on reconnect", item)
+            return
         if isinstance(item, _RingTimer):
             transfer = self.running.get(item.transfer_id)
             if transfer is not None:
@@ -199,6 +220,13 @@ class TransferService:
                 await self._on_key(msg, KeyPress(msg.get("Key") or "", msg.get("Unit")))
         elif name == "Hangup":
             self.keys.forget(msg.get("Uniqueid") or "")
+        elif name == "UserEvent" and msg.get("UserEvent") == "LdHoldOver":
+            # The dialplan's safety net: nothing moved the caller in time.
+            log.error(
+                "transfer %s: the caller on %s outwaited the hold limit and rings their desk again",
+                msg.get("Transfer") or "?",
+                msg.get("Channel"),
+            )
         elif name in ("BlindTransfer", "AttendedTransfer"):
             await self._on_native(msg)
         elif name == "OriginateResponse":
@@ -386,10 +414,11 @@ class TransferService:
         if not self._restored:
             self._restored = True
             await self.load()
+        self._reconciled = True
         await self._reload_rooms()
         at = now_utc()
         for transfer in list(self.running.values()):
-            finding, target = finding_for(transfer, self.model.legs)
+            finding, target = finding_for(transfer, self.model.legs, self.pbx_started())
             if transfer.id not in self.parties:
                 parties = parties_after_restart(transfer, self.model.legs)
                 if parties.operator_endpoint is None:  # their leg ended while we were away
@@ -407,6 +436,20 @@ class TransferService:
                     continue
             log.warning("transfer %s (%s) reconciled: %s", transfer.id, transfer.state, finding)
             await self._feed(transfer, Reconciled(at, finding, target))
+        await self._pay_owed()
+
+    async def _pay_owed(self) -> None:
+        """Callers whose give-back was lost with the link: still waiting on
+        hold (with nobody, ringing nobody) they ring their desk again."""
+        owed, self.sender.owed = self.sender.owed, {}
+        for parties in owed.values():
+            if caller_waiting(parties.caller_uniqueid, self.model.legs):
+                log.warning(
+                    "the caller on %s waited out an AMI outage: ringing their desk again",
+                    parties.caller_channel,
+                )
+                for step in actions.back_to_desk(parties):
+                    await self.sender.send(step)
 
     async def _reload_rooms(self) -> None:
         """Who is in liandong's three-way rooms now (ConfbridgeList); a room

@@ -142,6 +142,11 @@ def reconcile(mode: TransferMode, state: S, event: Event) -> Move:
     finding, before_answer = found.finding, state is not S.ANSWERED
     if finding is Finding.CALLER_GONE:
         return caller_gone(mode, state, event)
+    if finding is Finding.PBX_RESTARTED:  # nothing is left to act on
+        return Move(((S.FAILED, Reason.PBX_RESTARTED),), (c.NotifyOperator(Reason.PBX_RESTARTED),))
+    if finding is Finding.CALLER_AT_DESK:  # the caller is looked after: no give-back
+        reason = Reason.RETURNED_TO_DESK
+        return Move(((S.FAILED, reason),), (c.NotifyOperator(reason),))
     if finding is Finding.TARGET_WITH_CALLER:
         return Move(((S.COMPLETED, Reason.HANDED_OVER),), target_uniqueid=found.target_uniqueid)
     if finding is Finding.TARGET_RINGING and before_answer:

@@ -62,6 +62,8 @@ class Finding(StrEnum):
     TARGET_RINGING = "target_ringing"
     TARGET_UP = "target_up"  # the target answered; the caller is not with it yet
     TARGET_WITH_CALLER = "target_with_caller"  # together (bridge or room), operator gone
+    CALLER_AT_DESK = "caller_at_desk"  # the caller rings or talks to a desk again, not the target
+    PBX_RESTARTED = "pbx_restarted"  # Asterisk restarted since: the call went with it
 
 
 class Reason(StrEnum):
@@ -82,6 +84,8 @@ class Reason(StrEnum):
     TARGET_HUNG_UP = "target_hung_up"
     CALLER_HUNG_UP = "caller_hung_up"
     LOST = "lost_during_restart"
+    RETURNED_TO_DESK = "returned_to_desk"  # the dialplan's hold limit sent the caller back
+    PBX_RESTARTED = "pbx_restarted"  # Asterisk restarted during the hand-over; nobody hung up
     CONFIRMED = "confirmed_after_restart"  # reconciliation found things as recorded
 
 

@@ -12,6 +12,7 @@ from transfer_shell_kit import (
     DESK_12345,
     OPERATOR,
     OPERATOR_CHAN,
+    RING_S,
     ROOM,
     TARGET,
     TARGET_CHAN,
@@ -28,7 +29,16 @@ from transfer_shell_kit import (
     step_on,
 )
 
-from app.transfer_actions import back_to_desk, caller_id, end_room, exten_for, plan, room_number
+from app.transfer_actions import (
+    CONSULT_HOLD_S,
+    HOLD_MARGIN_S,
+    back_to_desk,
+    caller_id,
+    end_room,
+    exten_for,
+    plan,
+    room_number,
+)
 from transfer import commands as c
 from transfer.events import (
     CallerHungUp,
@@ -55,10 +65,13 @@ def test_blind_opening_moves_the_caller_to_ring_the_target_and_leaves_the_operat
     assert actions(steps) == [
         setvar(CALLER_CHAN, "LD_XFER", XFER),
         setvar(CALLER_CHAN, "LD_XFER_TIMEOUT", "17"),
+        # Should the server not move them on, the dialplan takes them back to
+        # their desk after the target's ring and the operator's ring-back.
+        setvar(CALLER_CHAN, "LD_HOLD_S", str(RING_S + HOLD_MARGIN_S)),
         redirect(CALLER_CHAN, "ld-xfer-blind", "12345"),
     ]
     # The caller may hang up meanwhile: its Hangup event tells, not a failed action.
-    assert [step.may_be_gone for step in steps] == [False, False, True]
+    assert [step.may_be_gone for step in steps] == [False, False, True, True]
     assert who.dialer_uniqueid == CALLER
 
 
@@ -70,6 +83,7 @@ def test_attended_opening_moves_caller_to_hold_and_operator_to_consult_in_one_re
     assert actions(steps) == [
         setvar(OPERATOR_CHAN, "LD_XFER", XFER),
         setvar(OPERATOR_CHAN, "LD_XFER_TIMEOUT", "17"),
+        setvar(CALLER_CHAN, "LD_HOLD_S", str(RING_S + HOLD_MARGIN_S)),
         both,
     ]
     assert who.dialer_uniqueid == OPERATOR
@@ -101,7 +115,7 @@ def test_conference_opening_moves_both_into_the_room_then_rings_the_target_from_
 def test_the_dialplan_extension_of_a_target(target: Target, exten: str) -> None:
     assert exten_for(target) == exten
     _, _, steps = started(M.BLIND, target)
-    assert actions(steps)[2]["Exten"] == exten
+    assert actions(steps)[-1]["Exten"] == exten
 
 
 def test_the_room_number_is_digits_only_and_the_same_for_the_same_transfer() -> None:
@@ -145,7 +159,9 @@ def test_cancelling_after_the_answer_hangs_up_the_target_which_may_be_gone() -> 
     transfer, who, _ = started(M.ATTENDED)
     step_on(transfer, who, TargetRinging(at(1)))
     answered_by_target(who)
-    assert step_on(transfer, who, TargetAnswered(at(2), TARGET)) == []  # the Dial joined them
+    # The Dial joined them; the caller may now wait through the consultation.
+    consulting = step_on(transfer, who, TargetAnswered(at(2), TARGET))
+    assert actions(consulting) == [setvar(CALLER_CHAN, "LD_HOLD_S", str(CONSULT_HOLD_S))]
     hang, back = step_on(transfer, who, CancelRequested(at(3), By.API))
     assert (hang.action, hang.may_be_gone) == (hangup(TARGET_CHAN), True)
     assert back.action["Action"] == "Bridge"

@@ -4,10 +4,11 @@ digits elsewhere (a ringing consultation, a three-way room)."""
 
 from __future__ import annotations
 
+from transfer_shell_kit import OPERATOR, OPERATOR_CHAN, ami, legs_of, operator_leg
+
 from app.key_codes import KeyDetector, KeyPress, load_key_codes
 from app.settings import DEFAULT_FEATURES_CONF
 from app.transfer_keys import OperatorKeys
-from tests.unit.transfer_shell_kit import OPERATOR, OPERATOR_CHAN, ami, legs_of, operator_leg
 
 
 def keys() -> OperatorKeys:

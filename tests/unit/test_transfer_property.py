@@ -35,7 +35,7 @@ from transfer.events import (
     TargetRinging,
 )
 from transfer.machine import Transfer
-from transfer.states import By, FailReason, Finding
+from transfer.states import By, FailReason, Finding, Reason
 from transfer.states import TransferMode as M
 from transfer.states import TransferState as S
 
@@ -44,7 +44,7 @@ from transfer.states import TransferState as S
 class World:
     """Where the legs are, as Asterisk would have them after the shell obeyed."""
 
-    caller: str = "operator"  # operator | hold | room | target | gone
+    caller: str = "operator"  # operator | hold | room | target | desk | gone
     operator: bool = True  # the transferring operator's leg is up
     operator_in_room: bool = False
     target: str = "none"  # none | ringing | up | gone
@@ -58,6 +58,7 @@ class World:
             "target": {"target"} if self.target == "up" else set(),
             "room": ({"operator"} if self.operator and self.operator_in_room else set())
             | ({"target"} if self.target == "up" and self.target_in_room else set()),
+            "desk": {"desk"},  # ringing or talking to their desk again
             "gone": set(),
         }
         return heard[self.caller]
@@ -86,6 +87,12 @@ class World:
             finding = event.finding
             if finding is Finding.CALLER_GONE:
                 self.caller = "gone"
+            elif finding is Finding.PBX_RESTARTED:
+                self.caller, self.operator = "gone", False
+                self.target_ends()
+            elif finding is Finding.CALLER_AT_DESK:
+                self.caller = "desk"
+                self.target_ends()
             elif finding is Finding.TARGET_GONE:
                 self.target_ends()
             elif finding is Finding.TARGET_RINGING:
@@ -188,6 +195,10 @@ def _check_caller(transfer: Transfer, world: World) -> None:
     if transfer.state is S.COMPLETED:
         with_operator = transfer.request.mode is M.CONFERENCE and world.caller == "room"
         assert "target" in company or (with_operator and "operator" in company)
+    elif transfer.state is S.FAILED and transfer.timeline[-1].reason is Reason.PBX_RESTARTED:
+        assert world.caller == "gone"  # Asterisk took the call with it
+    elif transfer.state is S.FAILED and transfer.timeline[-1].reason is Reason.RETURNED_TO_DESK:
+        assert world.caller == "desk"
     elif transfer.state in (S.CANCELLED, S.FAILED):
         assert "operator" in company
     else:

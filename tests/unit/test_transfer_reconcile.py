@@ -36,6 +36,10 @@ def expected(mode: M, state: S, finding: Finding) -> Outcome:
     lost = ([(S.FAILED, R.LOST)], BACK[mode] + [c.NotifyOperator(R.LOST)])
     if finding is F.TARGET_WITH_CALLER:
         return [(S.COMPLETED, R.HANDED_OVER)], []
+    if finding is F.PBX_RESTARTED:  # the call went with Asterisk: nothing to give back
+        return [(S.FAILED, R.PBX_RESTARTED)], [c.NotifyOperator(R.PBX_RESTARTED)]
+    if finding is F.CALLER_AT_DESK:  # the dialplan's hold limit already sent them back
+        return [(S.FAILED, R.RETURNED_TO_DESK)], [c.NotifyOperator(R.RETURNED_TO_DESK)]
     if finding is F.CALLER_GONE:
         cmds: list[c.Command] = [c.HangupTargetLeg()] if before else []
         if mode is not M.BLIND:

@@ -32,8 +32,14 @@ from transfer_shell_kit import (
 from app.transfer_actions import room_number
 from app.transfer_observe import observe
 from app.transfer_parties import NotOnACall, operator_leg_of_call, parties_for
-from app.transfer_reconcile import finding_for, learn_target, parties_after_restart
+from app.transfer_reconcile import (
+    caller_waiting,
+    finding_for,
+    learn_target,
+    parties_after_restart,
+)
 from telephony.events import LegRole
+from telephony.state import Leg
 from transfer import events as te
 from transfer.machine import Transfer
 from transfer.states import By, Finding
@@ -107,6 +113,48 @@ def test_a_member_unit_target_is_found_by_its_endpoint(endpoint: str, finding: F
                bridges=(CONSULT,))  # fmt: skip
     legs = legs_of(caller_leg(HELD), operator_leg((CONSULT,)), unit)
     assert finding_for(ringing(M.ATTENDED, UNIT), legs)[0] is finding
+
+
+def test_a_caller_gone_with_an_asterisk_that_restarted_since_did_not_hang_up() -> None:
+    legs = legs_of(operator_leg())
+    transfer = ringing(M.BLIND)  # requested at at(0)
+    assert finding_for(transfer, legs, at(30)) == (Finding.PBX_RESTARTED, None)
+    # An Asterisk running since before the transfer: the caller left.
+    assert finding_for(transfer, legs, at(-3600)) == (Finding.CALLER_GONE, None)
+
+
+def desk_phone_ringing_for(caller: str) -> Leg:
+    phone = "PJSIP/op110-2-00000009"
+    ringing_phone = leg(
+        "liandong-1767600000.9", phone, LegRole.OPERATOR_110, endpoint="op110-2", answered=False
+    )
+    ringing_phone.dialled_by = caller
+    return ringing_phone
+
+
+def test_a_caller_the_hold_limit_sent_back_to_their_desk_is_at_the_desk() -> None:
+    legs = legs_of(caller_leg(HELD), desk_phone_ringing_for(CALLER))
+    assert finding_for(ringing(M.BLIND), legs) == (Finding.CALLER_AT_DESK, None)
+
+
+def test_a_caller_talking_to_their_desk_again_is_at_the_desk() -> None:
+    phone = "PJSIP/op110-2-00000009"
+    desk = leg(
+        "liandong-1767600000.9",
+        phone,
+        LegRole.OPERATOR_110,
+        endpoint="op110-2",
+        bridges=("bridge-desk",),
+    )
+    legs = legs_of(caller_leg(("bridge-desk",)), desk)
+    assert finding_for(ringing(M.BLIND), legs) == (Finding.CALLER_AT_DESK, None)
+
+
+def test_a_caller_waits_on_hold_only_with_nobody_and_ringing_nobody() -> None:
+    assert caller_waiting(CALLER, legs_of(caller_leg(HELD), operator_leg(HELD)))
+    assert not caller_waiting(CALLER, legs_of(caller_leg(HELD), desk_phone_ringing_for(CALLER)))
+    assert not caller_waiting(CALLER, legs_of(caller_leg(), operator_leg()))
+    assert not caller_waiting(CALLER, legs_of(operator_leg()))  # gone
 
 
 # ---------------------------------------------------------------- parties_after_restart
