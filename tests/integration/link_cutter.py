@@ -38,7 +38,9 @@ class LinkCutter:
     async def close(self) -> None:
         await self.cut()
 
-    async def _relay(self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter) -> None:
+    async def _relay(
+        self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
+    ) -> None:
         try:
             pbx_in, pbx_out = await asyncio.open_connection(*self.upstream)
         except OSError:

@@ -114,6 +114,7 @@ async def test_a_caller_outwaiting_the_hold_limit_rings_their_desk_without_the_s
 
     settled = await wait_state(lid, running["id"], "failed", within=15)
     assert settled["timeline"][-1]["reason"] == "returned_to_desk"
+
     # The desk took the caller while the link was down (the records know the
     # operator's new leg from Asterisk's channel list on reconnect).
     async def desk_answered_again() -> bool:
