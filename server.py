@@ -9,7 +9,7 @@ import sys
 
 from aiohttp import web
 
-from app import http_cases, http_supervision, http_transfers, lifecycle, tokens_cli
+from app import http_cases, http_supervision, http_transfers, lifecycle, running, tokens_cli
 from app.auth import auth_middleware
 from app.errors import error_middleware
 from app.http_calls import get_call, list_calls
@@ -45,12 +45,11 @@ def create_app(settings: Settings) -> web.Application:
 
 def serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    web.run_app(
+    running.run(
         create_app(settings),
         host=settings.http_host,
         port=settings.http_port,
         access_log_format='%a "%r" %s %b %Tfs',
-        print=lambda text: logging.getLogger("liandong").info(text.strip()),
     )
     return 0
 

@@ -83,6 +83,7 @@ class CaseCalls:
     client: AmiClient | None = None
     _inbox: deque[_Item] = field(default_factory=deque)
     _wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    _idle: asyncio.Event = field(default_factory=asyncio.Event)  # set: the inbox is done
     _arriving: dict[str, _Open] = field(default_factory=dict)  # call id → its opening
     opened: dict[str, str] = field(default_factory=dict)  # call id → case number
 
@@ -131,7 +132,18 @@ class CaseCalls:
 
     def _put(self, item: _Item) -> None:
         self._inbox.append(item)
+        self._idle.clear()
         self._wakeup.set()
+
+    @property
+    def backlog(self) -> int:
+        return len(self._inbox)
+
+    async def idle(self) -> None:
+        """Wait until every item queued so far is handled (at shutdown: the
+        last calls' cases are opened before the worker is stopped)."""
+        if self._inbox:
+            await self._idle.wait()
 
     # ----------------------------------------------------------- the worker
 
@@ -152,6 +164,7 @@ class CaseCalls:
                     await asyncio.sleep(RETRY_S)
                     continue
                 self._inbox.popleft()
+            self._idle.set()
 
     async def _handle(self, item: _Item) -> None:
         if isinstance(item, _Open):

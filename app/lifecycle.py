@@ -121,10 +121,9 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
         )
         await ingest.client.start()
     yield
-    for worker in (transfer_worker, case_worker):
-        worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker
+    transfer_worker.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await transfer_worker
     await transfers.stop(SHUTDOWN_WRITE_S)
     if ingest.client is not None:
         await ingest.client.stop()
@@ -135,6 +134,15 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
     consumer.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await consumer
+    # The events just drained may have opened calls: their cases are opened
+    # before the worker goes (cancelled mid-write, a case was lost).
+    try:
+        await asyncio.wait_for(case_calls.idle(), SHUTDOWN_WRITE_S)
+    except TimeoutError:
+        log.error("shutdown: %d case links of calls were not made", case_calls.backlog)
+    case_worker.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await case_worker
     await writer.stop(timeout=SHUTDOWN_WRITE_S)
     if cel is not None:
         await cel.close()

@@ -3,7 +3,9 @@
 Starts Asterisk (if it isn't running), the liandong server on
 http://127.0.0.1:8080, desk phones played by SIPp, then places calls of every
 kind and prints each one as the API reports it. The server keeps running for
-you to explore until Ctrl-C (set LIANDONG_DEMO_EXIT=1 to stop after the calls).
+you to explore until Ctrl-C (set LIANDONG_DEMO_EXIT=1 to stop after the calls);
+then it writes its last records and stops, and so does Asterisk if the demo
+started it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,24 +33,110 @@ PORT = int(os.environ.get("LIANDONG_HTTP_PORT", "8080"))
 BASE = f"http://127.0.0.1:{PORT}"
 
 
+SERVER_STOP_S = 150.0  # the server's own stop budgets add up to about 110 s
+
+
+class Interrupted(BaseException):
+    """SIGINT (Ctrl-C) or SIGTERM: the demo ends. A BaseException, like
+    KeyboardInterrupt, so that no `except Exception` on the way swallows it."""
+
+
+class Stopper:
+    """The first SIGINT or SIGTERM ends the demo wherever it is; once it is
+    stopping, later ones are only acknowledged: a second Ctrl-C must not cut
+    the server's last record writes short or leave Asterisk running."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if self.stopping:
+            # os.write, not print: this may run in the middle of a print.
+            os.write(2, b"  (already stopping; the server is writing its last records)\n")
+            return
+        self.stopping = True
+        raise Interrupted(signal.Signals(signum).name)
+
+
 def main() -> int:
     cfg = testbed.TestbedConfig.from_env()
     started_pbx = testbed.running_pid(cfg) is None
+    try:
+        keep_running = not os.environ.get("LIANDONG_DEMO_EXIT")
+        return run(partial(start_testbed, cfg), show, keep_running=keep_running)
+    finally:
+        if started_pbx:
+            testbed.down(cfg)
+        print("▶ demo stopped")
+
+
+def run(
+    prepare: Callable[[], dict[str, str]],
+    show_off: Callable[[dict[str, str]], None],
+    *,
+    keep_running: bool,
+) -> int:
+    """The server (started with the environment `prepare` returns), `show_off`,
+    then, if `keep_running`, the wait for Ctrl-C; the server's stop on every
+    way out. The server's exit status (0: every record written).
+
+    Leaves SIGINT and SIGTERM only acknowledged: the demo exits next.
+    """
+    stopper = Stopper()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stopper)
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        env = prepare()
+        # Its own session: the terminal's Ctrl-C goes to the demo alone, which
+        # passes one on; the server does not get two and say so.
+        server = subprocess.Popen(
+            [sys.executable, "-m", "server", "serve"], env=env, start_new_session=True
+        )
+        wait_healthy(server)
+        show_off(env)
+        if keep_running:
+            print("▶ the server keeps running; try the API above. Ctrl-C stops everything.")
+            server.wait()
+            print(f"▶ the server exited by itself (status {server.returncode})")
+    except Interrupted:
+        pass
+    finally:
+        stopper.stopping = True
+    return 0 if server is None else stop_server(server)
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> int:
+    if server.poll() is None:
+        print("▶ stopping the server (it writes its last records first)…", flush=True)
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=SERVER_STOP_S)
+        except subprocess.TimeoutExpired:
+            print(f"  the server did not stop within {SERVER_STOP_S:.0f} s: killed it")
+            server.kill()
+            server.wait()
+    return server.returncode
+
+
+def start_testbed(cfg: testbed.TestbedConfig) -> dict[str, str]:
     print("▶ starting the Asterisk testbed (the first time builds it: about a minute)…")
     testbed.up(cfg)
-    env = server_env(cfg)
+    return server_env(cfg)
+
+
+def show(env: dict[str, str]) -> None:
+    """Calls of every kind, a transfer, and the case it leads to."""
     token = new_token(env, "admin", "demo")
     tokens = {
         "12345": new_token(env, "operator_12345", "12345 李话务", "--phone", "op12345-1"),
         "urban": new_token(env, "unit", "城管局 值班员", "--unit", "urban"),
     }
-    server = subprocess.Popen([sys.executable, "-m", "server", "serve"], env=env)
+    print(f"▶ server up: {BASE}   admin token: {token}")
+    print(f"  curl -H 'Authorization: Bearer {token}' {BASE}/api/v1/calls\n")
     work = Path(tempfile.mkdtemp(prefix="liandong-demo-"))
     phones: list[sipp.Phone] = []
     try:
-        wait_healthy()
-        print(f"▶ server up: {BASE}   admin token: {token}")
-        print(f"  curl -H 'Authorization: Bearer {token}' {BASE}/api/v1/calls\n")
         phones += [
             sipp.start_phone("op110-1", work, ring_ms=1500, talk_ms=3000),
             sipp.start_phone("op110-2", work, ring_ms=sipp.NEVER_MS),
@@ -64,19 +154,9 @@ def main() -> int:
         call = demo_transfer(work, token)
         if call is not None:
             demo_case(token, tokens, call)
-        if os.environ.get("LIANDONG_DEMO_EXIT"):
-            return 0
-        print("▶ the server keeps running; try the API above. Ctrl-C stops everything.")
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
-        return 0
     finally:
         for phone in phones:
             phone.stop()
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=20)
-        if started_pbx:
-            testbed.down(cfg)
-        print("▶ demo stopped")
 
 
 def demo_calls(work: Path, token: str) -> None:
@@ -221,9 +301,11 @@ def get(path: str, token: str) -> Any:
         return json.loads(response.read())
 
 
-def wait_healthy(within: float = 30.0) -> None:
+def wait_healthy(server: subprocess.Popen[bytes], within: float = 30.0) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited at start (status {server.returncode}): see above")
         try:
             with urllib.request.urlopen(BASE + "/api/v1/health", timeout=2) as response:
                 if json.loads(response.read())["ok"]:

@@ -1,0 +1,84 @@
+"""Stopping `liandong serve` with a signal, as a terminal's Ctrl-C or a service
+manager does: a real process, real signals, its exit status, its log and the
+records it left in the database.
+
+The signal is sent while record writes are pending (the test holds SQLite's
+write lock) and the lock is released only after it: a stop that does not
+flush loses the calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.component.conftest import expected_legs, trace, wire
+from tests.component.serve_kit import (
+    Child,
+    free_port,
+    server_env,
+    stored_case_calls,
+    stored_legs,
+    write_lock,
+)
+from tests.fakes.fake_ami import FakeAmiServer
+
+TRACE = trace("answered_110")
+
+
+def liandong_command() -> list[str]:
+    """The installed `liandong` script when there is one (what users run)."""
+    script = Path(sys.executable).parent / "liandong"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "server"]
+
+
+@pytest.mark.parametrize(
+    "signals",
+    [
+        [signal.SIGINT],
+        [signal.SIGTERM],
+        [signal.SIGINT, signal.SIGINT],
+        [signal.SIGTERM, signal.SIGINT],
+    ],
+    ids=["SIGINT", "SIGTERM", "SIGINT-twice", "SIGTERM-then-SIGINT"],
+)
+async def test_a_signal_stops_the_server_cleanly_with_every_record_written(
+    fake_ami: FakeAmiServer, tmp_path: Path, signals: list[signal.Signals]
+) -> None:
+    db, port = tmp_path / "liandong.db", free_port()
+    server = await Child.start([*liandong_command(), "serve"], server_env(fake_ami, db, port), port)
+    try:
+        await server.health_where(lambda h: h["ok"], "the server up and linked to the fake AMI")
+        with write_lock(db):
+            fake_ami.push_bytes(wire(TRACE))
+            await server.health_where(
+                lambda h: h["ami"]["backlog"] == 0 and h["database"]["pending_writes"] > 0,
+                "the trace applied, its records waiting to be written",
+            )
+            for signum in signals:
+                server.signal(signum)
+                await asyncio.sleep(0.3)  # the second one arrives while it is stopping
+            await asyncio.sleep(1.0)
+            assert server.process.returncode is None, "stopped before writing its records"
+        status, _, stderr = await server.exit()
+    finally:
+        await server.kill()
+
+    # Every leg of the trace as it ended, and the call's case (the case
+    # worker's write): nothing lost.
+    legs = expected_legs(TRACE)
+    assert stored_legs(db) == {
+        uid: (leg["ended_at"], leg["hangup_cause"]) for uid, leg in legs.items()
+    }
+    assert stored_case_calls(db) == [TRACE[0]["Linkedid"]]
+    assert status == 0, stderr
+    for noise in ("Traceback", "CancelledError", "CleanupError"):
+        assert noise not in stderr, stderr
+    lines = stderr.splitlines()
+    assert len([line for line in lines if line.endswith("liandong: stopped")]) == 1, stderr
+    if len(signals) > 1:
+        assert any("already stopping; pending writes still being flushed" in x for x in lines)
