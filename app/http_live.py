@@ -1,7 +1,8 @@
 """WS /api/v1/live: leg and call events as JSON, as they happen.
 
 Authenticated like every endpoint (Authorization header on the upgrade
-request); browsers from another origin are refused unless allowed.
+request); browsers from another origin are refused unless allowed. Every
+message is masked for the principal's role (app/masking.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from app.errors import Forbidden
 from app.jsonout import dumps
 from app.keys import LIVE, SETTINGS
 from app.live import Subscription
-from app.serialize import masked_event
 from records.models import TokenRole
 
 log = logging.getLogger(__name__)
@@ -68,9 +68,7 @@ async def _send_events(ws: web.WebSocketResponse, sub: Subscription, principal: 
         message = await sub.queue.get()
         if principal.role is TokenRole.UNIT and not _units_business(message, principal.unit):
             continue
-        if not principal.sees_full_numbers:
-            message = masked_event(message)
-        await ws.send_json(message, dumps=dumps)
+        await ws.send_json(principal.shown(message), dumps=dumps)
 
 
 def _units_business(message: dict[str, Any], unit: str | None) -> bool:
