@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,8 @@ import aiohttp
 import pytest
 from aiohttp import WSServerHandshakeError
 
-from app.keys import CASES
+from ami_client import AmiMessage
+from app.keys import CASES, INGEST
 from records.cases.service import CaseService
 from records.db import create_engine, session_factory
 from records.models import TokenRole
@@ -212,3 +214,26 @@ async def test_the_access_log_of_liandong_serve_has_no_query_values(
     text = log.decode()
     assert '"GET /api/v1/cases?caller_number=…&limit=5 HTTP/1.1" 200' in text, text
     assert "13912345678" not in text
+
+
+async def test_an_event_that_cannot_be_applied_is_logged_without_the_caller(
+    start_liandong: StartLiandong,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = await start_liandong()
+    ingest = server.app[INGEST]
+    apply = ingest._apply_event
+
+    def broken_on_arrival(item: AmiMessage, now: datetime) -> None:
+        if item.event == "Newchannel":
+            raise ValueError("a bug")
+        apply(item, now)
+
+    monkeypatch.setattr(ingest, "_apply_event", broken_on_arrival)
+    server.push(trace("answered_110"))
+    await server.applied()
+    assert "could not apply" in caplog.text and "Newchannel" in caplog.text
+    assert "Uniqueid" in caplog.text  # the ids are there to find the event
+    assert TRACE_NUMBER not in caplog.text
+    assert "张三丰" not in caplog.text
