@@ -10,6 +10,7 @@ import sys
 from aiohttp import web
 
 from app import http_cases, http_supervision, http_transfers, lifecycle, running, tokens_cli
+from app.access_log import AccessLogger
 from app.auth import auth_middleware
 from app.errors import error_middleware
 from app.http_calls import get_call, list_calls
@@ -49,7 +50,7 @@ def serve(args: argparse.Namespace) -> int:
         create_app(settings),
         host=settings.http_host,
         port=settings.http_port,
-        access_log_format='%a "%r" %s %b %Tfs',
+        access_log_class=AccessLogger,
     )
     return 0
 

@@ -6,8 +6,13 @@ consistent about case); values are kept exactly as sent.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+
+# Headers that carry who calls (CallerIDNum, ConnectedLineName,
+# TransfereeCallerIDNum, ...): left out of repr(), which ends up in logs.
+_PERSONAL = re.compile(r"(callerid|connectedline)(num|name)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,10 @@ class AmiMessage:
     def build(cls, **headers: str) -> AmiMessage:
         """Convenience for tests and actions: AmiMessage.build(Event="Hangup", Uniqueid="1")."""
         return cls(tuple(headers.items()))
+
+    def __repr__(self) -> str:
+        shown = tuple((k, "…" if _PERSONAL.search(k) else v) for k, v in self.headers)
+        return f"AmiMessage(headers={shown!r})"
 
     def get(self, name: str, default: str | None = None) -> str | None:
         return self._first.get(name.lower(), default)

@@ -7,11 +7,13 @@ SHA-256 is stored. Caller numbers are masked for roles that don't need them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
 from app.errors import Forbidden, Handler, Unauthorized
 from app.keys import SESSIONS
+from app.masking import masked
 from records.models import TokenRole
 from records.repositories import TokenRepository
 
@@ -34,6 +36,11 @@ class Principal:
     def sees_full_numbers(self) -> bool:
         return self.role not in MASKED_ROLES
 
+    def shown(self, value: dict[str, Any], *, anonymous: bool = False) -> dict[str, Any]:
+        """`value` (a whole output: a call, a case, a live event) as this
+        principal may read it: masked for the masked roles (app/masking.py)."""
+        return value if self.sees_full_numbers else masked(value, anonymous=anonymous)
+
 
 PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal", Principal)
 
@@ -48,6 +55,13 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     principal = await authenticate(request.app, token)
     if principal is None:
         raise Unauthorized("unknown or revoked token")
+    if principal.role is TokenRole.UNIT and principal.unit is None:
+        # Made before unit tokens had to name their unit (migration 0004): it
+        # would otherwise see every unit's cases. Nothing is safe to show it.
+        raise Forbidden(
+            "this unit token names no member unit; ask an administrator for a new one "
+            "(liandong token create --role unit --unit <roster code>) and revoke this one"
+        )
     request[PRINCIPAL] = principal
     return await handler(request)
 
@@ -57,6 +71,13 @@ def bearer_token(request: web.Request) -> str | None:
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         return None
+    if not value.isascii():
+        # Our tokens are URL-safe ASCII; bytes that are not UTF-8 arrive here
+        # as surrogates, which could not even be hashed.
+        raise Unauthorized(
+            "the Authorization header's token must be ASCII (as issued)",
+            {"header": "Authorization"},
+        )
     return value.strip()
 
 
@@ -76,12 +97,3 @@ def require(request: web.Request, *roles: TokenRole) -> Principal:
         allowed = ", ".join(sorted(r.value for r in roles))
         raise Forbidden(f"role '{principal.role.value}' may not do this (allowed: {allowed})")
     return principal
-
-
-def mask_number(number: str | None) -> str | None:
-    """13912345678 → 139****5678; short numbers keep only their last digit."""
-    if not number:
-        return number
-    if len(number) >= 8:
-        return number[:3] + "*" * (len(number) - 7) + number[-4:]
-    return "*" * (len(number) - 1) + number[-1]

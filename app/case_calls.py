@@ -42,8 +42,9 @@ ABANDONED = "来电在接听前挂断（未接通），自动撤销"
 class _Open:
     call_id: str
     desk: str
-    number: str | None
-    name: str | None
+    # Not in its repr: the worker logs items, and logs carry ids, not callers.
+    number: str | None = field(repr=False)
+    name: str | None = field(repr=False)
     channel: str | None = None
     answered: bool = False
     ended: bool = False

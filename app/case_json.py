@@ -1,11 +1,12 @@
-"""JSON shape of a case, masked for the roles that must not see who called."""
+"""JSON shape of a case, masked whole (summary, calls, timeline) for the roles
+that must not see who called (app/masking.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from app.auth import Principal, mask_number
+from app.auth import Principal
 from app.serialize import call_json, iso
 from records.cases.case_file import Actor, permitted
 from records.cases.lifecycle import ActorRole, CaseState, Command
@@ -15,29 +16,29 @@ from records.cases.store import case_file_of
 from records.cases.vocabulary import DemandType
 from records.models import Call
 
-ANONYMOUS = "匿名"
-
 
 def case_json(
     view: CaseView, principal: Principal, calls: list[Call], now: datetime
 ) -> dict[str, Any]:
     """The case with its calls (each with its legs) and its timeline; `allowed`
     as of `now` (the service's clock)."""
-    out = case_summary(view.record, principal, now)
-    full = principal.sees_full_numbers
-    known = {call.id: call_json(call, full_numbers=full) for call in calls}
+    out = _summary(view.record, principal, now)
+    known = {call.id: call_json(call, full_numbers=True) for call in calls}
     # A call not (yet) in the call records is still listed, by its id.
     out["calls"] = [known.get(call_id, {"id": call_id}) for call_id in view.call_ids]
     out["merged_cases"] = view.merged
     out["timeline"] = [event_json(e) for e in view.events]
-    return out
+    return principal.shown(out, anonymous=view.record.anonymous)
 
 
 def case_summary(record: CaseRecord, principal: Principal, now: datetime) -> dict[str, Any]:
-    full = principal.sees_full_numbers
+    """The case without its calls and timeline (the case list), masked."""
+    return principal.shown(_summary(record, principal, now), anonymous=record.anonymous)
+
+
+def _summary(record: CaseRecord, principal: Principal, now: datetime) -> dict[str, Any]:
     state = CaseState(record.state)
     demand = DemandType(record.demand_type) if record.demand_type else None
-    hide_name = record.anonymous and not full
     return {
         "number": record.number,
         "state": state.value,
@@ -46,8 +47,8 @@ def case_summary(record: CaseRecord, principal: Principal, now: datetime) -> dic
         "source": record.source,
         "police_ticket": record.police_ticket,
         "caller": {
-            "name": ANONYMOUS if hide_name else record.caller_name,
-            "number": record.caller_number if full else mask_number(record.caller_number),
+            "name": record.caller_name,
+            "number": record.caller_number,
             "anonymous": record.anonymous,
         },
         "location": {"address": record.address, "township": record.township},

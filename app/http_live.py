@@ -1,7 +1,9 @@
 """WS /api/v1/live: leg and call events as JSON, as they happen.
 
 Authenticated like every endpoint (Authorization header on the upgrade
-request); browsers from another origin are refused unless allowed.
+request); browsers from another origin are refused unless allowed. A socket
+whose token is revoked meanwhile is closed with 4001 (app/revocation.py);
+every message is masked for the principal's role (app/masking.py).
 """
 
 from __future__ import annotations
@@ -16,15 +18,15 @@ from aiohttp import WSMsgType, web
 from app.auth import ALL_ROLES, Principal, require
 from app.errors import Forbidden
 from app.jsonout import dumps
-from app.keys import LIVE, SETTINGS
+from app.keys import LIVE, SESSIONS, SETTINGS
 from app.live import Subscription
-from app.serialize import masked_event
+from app.revocation import watch_revocations
 from records.models import TokenRole
 
 log = logging.getLogger(__name__)
 
-# How long closing a dropped subscriber may wait for its client's close reply.
-LAGGED_CLOSE_TIMEOUT_S = 5.0
+# How long closing a cut-off subscriber may wait for its client's close reply.
+CUT_CLOSE_TIMEOUT_S = 5.0
 
 
 async def live(request: web.Request) -> web.WebSocketResponse:
@@ -33,26 +35,28 @@ async def live(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=20)
     await ws.prepare(request)
     bus = request.app[LIVE]
-    sub = bus.subscribe(f"{principal.name}@{request.remote}")
+    # The token id, not the name: log lines name the token, not the person.
+    sub = bus.subscribe(f"token {principal.token_id}@{request.remote}", principal.token_id)
+    watch_revocations(bus, request.app[SESSIONS])
     reader = asyncio.create_task(_drain_client(ws), name="live-reader")
     sender = asyncio.create_task(_send_events(ws, sub, principal), name="live-sender")
-    dropped = asyncio.create_task(sub.dropped.wait(), name="live-dropped")
-    tasks = (reader, sender, dropped)
+    cut = asyncio.create_task(sub.cut.wait(), name="live-cut")
+    tasks = (reader, sender, cut)
     try:
-        # Until the client goes away, a send fails, or the bus drops this
-        # subscriber for falling behind, which may happen while a send to a
-        # client that reads nothing is stuck: the sender is cancelled then.
+        # Until the client goes away, a send fails, or the bus cuts this
+        # subscriber off (it fell behind, or its token was revoked), which may
+        # happen while a send to a client that reads nothing is stuck: the
+        # sender is cancelled then.
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        if sub.lagged:
+        if sub.cut.is_set():
             sender.cancel()
             await asyncio.gather(sender, return_exceptions=True)
+            code, reason = sub.close_with
             # Don't wait for the send buffer to drain: the close frame goes
             # behind what is already buffered, and a stuck client is given up on.
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(LAGGED_CLOSE_TIMEOUT_S):
-                    await ws.close(
-                        code=1013, message=b"too slow; reconnect and reload", drain=False
-                    )
+                async with asyncio.timeout(CUT_CLOSE_TIMEOUT_S):
+                    await ws.close(code=code, message=reason.encode(), drain=False)
     finally:
         bus.unsubscribe(sub)
         for task in tasks:
@@ -66,11 +70,11 @@ async def _send_events(ws: web.WebSocketResponse, sub: Subscription, principal: 
     await ws.send_json({"type": "hello", "data": {"role": principal.role.value}})
     while not ws.closed:
         message = await sub.queue.get()
+        if sub.cut.is_set():
+            return  # cut off (revoked) while this message waited: nothing more for it
         if principal.role is TokenRole.UNIT and not _units_business(message, principal.unit):
             continue
-        if not principal.sees_full_numbers:
-            message = masked_event(message)
-        await ws.send_json(message, dumps=dumps)
+        await ws.send_json(principal.shown(message), dumps=dumps)
 
 
 def _units_business(message: dict[str, Any], unit: str | None) -> bool:

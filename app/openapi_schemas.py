@@ -187,7 +187,10 @@ _LEG: dict[str, Schema] = {
     "direction": enum_of(Direction),
     "trunk": nullable(enum_of(Trunk)),
     "caller_number": nullable(
-        {**STRING, "description": "masked (139****5678) for units and supervisors"}
+        {
+            **STRING,
+            "description": "masked for units and supervisors (139******78)",
+        }
     ),
     "caller_name": nullable(STRING),
     "created_at": TIME,

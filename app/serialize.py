@@ -1,5 +1,5 @@
-"""JSON shapes of calls, legs and domain events, with caller numbers masked for
-roles that must not see them."""
+"""JSON shapes of calls, legs and domain events; a call is masked whole for
+roles that must not see who called (app/masking.py)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from app.auth import mask_number
+from app.masking import masked
 from records.models import Call, Leg
 from telephony import events as ev
-
-NUMBER_FIELDS = ("caller_number",)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -20,22 +18,22 @@ def iso(value: datetime | None) -> str | None:
 
 
 def call_json(call: Call, *, full_numbers: bool, with_bridges: bool = False) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "id": call.id,
         "trunk": call.trunk.value if call.trunk else None,
-        "caller_number": _number(call.caller_number, full_numbers),
+        "caller_number": call.caller_number,
         "caller_name": call.caller_name,
         "started_at": iso(call.started_at),
         "answered_at": iso(call.answered_at),
         "ended_at": iso(call.ended_at),
         "active": call.ended_at is None,
-        "legs": [
-            leg_json(leg, full_numbers=full_numbers, with_bridges=with_bridges) for leg in call.legs
-        ],
+        "legs": [leg_json(leg, with_bridges=with_bridges) for leg in call.legs],
     }
+    return out if full_numbers else masked(out)
 
 
-def leg_json(leg: Leg, *, full_numbers: bool, with_bridges: bool = False) -> dict[str, Any]:
+def leg_json(leg: Leg, *, with_bridges: bool = False) -> dict[str, Any]:
+    """A leg as it is recorded; call_json masks it with its call."""
     out: dict[str, Any] = {
         "uniqueid": leg.uniqueid,
         "channel": leg.channel,
@@ -43,7 +41,7 @@ def leg_json(leg: Leg, *, full_numbers: bool, with_bridges: bool = False) -> dic
         "role": leg.role.value,
         "direction": leg.direction.value,
         "trunk": leg.trunk.value if leg.trunk else None,
-        "caller_number": _number(leg.caller_number, full_numbers),
+        "caller_number": leg.caller_number,
         "caller_name": leg.caller_name,
         "created_at": iso(leg.created_at),
         "ringing_at": iso(leg.ringing_at),
@@ -81,18 +79,6 @@ EVENT_TYPES: dict[type[Any], str] = {
 def event_json(event: ev.DomainEvent) -> dict[str, Any]:
     data = {f.name: _plain(getattr(event, f.name)) for f in dataclasses.fields(event)}
     return {"type": EVENT_TYPES[type(event)], "data": data}
-
-
-def masked_event(message: dict[str, Any]) -> dict[str, Any]:
-    data = message["data"]
-    if not any(name in data for name in NUMBER_FIELDS):
-        return message
-    masked = {k: (mask_number(v) if k in NUMBER_FIELDS else v) for k, v in data.items()}
-    return {"type": message["type"], "data": masked}
-
-
-def _number(value: str | None, full: bool) -> str | None:
-    return value if full else mask_number(value)
 
 
 def _plain(value: Any) -> Any:

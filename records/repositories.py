@@ -134,6 +134,13 @@ class TokenRepository:
         await self._session.flush()
         return True
 
+    async def live_ids(self, ids: frozenset[int]) -> frozenset[int]:
+        """Which of `ids` are tokens that exist and are not revoked (one query)."""
+        if not ids:
+            return frozenset()
+        query = select(ApiToken.id).where(ApiToken.id.in_(ids), ApiToken.revoked_at.is_(None))
+        return frozenset((await self._session.scalars(query)).all())
+
     async def list_tokens(self) -> list[ApiToken]:
         return list((await self._session.scalars(select(ApiToken).order_by(ApiToken.id))).all())
 

@@ -158,14 +158,18 @@ def add_cel(path: Path, rows: Iterable[Mapping[str, str]]) -> None:
 async def make_tokens(
     db_url: str, roles: Iterable[TokenRole], *, revoked: bool = False
 ) -> dict[TokenRole, str]:
-    """One token per role, created the way `liandong token create` does."""
+    """One token per role, created the way `liandong token create` does (a
+    unit token for the roster's unit `water`)."""
     await upgrade(db_url)
     engine = create_engine(db_url)
     try:
         async with session_factory(engine)() as session:
             out = {}
             for role in roles:
-                issued = await TokenRepository(session).create(f"测试 {role.value}", role)
+                unit = "water" if role is TokenRole.UNIT else None
+                issued = await TokenRepository(session).create(
+                    f"测试 {role.value}", role, unit=unit
+                )
                 if revoked:
                     assert await TokenRepository(session).revoke(issued.token.id)
                 out[role] = issued.plain

@@ -44,7 +44,7 @@ async def test_a_non_police_matter_goes_from_110_to_12345_to_a_unit_and_is_close
 
     # The unit sees its case, without the caller's number.
     mine = await desk.case(number, "water")
-    assert mine["caller"]["number"] == "139****5678"
+    assert mine["caller"]["number"] == "139******78"
     status, error = await desk.request("GET", f"/api/v1/cases/{number}", "housing")
     assert status == 403, error
 

@@ -23,7 +23,7 @@ from tests.component.conftest import (
 
 CALL = "liandong-1795930660.0"
 CITIZEN_NUMBER = "13900000001"
-MASKED = "139****0001"
+MASKED = "139******01"
 MASKED_ROLES = {TokenRole.UNIT, TokenRole.SUPERVISOR}
 
 
