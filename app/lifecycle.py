@@ -101,6 +101,8 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
         model, app[SESSIONS], app[LIVE], ring_timeout_s=settings.transfer_ring_timeout, keys=keys
     )
     app[TRANSFERS] = transfers
+    roster = app[CASES].rules.roster
+    transfers.unit_line_known = lambda line: roster.on_line(line) is not None
     ingest.observers.append(transfers.observe)
     case_calls = CaseCalls(app[CASES], partial(channels_of, model))
     app[CASE_CALLS] = case_calls
