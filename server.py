@@ -17,6 +17,7 @@ from app.http_calls import get_call, list_calls
 from app.http_health import health
 from app.http_live import live
 from app.keys import LIVE, SETTINGS
+from app.listen_check import check_can_listen
 from app.live import LiveBus
 from app.openapi import openapi_json
 from app.settings import Settings, SettingsError
@@ -46,6 +47,7 @@ def create_app(settings: Settings) -> web.Application:
 
 def serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
+    check_can_listen(settings.http_host, settings.http_port)
     running.run(
         create_app(settings),
         host=settings.http_host,

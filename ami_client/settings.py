@@ -82,3 +82,6 @@ class AmiSettings:
             )
         if not self.username or any(c in self.username for c in "\r\n"):
             raise ValueError("AmiSettings.username must be non-empty and on one line")
+        # Refused here, once, rather than by the Login action at every reconnect.
+        if any(c in self.secret.reveal() for c in "\r\n"):
+            raise ValueError("AmiSettings.secret must be on one line (no CR or LF)")

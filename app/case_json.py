@@ -8,11 +8,11 @@ from typing import Any
 
 from app.auth import Principal
 from app.serialize import call_json, iso
-from records.cases.case_file import Actor, permitted
+from records.cases.case_file import Actor
 from records.cases.lifecycle import ActorRole, CaseState, Command
 from records.cases.models import CaseEvent, CaseRecord
+from records.cases.moves import moves_now
 from records.cases.service import CaseView
-from records.cases.store import case_file_of
 from records.cases.vocabulary import DemandType
 from records.models import Call
 
@@ -92,8 +92,7 @@ def your_moves(record: CaseRecord, principal: Principal, now: datetime) -> list[
     """What this principal may do to the case now: the table, their role, and
     the case's situation (its desk, its units, a pending extension, ...)."""
     actor = Actor(principal.name, ActorRole(principal.role.value), principal.unit)
-    case = case_file_of(record, stored_events=0)
-    return [c.value for c in permitted(case, actor, now)]
+    return [c.value for c in moves_now(record, actor, now)]
 
 
 def event_json(event: CaseEvent) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.jsonout import json_response
 
@@ -83,6 +85,43 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         # A 405 must say which methods are allowed (RFC 9110 §15.5.6).
         allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
         return error_body(exc.status, code, exc.reason, headers=allow)
-    except Exception:
+    except Exception as exc:
+        if database_down(exc):
+            # Not a bug here: the database is unreachable. Say so, as health does
+            # (the exception type only; host and port are in the server log).
+            log.warning("%s %s: database unavailable: %r", request.method, request.path, exc)
+            return error_body(
+                503,
+                "database_unavailable",
+                "the database is unavailable; try again shortly (GET /api/v1/health tells when)",
+                {"reason": _reason(exc)},
+                headers={"Retry-After": "5"},
+            )
         log.exception("unhandled error in %s %s", request.method, request.path)
         return error_body(500, "internal_error", "internal error; see the server log")
+
+
+# PostgreSQL shutting down or starting, or out of connections.
+_SERVER_GOING_AWAY = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
+def database_down(exc: BaseException) -> bool:
+    """The database cannot be reached (refused, dropped, timed out, pool exhausted),
+    as opposed to a statement that failed: the driver's OSError, or SQLAlchemy's
+    word that the connection is gone."""
+    if isinstance(exc, OSError | DisconnectionError | PoolTimeout):
+        return True
+    if isinstance(exc, DBAPIError):
+        code = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
+        return (
+            exc.connection_invalidated
+            or isinstance(exc.orig, OSError)
+            or code.startswith("08")  # connection exception
+            or code in _SERVER_GOING_AWAY
+        )
+    return False
+
+
+def _reason(exc: BaseException) -> str:
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    return type(cause).__name__

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -14,16 +13,13 @@ from app.jsonout import json_response
 from app.keys import SESSIONS
 from app.serialize import call_json
 from records.cases.store import CaseFilter, CaseRepository
+from records.instants import BadInstant, parse_instant
 from records.models import Call, TokenRole
 from records.repositories import CallRepository
 
 DESK_ROLES = (TokenRole.OPERATOR_110, TokenRole.OPERATOR_12345, TokenRole.ADMIN)
 
 MAX_LIMIT = 1000
-# An unescaped '+' in a query string arrives as a space, so '?since=
-# 2026-11-29T08:00:00+08:00' (as typed, and as our own error message suggests)
-# reads '... 08:00'. The space before a trailing UTC offset can only be its '+'.
-_PLUS_AS_SPACE = re.compile(r"(?<=\d) (?=\d{2}(?::?\d{2})?$)")
 
 
 async def list_calls(request: web.Request) -> web.Response:
@@ -61,21 +57,13 @@ def parse_bool(raw: str | None, name: str) -> bool | None:
 
 
 def parse_time(raw: str | None, name: str) -> datetime | None:
+    """A query parameter's time in UTC (records.instants: the one reader of times)."""
     if not raw:
         return None
-    text = raw.replace("Z", "+00:00")
     try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        try:
-            value = datetime.fromisoformat(_PLUS_AS_SPACE.sub("+", text))
-        except ValueError:
-            raise BadRequest(f"{name}: not an ISO 8601 time: {raw!r}", {"field": name}) from None
-    if value.tzinfo is None:
-        raise BadRequest(
-            f"{name}: give a time zone (e.g. 2026-11-29T08:00:00+08:00)", {"field": name}
-        )
-    return value.astimezone(UTC)
+        return parse_instant(raw, plus_as_space=True)
+    except BadInstant as exc:
+        raise BadRequest(f"{name}: {exc}", {"field": name}) from None
 
 
 def parse_limit(raw: str | None) -> int:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from aiohttp import web
@@ -36,9 +36,10 @@ from app.supervision_csv import (
     local,
 )
 from records.cases import statistics as stats
-from records.cases.calendar import start_of_day
+from records.cases.calendar import COUNTY_TZ
 from records.cases.lifecycle import CaseState, Command
 from records.cases.rules import CaseRules
+from records.instants import BadInstant, to_utc
 from records.models import TokenRole
 
 R = TokenRole
@@ -288,7 +289,10 @@ def period_edge(raw: str | None, name: str) -> datetime | None:
         day = date.fromisoformat(raw)
     except ValueError:
         raise BadRequest(f"{name}: no such date: {raw!r}", {"field": name}) from None
-    return start_of_day(day)
+    try:
+        return to_utc(datetime.combine(day, time(0), tzinfo=COUNTY_TZ), raw)
+    except BadInstant as exc:
+        raise BadRequest(f"{name}: {exc}", {"field": name}) from None
 
 
 def known_params(request: web.Request, known: tuple[str, ...]) -> None:

@@ -18,6 +18,7 @@ from app.keys import CASES, TRANSFERS
 from app.transfer_json import transfer_json
 from app.transfer_parties import NotOnACall, operator_leg_of_call
 from app.transfers import TransferService
+from records.cases.roster import Roster
 from records.models import TokenRole
 from transfer.errors import BadTarget, IllegalTransition, TransferRunning
 from transfer.machine import Transfer
@@ -61,6 +62,8 @@ async def _start(
         transfer = await service.request(call_id, operator, mode, target)
     except TransferRunning as exc:
         raise Conflict(str(exc), {"transfer_id": exc.transfer_id}) from None
+    except BadTarget as exc:  # the roster changed since the check above
+        raise BadRequest(f"to: {exc}", {"field": "to"}) from None
     except NotOnACall as exc:
         raise Conflict(str(exc)) from None
     except AmiError as exc:
@@ -136,13 +139,18 @@ async def list_transfers(request: web.Request) -> web.Response:
 
 def _unit_line(request: web.Request, to: str) -> str:
     """`unit:<roster code>` (unit:water) as the unit's PBX line (unit:01); a
-    line given as digits, and the desks, pass as they are."""
+    line given as digits must be one of the roster's; the desks pass as they are."""
     code = to.removeprefix(UNIT_PREFIX)
-    if code == to or not code or (code.isascii() and code.isdigit()):
+    if code == to or not code:
         return to
-    unit = request.app[CASES].rules.roster.get(code)
+    roster = request.app[CASES].rules.roster
+    if code.isascii() and code.isdigit():
+        if len(code) > 6 or roster.on_line(code) is not None:
+            return to  # too long: parse_target says what a line looks like
+        raise BadRequest(f"to: no unit is on PBX line {code}; {_reachable(roster)}", _to(roster))
+    unit = roster.get(code)
     if unit is None:
-        raise BadRequest(f"to: no unit {code!r} in the roster", {"field": "to"})
+        raise BadRequest(f"to: no unit {code!r} in the roster; {_reachable(roster)}", _to(roster))
     if unit.line is None:
         raise BadRequest(
             f"to: unit {code} ({unit.name}) has no phone line on the PBX "
@@ -150,6 +158,16 @@ def _unit_line(request: web.Request, to: str) -> str:
             {"field": "to"},
         )
     return UNIT_PREFIX + unit.line
+
+
+def _reachable(roster: Roster) -> str:
+    lines = [f"{u.code} ({u.line})" for u in roster.units.values() if u.line is not None]
+    return "units with a line: " + (", ".join(lines) or "none")
+
+
+def _to(roster: Roster) -> dict[str, Any]:
+    """The error's details: the field, and the roster codes that can be rung."""
+    return {"field": "to", "units": [u.code for u in roster.units.values() if u.line is not None]}
 
 
 async def _find(service: TransferService, transfer_id: str) -> Transfer:

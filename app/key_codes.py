@@ -37,6 +37,8 @@ def load_key_codes(path: Path) -> dict[str, KeyPress]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise KeyCodesError(f"{path}: cannot read the key codes: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise KeyCodesError(f"{path}: not UTF-8 text: {exc.reason}") from None
     codes: dict[str, KeyPress] = {}
     section = ""
     for number, raw in enumerate(text.splitlines(), start=1):

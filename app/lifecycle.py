@@ -13,6 +13,7 @@ from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from ami_client import AmiClient
 from app.case_calls import CaseCalls
@@ -41,8 +42,7 @@ SHUTDOWN_WRITE_S = 30.0  # the database may be down at shutdown: don't hang fore
 
 async def database(app: web.Application) -> AsyncIterator[None]:
     url = app[SETTINGS].db_url
-    ensure_sqlite_dir(url)
-    await upgrade(url)
+    await prepare_database(url)
     engine = create_engine(url)
     app[ENGINE] = engine
     app[SESSIONS] = session_factory(engine)
@@ -102,6 +102,8 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
     )
     app[TRANSFERS] = transfers
     transfers.pbx_started = lambda: ingest.status.asterisk_started
+    roster = app[CASES].rules.roster
+    transfers.unit_line_known = lambda line: roster.on_line(line) is not None
     ingest.observers.append(transfers.observe)
     case_calls = CaseCalls(app[CASES], partial(channels_of, model))
     app[CASE_CALLS] = case_calls
@@ -173,6 +175,23 @@ async def known_legs(app: web.Application) -> list[KnownLeg]:
 
 def channels_of(model: CallModel, call_id: str) -> list[str]:
     return [leg.channel for leg in model.legs.values() if leg.call_id == call_id]
+
+
+async def prepare_database(url: str) -> None:
+    """The database at `url` created if need be and migrated; one that cannot be
+    opened is a SettingsError naming LIANDONG_DB_URL (the reason, never a password)."""
+    shown = make_url(url).render_as_string(hide_password=True)
+    try:
+        ensure_sqlite_dir(url)
+    except OSError as exc:
+        raise SettingsError(
+            f"LIANDONG_DB_URL: cannot create the directory for {shown}: {exc.strerror}"
+        ) from None
+    try:
+        await upgrade(url)
+    except (OSError, DBAPIError) as exc:  # refused, unknown host, bad password, no such database
+        reason = exc.orig if isinstance(exc, DBAPIError) else exc
+        raise SettingsError(f"LIANDONG_DB_URL: cannot open {shown}: {reason}") from None
 
 
 def ensure_sqlite_dir(url: str) -> None:

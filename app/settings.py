@@ -6,13 +6,16 @@ are wrapped so they never print.
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 from ami_client.settings import AmiSettings, Secret
+from records.db import BadDatabaseUrl, checked_url
 
 _N = TypeVar("_N", int, float)
 
@@ -20,6 +23,14 @@ _N = TypeVar("_N", int, float)
 DEFAULT_FEATURES_CONF = Path(__file__).resolve().parent.parent / "asterisk-config" / "features.conf"
 # The county's case rules: routing catalogue, unit roster, time limits, calendars.
 DEFAULT_CASE_CONFIG = Path(__file__).resolve().parent.parent / "case-config"
+
+
+DEFAULT_DB_URL = "sqlite+aiosqlite:///var/liandong.db"
+# Interval settings: 0 turns the loop off; below a second it would only spin.
+MIN_INTERVAL_S = 1.0
+MAX_INTERVAL_S = 86400.0
+# A host name or an IPv4/IPv6 address to listen on (no spaces, schemes or paths).
+_HOST = re.compile(r"[A-Za-z0-9.:_%-]{1,253}")
 
 
 class SettingsError(ValueError):
@@ -48,14 +59,14 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         return cls(
-            db_url=env.get("LIANDONG_DB_URL", "sqlite+aiosqlite:///var/liandong.db"),
+            db_url=_db_url(env),
             ami=AmiSettings(
-                host=env.get("LIANDONG_AMI_HOST", "127.0.0.1"),
+                host=_host(env, "LIANDONG_AMI_HOST"),
                 port=_port(env, "LIANDONG_AMI_PORT", 5038),
-                username=env.get("LIANDONG_AMI_USERNAME", "liandong"),
+                username=_one_line(env, "LIANDONG_AMI_USERNAME", "liandong"),
                 secret=Secret(_ami_secret(env)),
             ),
-            http_host=env.get("LIANDONG_HTTP_HOST", "127.0.0.1"),
+            http_host=_host(env, "LIANDONG_HTTP_HOST"),
             http_port=_port(env, "LIANDONG_HTTP_PORT", 8080),
             cel_url=env.get("LIANDONG_CEL_URL") or None,
             audit_interval=_seconds(env, "LIANDONG_AUDIT_INTERVAL", 60.0),
@@ -67,6 +78,29 @@ class Settings:
                 o.strip() for o in env.get("LIANDONG_ALLOWED_ORIGINS", "").split(",") if o.strip()
             ),
         )
+
+
+def _db_url(env: Mapping[str, str]) -> str:
+    raw = env.get("LIANDONG_DB_URL") or DEFAULT_DB_URL
+    try:
+        checked_url(raw)
+    except BadDatabaseUrl as exc:
+        raise SettingsError(f"LIANDONG_DB_URL: {exc}") from None
+    return raw
+
+
+def _host(env: Mapping[str, str], name: str) -> str:
+    raw = env.get(name) or "127.0.0.1"
+    if not _HOST.fullmatch(raw):
+        raise SettingsError(f"{name}: {raw!r} is not a host name or IP address")
+    return raw
+
+
+def _one_line(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name) or default
+    if any(c in raw for c in "\r\n\0"):
+        raise SettingsError(f"{name}: must be on one line (no CR, LF or NUL)")
+    return raw
 
 
 def _port(env: Mapping[str, str], name: str, default: int) -> int:
@@ -82,8 +116,12 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     value = _number(env, name, float, "a number of seconds")
     if value is None:
         return default
-    if value < 0:
-        raise SettingsError(f"{name}: must be 0 (off) or more, got {value}")
+    # nan compares false with everything: it would pass `< 0` and turn the loop off.
+    if value != 0 and not (math.isfinite(value) and MIN_INTERVAL_S <= value <= MAX_INTERVAL_S):
+        raise SettingsError(
+            f"{name}: must be 0 (off) or {MIN_INTERVAL_S:g}..{MAX_INTERVAL_S:g} seconds, "
+            f"got {env[name]!r}"
+        )
     return value
 
 
@@ -109,16 +147,25 @@ def _number(env: Mapping[str, str], name: str, kind: Callable[[str], _N], what: 
 
 def _ami_secret(env: Mapping[str, str]) -> str:
     if env.get("LIANDONG_AMI_SECRET"):
-        return env["LIANDONG_AMI_SECRET"]
+        return _secret_line("LIANDONG_AMI_SECRET", env["LIANDONG_AMI_SECRET"])
     path = env.get("LIANDONG_AMI_SECRET_FILE")
     if path:
         try:
-            secret = Path(path).read_text().strip()
+            secret = Path(path).read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise SettingsError(
                 f"LIANDONG_AMI_SECRET_FILE: cannot read {path}: {exc.strerror}"
             ) from None
+        except UnicodeDecodeError:
+            raise SettingsError(f"LIANDONG_AMI_SECRET_FILE: {path} is not UTF-8 text") from None
         if not secret:
             raise SettingsError(f"LIANDONG_AMI_SECRET_FILE: {path} is empty")
-        return secret
+        return _secret_line(f"LIANDONG_AMI_SECRET_FILE ({path})", secret)
     return ""  # checked when the AMI link is started: HTTP-only tools don't need it
+
+
+def _secret_line(name: str, secret: str) -> str:
+    """The secret goes into an AMI Login line: a CR or LF would end it early."""
+    if any(c in secret for c in "\r\n\0"):
+        raise SettingsError(f"{name}: the secret must be on one line (no CR, LF or NUL)")
+    return secret

@@ -6,11 +6,10 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from app.lifecycle import ensure_sqlite_dir
+from app.lifecycle import prepare_database
 from app.settings import Settings
 from records.cases.roster import load_roster
 from records.db import create_engine, session_factory
-from records.migrate import upgrade
 from records.models import TokenRole
 from records.repositories import TokenRepository
 
@@ -37,8 +36,7 @@ def add_parser(
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
-    ensure_sqlite_dir(settings.db_url)
-    await upgrade(settings.db_url)
+    await prepare_database(settings.db_url)
     engine = create_engine(settings.db_url)
     try:
         async with session_factory(engine)() as session:

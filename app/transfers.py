@@ -61,7 +61,7 @@ from transfer.events import RingTimeout as RingTimeoutEvent
 from transfer.machine import Transfer
 from transfer.registry import refuse_if_running
 from transfer.states import By, TransferMode, TransferState
-from transfer.target import Target
+from transfer.target import Target, check_unit_line
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,8 @@ class TransferService:
     ) -> None:
         self.model = model
         self.keys = OperatorKeys(keys)
+        # Whether a unit line is the roster's (set from the case rules at start).
+        self.unit_line_known: Callable[[str], bool] | None = None
         self.live = live
         self.ring_timeout_s = ring_timeout_s
         self.sender = AmiSender()
@@ -318,6 +320,7 @@ class TransferService:
     async def _start(
         self, call_id: str, operator_uniqueid: str, mode: TransferMode, target: Target, by: By
     ) -> Transfer:
+        check_unit_line(target, self.unit_line_known)  # a key for a unit the roster lacks
         refuse_if_running(self.running.values(), call_id)
         parties = parties_for(self.model.legs, operator_uniqueid)
         request = Requested(

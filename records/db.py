@@ -7,6 +7,7 @@ from typing import Any, Final
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -23,6 +24,38 @@ _ASYNC_DRIVERS: Final = {
 }
 
 
+# What a LIANDONG_DB_URL may name: the drivers above, bare or with their async driver.
+SUPPORTED_DRIVERS: Final = frozenset({*_ASYNC_DRIVERS, *_ASYNC_DRIVERS.values()})
+
+
+class BadDatabaseUrl(ValueError):
+    """The URL cannot name a database liandong can use; the message never shows a password."""
+
+
+def checked_url(url: str | URL) -> URL:
+    """The URL with its async driver, if it names a usable database; BadDatabaseUrl if not."""
+    try:
+        parsed = make_url(url)
+        port = parsed.port
+    except (ValueError, ArgumentError):  # a bad port is a bare ValueError
+        # Not echoed: an unparsable URL may still carry a password.
+        raise BadDatabaseUrl(
+            "not a database URL (e.g. sqlite+aiosqlite:///var/liandong.db or "
+            "postgresql+asyncpg://liandong@127.0.0.1:5432/liandong)"
+        ) from None
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.drivername not in SUPPORTED_DRIVERS:
+        raise BadDatabaseUrl(
+            f"{shown}: unsupported database {parsed.drivername!r} "
+            "(use sqlite+aiosqlite or postgresql+asyncpg)"
+        )
+    if port is not None and not 0 < port < 65536:
+        raise BadDatabaseUrl(f"{shown}: port {port} is outside 1..65535")
+    if parsed.get_backend_name() == "sqlite" and not parsed.database:
+        raise BadDatabaseUrl(f"{shown}: no file named (sqlite+aiosqlite:///path/to/file.db)")
+    return async_url(parsed)
+
+
 def async_url(url: str | URL) -> URL:
     """The URL with its async driver filled in (`sqlite:///x` → `sqlite+aiosqlite:///x`)."""
     parsed = make_url(url)
@@ -36,7 +69,7 @@ def create_engine(url: str | URL, *, sqlite_busy_timeout_ms: int = 5000) -> Asyn
     Statement parameters are hidden from error messages: they carry caller
     numbers and names, which must not end up in logs.
     """
-    parsed = async_url(url)
+    parsed = checked_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         engine = _create_async_engine(parsed, hide_parameters=True)

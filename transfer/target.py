@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -47,3 +48,10 @@ def parse_target(text: str) -> Target:
     if text.strip() != text:
         raise BadTarget(text, "it has spaces around it")
     raise BadTarget(text, "it is neither a desk nor a unit")
+
+
+def check_unit_line(target: Target, line_known: Callable[[str], bool] | None) -> None:
+    """A unit target must be a line the roster has: Asterisk would otherwise be
+    asked to ring an endpoint that does not exist. None: no roster to check against."""
+    if target.unit is not None and line_known is not None and not line_known(target.unit):
+        raise BadTarget(str(target), f"no unit of the roster is on PBX line {target.unit}")

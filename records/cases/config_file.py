@@ -125,6 +125,9 @@ def read_yaml(path: Path | str) -> Any:
         raise ConfigFileError(path, [Problem(line, f"YAML: {exc.problem}")]) from None
     except yaml.YAMLError as exc:
         raise ConfigFileError(path, [Problem(None, f"YAML: {exc}")]) from None
+    except RecursionError:  # the parser recurses once per nested [ { or indented list
+        problem = Problem(None, "nested too deeply to read (lists and mappings within each other)")
+        raise ConfigFileError(path, [problem]) from None
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

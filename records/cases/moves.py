@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from records.cases.case_effects import apply_effects
-from records.cases.case_file import Actor, Refused, TimelineEntry, act
+from records.cases.case_file import Actor, IllegalMove, Refused, TimelineEntry, act, permitted
 from records.cases.clocks import running_clocks
 from records.cases.lifecycle import CaseState, Command
 from records.cases.models import CaseRecord
@@ -40,9 +40,13 @@ def move_record(
     if command in REFERS:
         data["category"] = record.category or matter_code(record, rules)
     case = case_file_of(record, stored_events)
-    entry = act(case, command, actor, at, data)
-    # What needs the row's times, once the actor may make the move at all.
-    check_against_record(record, command, data, at)
+    try:
+        entry = act(case, command, actor, at, data)
+        # What needs the row's times, once the actor may make the move at all.
+        check_against_record(record, command, data, at)
+    except (IllegalMove, Refused) as exc:
+        exc.allowed = moves_now(record, actor, at)  # the record is unchanged
+        raise
     store_case_file(record, case)
     apply_effects(record, entry, data, rules)
     record.updated_at = at
@@ -69,14 +73,33 @@ def check_against_record(
     finished = data.get("finished_at")
     if finished is not None and finished < record.created_at:
         raise InvalidField("finished_at", "before the case was opened")
-    if command not in LADDER_STEPS:
-        return
-    deadline = data["deadline"]
+    if command in LADDER_STEPS:
+        refusal = ladder_refusal(record, command, data["deadline"], at)
+        if refusal is not None:
+            raise Refused(refusal)
+
+
+def ladder_refusal(record: CaseRecord, command: Command, deadline: str, at: datetime) -> str | None:
+    """Why 提醒/催办/通报 about `deadline` would be refused now, or None if it goes through."""
     due = dict(running_clocks(record)).get(deadline)
     if due is None:
-        raise Refused(f"the case has no running {deadline} clock")
+        return f"the case has no running {deadline} clock"
     if command is not Command.REMIND and at < due:
-        raise Refused(f"the {deadline} deadline ({due.isoformat()}) has not passed yet")
+        return f"the {deadline} deadline ({due.isoformat()}) has not passed yet"
+    return None
+
+
+def moves_now(record: CaseRecord, actor: Actor, at: datetime) -> list[Command]:
+    """What `actor` can do to the case at `at` — exactly what `move_record` would
+    let through (for a ladder step: about at least one of its clocks). The case
+    JSON's `allowed` and every 409's `details.allowed` are this list."""
+    moves = permitted(case_file_of(record, stored_events=0), actor, at)
+    return [
+        command
+        for command in moves
+        if command not in LADDER_STEPS
+        or any(ladder_refusal(record, command, d, at) is None for d, _ in running_clocks(record))
+    ]
 
 
 def new_record(

@@ -12,6 +12,7 @@ from typing import Any
 
 from records.cases.lifecycle import Command
 from records.cases.vocabulary import DemandType, Desk, Route, Urgency
+from records.instants import BadInstant, parse_instant
 
 MAX_TEXT = 4000
 MAX_ATTACHMENTS = 20
@@ -262,12 +263,12 @@ def _check_int(field: Field, value: Any, low: int, high: int) -> int:
 
 def _check_time(field: Field, value: Any) -> datetime:
     """A time that has happened (a reply's 办结时间), give or take CLOCK_SKEW."""
-    try:
-        when = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        when = None
-    if when is None or when.tzinfo is None:
+    if not isinstance(value, str):
         raise InvalidField(field.name, "an ISO 8601 time with a UTC offset")
+    try:
+        when = parse_instant(value)
+    except BadInstant as exc:
+        raise InvalidField(field.name, str(exc)) from None
     if when > datetime.now(UTC) + CLOCK_SKEW:
         minutes = int(CLOCK_SKEW.total_seconds() // 60)
         raise InvalidField(field.name, f"in the future (more than {minutes} minutes from now)")

@@ -206,7 +206,31 @@ async def test_a_unit_is_rung_on_its_roster_line_and_named_clearly_when_it_has_n
         async with server.client.post(path, json={"to": to}, headers=headers) as resp:
             answer = await resp.json()
         assert_error(resp.status, answer, 400, "bad_request")
-        assert says in answer["error"]["message"] and answer["error"]["details"] == {"field": "to"}
+        assert says in answer["error"]["message"] and answer["error"]["details"]["field"] == "to"
     # A unit with a line gets past the target: the call has ended, so it is not found.
     async with server.client.post(path, json={"to": "unit:water"}, headers=headers) as resp:
+        assert resp.status == 404 and "no live call" in await resp.text()
+
+
+async def test_a_line_no_unit_of_the_roster_has_is_refused_naming_the_units_that_exist(
+    server_with_call: Liandong, db_url: str
+) -> None:
+    server = server_with_call
+    tokens = await make_tokens(db_url, [TokenRole.ADMIN])
+    headers = {"Authorization": f"Bearer {tokens[TokenRole.ADMIN]}"}
+    for to in ("unit:777777", "unit:10", "unit:1"):  # the roster's lines are 01..09
+        for path in (f"/api/v1/calls/{CALL}/transfer", f"/api/v1/calls/{CALL}/conference"):
+            async with server.client.post(path, json={"to": to}, headers=headers) as resp:
+                answer = await resp.json()
+            assert_error(resp.status, answer, 400, "bad_request")
+            error = answer["error"]
+            assert error["details"]["field"] == "to"
+            assert f"no unit is on PBX line {to[5:]}" in error["message"]
+            assert "water (01)" in error["message"] and "gas (03)" in error["message"]
+            units = error["details"]["units"]
+            assert "water" in units and "police" not in units
+    # The roster's own line gets past the target (the call has ended: not found).
+    async with server.client.post(
+        f"/api/v1/calls/{CALL}/transfer", json={"to": "unit:01"}, headers=headers
+    ) as resp:
         assert resp.status == 404 and "no live call" in await resp.text()

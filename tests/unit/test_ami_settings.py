@@ -66,3 +66,10 @@ def test_settings_refuse_nonsense_naming_the_field(
 def test_plain_string_secret_is_refused() -> None:
     with pytest.raises(TypeError, match="must be a Secret"):
         AmiSettings(secret=SECRET)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", ["a\r\nAction: Logoff", "a\nb", "a\rb"])
+def test_a_secret_on_more_than_one_line_is_refused_without_showing_it(bad: str) -> None:
+    with pytest.raises(ValueError, match="secret must be on one line") as caught:
+        AmiSettings(secret=Secret(bad))
+    assert bad not in str(caught.value)
