@@ -142,7 +142,8 @@ async def start_server(aiohttp_client: Any, settings: Settings) -> Liandong:
     async with app[SESSIONS]() as session:
         repo = TokenRepository(session)
         for role in TokenRole:
-            tokens[role] = (await repo.create(f"test {role.value}", role)).plain
+            unit = "water" if role is TokenRole.UNIT else None  # a unit token names its unit
+            tokens[role] = (await repo.create(f"test {role.value}", role, unit=unit)).plain
         await session.commit()
     lid = Liandong(client, tokens)
     await _wait_link_up(lid)
