@@ -28,8 +28,10 @@ def caller_of(msg: AmiMessage) -> tuple[str | None, str | None]:
 
 
 def present(value: str | None) -> str | None:
-    """None for the ways Asterisk says "nothing": missing, empty, `<unknown>`."""
-    return None if value in (None, "", "<unknown>") else value
+    """None for the ways Asterisk says "nothing": missing, empty, `<unknown>`,
+    and `s`, the dialplan's start extension, which Asterisk puts in a caller ID
+    it has nothing for (a phone without its own `callerid`)."""
+    return None if value in (None, "", "<unknown>", "s") else value
 
 
 def parse_int(value: str | None) -> int | None:

@@ -253,6 +253,9 @@ async def test_api_attended_cancel_and_blind_to_a_member_unit(
     call = await ended_call(liandong, "1381007")
     assert talked(call, "trunk-110", "unit-07")
     assert len(bridges_of(call, "trunk-110") & bridges_of(call, "op110-1")) == 2
+    # The unit's leg names the unit's phone (pjsip.conf), not the dialplan's "s".
+    [unit] = legs_by_endpoint(call)["unit-07"]
+    assert (unit["caller_number"], unit["caller_name"]) == ("607", "宝丰县交通运输局")
 
 
 async def _until_bridged_again(liandong: Liandong, call_id: str) -> None:

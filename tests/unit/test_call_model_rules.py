@@ -403,3 +403,14 @@ def test_a_linkedid_that_outlived_its_call_starts_a_new_call_not_the_old_one_aga
     out = line(channel_event("Hangup", u2, unit2, lx, at=at(30), extra=[("Cause", "16")]))
     assert out[-1] == ev.CallEnded(u2, ts(at(30)))
     assert line.ledger.counts["CallStarted"] == line.ledger.counts["CallEnded"] == 2
+
+
+def test_the_dialplans_start_extension_is_not_a_callers_number() -> None:
+    """A phone without its own caller ID gets Asterisk's "s" as its number."""
+    line = Line()
+    line(newchannel(A0, A, 0, number="13900001"))
+    line(newchannel(C0, A, 0.1, number="s", name="110坐席1"))
+    leg = line.model.legs[C0]
+    assert (leg.caller_number, leg.caller_name) == (None, "110坐席1")
+    updated = line(event("NewCallerid", C0, A, 0.2, number="s", name="110坐席1"))
+    assert updated == [] and line.model.legs[C0].caller_number is None
