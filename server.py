@@ -28,6 +28,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[error_middleware, auth_middleware])
     app[SETTINGS] = settings
     app[LIVE] = LiveBus()
+    app.on_shutdown.append(close_live_feeds)
     app.cleanup_ctx.append(lifecycle.database)
     app.cleanup_ctx.append(lifecycle.cases)
     app.cleanup_ctx.append(lifecycle.pipeline)
@@ -40,6 +41,10 @@ def create_app(settings: Settings) -> web.Application:
     http_cases.add_routes(app)
     http_supervision.add_routes(app)
     return app
+
+
+async def close_live_feeds(app: web.Application) -> None:
+    app[LIVE].close_all()
 
 
 # ------------------------------------------------------------------ command line

@@ -27,6 +27,7 @@ QUEUE_SIZE = 1000
 # are the application's own; 4001 mirrors HTTP 401).
 TOO_SLOW = (1013, "too slow; reconnect and reload")
 REVOKED = (4001, "token revoked")
+GOING_AWAY = (1001, "server stopping")
 
 
 @dataclass(eq=False)
@@ -80,6 +81,12 @@ class LiveBus:
         for sub in subs:
             self._cut(sub, REVOKED)
         return len(subs)
+
+    def close_all(self) -> None:
+        """The server stops: every live socket is closed now (1001), rather than
+        holding the stop until its grace runs out."""
+        for sub in list(self._subscribers):
+            self._cut(sub, GOING_AWAY)
 
     def _cut(self, sub: Subscription, why: tuple[int, str]) -> None:
         self._subscribers.discard(sub)

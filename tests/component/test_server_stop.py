@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+import time
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from tests.component.conftest import expected_legs, trace, wire
@@ -82,3 +84,41 @@ async def test_a_signal_stops_the_server_cleanly_with_every_record_written(
     assert len([line for line in lines if line.endswith("liandong: stopped")]) == 1, stderr
     if len(signals) > 1:
         assert any("already stopping; pending writes still being flushed" in x for x in lines)
+
+
+async def test_an_open_live_feed_does_not_hold_the_stop_up(
+    fake_ami: FakeAmiServer, tmp_path: Path
+) -> None:
+    """The browser's live feed is told the server is going (1001) at once,
+    rather than the stop waiting out the sockets' grace."""
+    db, port = tmp_path / "liandong.db", free_port()
+    env = server_env(fake_ami, db, port)
+    server = await Child.start([*liandong_command(), "serve"], env, port)
+    try:
+        await server.health_where(lambda h: h["ok"], "the server up and linked to the fake AMI")
+        argv = [*liandong_command(), "token", "create", "--role", "admin", "--name", "值班长"]
+        made = await asyncio.create_subprocess_exec(
+            *argv, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        out, _ = await made.communicate()
+        token = out.decode().split()[-1]
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(
+                f"http://127.0.0.1:{port}/api/v1/live", headers={"Authorization": f"Bearer {token}"}
+            ) as ws,
+        ):
+            hello = await ws.receive_json(timeout=5)
+            assert hello["type"] == "hello"
+            asked = time.monotonic()
+            server.signal(signal.SIGTERM)
+            closing = await ws.receive(timeout=5)
+            assert (closing.type, ws.close_code) in {
+                (aiohttp.WSMsgType.CLOSE, 1001),
+                (aiohttp.WSMsgType.CLOSED, 1001),
+            }, (closing, ws.close_code)
+        status, _, stderr = await server.exit()
+        assert time.monotonic() - asked < 3, "the stop waited for the live socket"
+    finally:
+        await server.kill()
+    assert status == 0, stderr
