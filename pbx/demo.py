@@ -10,6 +10,8 @@ started it.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import os
 import signal
@@ -91,7 +93,10 @@ def run(
         # Its own session: the terminal's Ctrl-C goes to the demo alone, which
         # passes one on; the server does not get two and say so.
         server = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve"], env=env, start_new_session=True
+            [sys.executable, "-m", "server", "serve"],
+            env=env,
+            start_new_session=True,
+            preexec_fn=stop_with_parent,
         )
         wait_healthy(server)
         show_off(env)
@@ -106,17 +111,32 @@ def run(
     return 0 if server is None else stop_server(server)
 
 
+def stop_with_parent() -> None:
+    """In the server's process, before it runs: should the demo die without
+    stopping it (killed, its output pipe gone), the server gets a SIGINT
+    from the kernel and stops as after Ctrl-C, rather than live on alone."""
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(pr_set_pdeathsig, signal.SIGINT)
+
+
 def stop_server(server: subprocess.Popen[bytes]) -> int:
     if server.poll() is None:
-        print("▶ stopping the server (it writes its last records first)…", flush=True)
-        server.send_signal(signal.SIGINT)
+        server.send_signal(signal.SIGINT)  # first: telling about it may fail (a closed pipe)
+        say("▶ stopping the server (it writes its last records first)…")
         try:
             server.wait(timeout=SERVER_STOP_S)
         except subprocess.TimeoutExpired:
-            print(f"  the server did not stop within {SERVER_STOP_S:.0f} s: killed it")
+            say(f"  the server did not stop within {SERVER_STOP_S:.0f} s: killed it")
             server.kill()
             server.wait()
     return server.returncode
+
+
+def say(text: str) -> None:
+    """Print, but never fail for it: stopping goes on if the terminal is gone."""
+    with contextlib.suppress(OSError):
+        print(text, flush=True)
 
 
 def start_testbed(cfg: testbed.TestbedConfig) -> dict[str, str]:

@@ -6,6 +6,8 @@ server at the fake AMI, and there are no calls to show but a trace's."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import signal
 import sys
 from pathlib import Path
@@ -66,3 +68,37 @@ async def test_ctrl_c_stops_the_demo_and_its_server_with_every_record_written(
     if presses > 1:
         assert "already stopping; the server is writing its last records" in stderr
     assert await demo.health() is None, "the server is still up after the demo ended"
+
+
+async def test_a_demo_killed_outright_takes_its_server_down_with_every_record_written(
+    fake_ami: FakeAmiServer, tmp_path: Path
+) -> None:
+    """The demo dies without stopping its server (kill -9, its terminal's pipe
+    gone): the server, in its own session, must not live on alone."""
+    db, port = tmp_path / "demo.db", free_port()
+    demo = await Child.start([sys.executable, "-c", DEMO], server_env(fake_ami, db, port), port)
+    try:
+        await demo.health_where(lambda h: h["ok"], "the demo's server up")
+        fake_ami.push_bytes(wire(TRACE))
+        await demo.health_where(lambda h: h["ami"]["backlog"] == 0, "the trace applied")
+        demo.process.kill()  # the demo alone: its server is in a session of its own
+        deadline = asyncio.get_running_loop().time() + 10
+        while await demo.health() is not None:
+            if asyncio.get_running_loop().time() > deadline:
+                kill_servers_of(db)
+                pytest.fail("the server outlived its demo")
+            await asyncio.sleep(0.2)
+    finally:
+        await demo.kill()
+    legs = expected_legs(TRACE)
+    assert stored_legs(db) == {
+        uid: (leg["ended_at"], leg["hangup_cause"]) for uid, leg in legs.items()
+    }
+
+
+def kill_servers_of(db: Path) -> None:
+    """An orphaned server of this test (found by its database in its environment)."""
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        with contextlib.suppress(OSError):
+            if str(db).encode() in environ.read_bytes():
+                os.kill(int(environ.parent.name), signal.SIGKILL)
