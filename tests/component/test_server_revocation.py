@@ -114,6 +114,9 @@ async def test_a_database_that_cannot_be_asked_closes_no_feed(
         assert not feed.closed
         assert caplog.text.count("cannot check live-feed tokens") == 1  # once, not every second
 
+        # (The call's records written first: the command line's write would
+        # otherwise wait for the server's on a busy machine.)
+        await server.written()
         token_id = await cli_token_id(settings, "王科长", capsys)
         assert await tokens_cli.run(argparse.Namespace(verb="revoke", id=token_id), settings) == 0
     # The database answers again: the revocation is seen.
