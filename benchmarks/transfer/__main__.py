@@ -210,7 +210,7 @@ def render(
         f"the transfer service → its last AMI action written): median {ms(share.median)} ms, "
         f"p95 {ms(share.pct(0.95))} ms, p99 {share_p99:.1f} ms — aim p99 < {SHARE_AIM_MS} ms "
         f"{'met' if share_p99 < SHARE_AIM_MS else 'NOT met'}",
-        f"- the same, until Asterisk has answered every action (Setvar ×2, Redirect, Hangup): "
+        f"- the same, until Asterisk has answered every action (Setvars, Redirect, Hangup): "
         f"median {ms(answered.median)} ms, p95 {ms(answered.pct(0.95))} ms, "
         f"p99 {ms(answered.pct(0.99))} ms",
         f"- where liandong's time goes: from the INFO leaving the phone to Asterisk's own time "

@@ -1,6 +1,8 @@
-"""Which report of an operator's key code is acted on: Asterisk's own
-detection in a two-party bridge (it has taken the whole code), the released
-digits elsewhere (a ringing consultation, a three-way room)."""
+"""Which report of an operator's key code is acted on: the first report of
+the last key for a code after which the operator leaves (one-key hand-overs);
+for the others Asterisk's own detection in a two-party bridge (it has taken
+the whole code), the release of the last key elsewhere (a ringing
+consultation, a three-way room)."""
 
 from __future__ import annotations
 
@@ -47,3 +49,22 @@ def test_in_a_three_way_room_the_digits_are_matched() -> None:
     pressing = keys()
     found = press(pressing, "*2", bridges=("room",), in_room=True)
     assert found == [None, None, None, KeyPress("attended")]
+
+
+def test_a_one_key_hand_over_goes_at_once_even_in_a_bridge() -> None:
+    """The operator leaves with it: nobody is left to hear the key's release."""
+    pressing = keys()
+    assert press(pressing, "*1", bridges=("talk",)) == [None, None, KeyPress("blind"), None]
+    assert pressing.is_echo(ami("UserEvent", Uniqueid=OPERATOR, Key="blind"), 0.5)
+    assert press(keys(), "*47", bridges=("talk",))[4] == KeyPress("unit", "07")
+
+
+def test_a_sip_info_key_reported_by_its_end_alone_counts_once() -> None:
+    pressing = keys()
+    legs = legs_of(operator_leg(()))
+    found = []
+    for n, digit in enumerate("*0"):
+        headers = {"Channel": OPERATOR_CHAN, "Digit": digit, "Direction": "Received"}
+        msg = ami("DTMFEnd", Uniqueid=OPERATOR, **headers)
+        found.append(pressing.digit(msg, legs, n * 0.2, lambda _: False))
+    assert found == [None, KeyPress("cancel")]
