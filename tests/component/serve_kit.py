@@ -18,7 +18,8 @@ from typing import Any
 
 import aiohttp
 
-from tests.component.conftest import iso_ms
+from ami_client import AmiMessage
+from tests.component.conftest import expected_legs, iso_ms
 from tests.fakes.fake_ami import FakeAmiServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,3 +133,20 @@ def stored_case_calls(db: Path) -> list[str]:
         rows = conn.execute("SELECT call_id FROM case_calls").fetchall()
     conn.close()
     return [call_id for (call_id,) in rows]
+
+
+def assert_trace_stored(db: Path, messages: list[AmiMessage]) -> None:
+    """Every leg of the trace is in the database as it ended: nothing lost."""
+    legs = expected_legs(messages)
+    assert stored_legs(db) == {
+        uid: (leg["ended_at"], leg["hangup_cause"]) for uid, leg in legs.items()
+    }
+
+
+def assert_stopped_cleanly(status: int, output: str) -> None:
+    """Exit 0, no traceback or cancellation noise, exactly one 'stopped'."""
+    assert status == 0, output
+    for noise in ("Traceback", "CancelledError", "CleanupError"):
+        assert noise not in output, output
+    stopped = [line for line in output.splitlines() if line.endswith("liandong: stopped")]
+    assert len(stopped) == 1, output

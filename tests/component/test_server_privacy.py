@@ -55,8 +55,14 @@ async def test_an_anonymous_callers_name_is_hidden_in_the_timeline_too(desk: Des
         "/api/v1/live", headers={"Authorization": f"Bearer {desk.tokens['supervisor']}"}
     )
     assert (await live.receive_json())["type"] == "hello"
-    case = await desk.open("op12345", caller_name=SECRET_NAME, caller_number="13912345678",
-                           anonymous=True, address="幸福路1号", description="举报噪音")  # fmt: skip
+    case = await desk.open(
+        "op12345",
+        caller_name=SECRET_NAME,
+        caller_number="13912345678",
+        anonymous=True,
+        address="幸福路1号",
+        description="举报噪音",
+    )
     number = case["number"]
     await desk.move(number, "classify", "op12345", demand_type="report", route="hotline")
     await desk.move(number, "dispatch", "op12345", lead_unit="water")
@@ -115,8 +121,13 @@ async def test_a_unit_token_without_a_unit_is_refused_everywhere(
     await engine.dispose()
     desk.tokens["old"] = old
 
-    for path in ("/api/v1/cases", f"/api/v1/cases/{case['number']}", "/api/v1/calls",
-                 "/api/v1/supervision/open", "/api/v1/units"):  # fmt: skip
+    for path in (
+        "/api/v1/cases",
+        f"/api/v1/cases/{case['number']}",
+        "/api/v1/calls",
+        "/api/v1/supervision/open",
+        "/api/v1/units",
+    ):
         status, body = await desk.request("GET", path, "old")
         assert status == 403, (path, body)
         assert body["error"]["code"] == "forbidden"
@@ -192,9 +203,15 @@ async def test_the_access_log_of_liandong_serve_has_no_query_values(
         "LIANDONG_AMI_SECRET": "x",
     }
     server = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server", "serve", env=env, cwd=ROOT,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "server",
+        "serve",
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         headers = {"Authorization": f"Bearer {admin_token}"}
         base = f"http://127.0.0.1:{port}/api/v1"

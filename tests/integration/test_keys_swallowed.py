@@ -53,8 +53,11 @@ async def test_no_digit_of_a_code_reaches_the_caller_or_the_consulted_operator(
 
     [transfer] = await wait_transfers(liandong)
     assert [step["to"] for step in transfer["timeline"]] == [
-        "requested", "ringing", "answered", "cancelled",
-    ]  # fmt: skip
+        "requested",
+        "ringing",
+        "answered",
+        "cancelled",
+    ]
     assert sent == [], f"digits of the key codes reached other parties: {sent}"
 
 

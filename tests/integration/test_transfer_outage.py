@@ -51,6 +51,25 @@ async def server_behind(
     return await start_server(aiohttp_client, dataclasses.replace(settings, ami=ami))
 
 
+async def one_key_transfer_ringing(
+    lid: Liandong,
+    phones: dict[str, sipp.Phone],
+    work: Path,
+    prefix: str,
+    *,
+    operator_talk_ms: int,
+    talk_ms: int = 60_000,
+) -> tuple[asyncio.Task[sipp.CallResult], dict[str, Any]]:
+    """A citizen's 110 call, which the operator hands to 12345 with *1; nobody
+    there answers. Returns once the 12345 phones ring."""
+    operator = {"ring_ms": 200, "keys": "*1", "talk_ms": operator_talk_ms}
+    start_desks(phones, work, op110_1=operator)
+    citizen = citizen_calls("110", work, prefix, talk_ms=talk_ms)
+    [running] = await wait_transfers(lid, ended=False)
+    await wait_state(lid, running["id"], "ringing")
+    return citizen, running
+
+
 async def call_of(lid: Liandong, call_id: str) -> dict[str, Any]:
     body: dict[str, Any] = await lid.get(f"/api/v1/calls/{call_id}")
     return body
@@ -67,14 +86,17 @@ async def until(what: str, check: Any, within: float) -> Any:
 
 
 async def test_a_ring_that_ends_while_the_link_is_down_gives_the_caller_back_on_reconnect(
-    pbx_clean: testbed.TestbedConfig, tmp_path: Path, aiohttp_client: Any,
-    work: Path, phones: dict[str, sipp.Phone], cutter: LinkCutter,
-) -> None:  # fmt: skip
+    pbx_clean: testbed.TestbedConfig,
+    tmp_path: Path,
+    aiohttp_client: Any,
+    work: Path,
+    phones: dict[str, sipp.Phone],
+    cutter: LinkCutter,
+) -> None:
     lid = await server_behind(cutter, pbx_clean, tmp_path, aiohttp_client)
-    start_desks(phones, work, op110_1={"ring_ms": 200, "keys": "*1", "talk_ms": 4000})
-    citizen = citizen_calls("110", work, "1381040")
-    [running] = await wait_transfers(lid, ended=False)
-    await wait_state(lid, running["id"], "ringing")
+    citizen, running = await one_key_transfer_ringing(
+        lid, phones, work, "1381040", operator_talk_ms=4000
+    )
 
     await cutter.cut()  # the ring (and the server's timer) run out meanwhile
     await asyncio.sleep(TRANSFER_RING_S + 6)
@@ -95,14 +117,17 @@ async def test_a_ring_that_ends_while_the_link_is_down_gives_the_caller_back_on_
 
 
 async def test_a_caller_outwaiting_the_hold_limit_rings_their_desk_without_the_server(
-    pbx_clean: testbed.TestbedConfig, tmp_path: Path, aiohttp_client: Any,
-    work: Path, phones: dict[str, sipp.Phone], cutter: LinkCutter,
-) -> None:  # fmt: skip
+    pbx_clean: testbed.TestbedConfig,
+    tmp_path: Path,
+    aiohttp_client: Any,
+    work: Path,
+    phones: dict[str, sipp.Phone],
+    cutter: LinkCutter,
+) -> None:
     lid = await server_behind(cutter, pbx_clean, tmp_path, aiohttp_client)
-    start_desks(phones, work, op110_1={"ring_ms": 200, "keys": "*1", "talk_ms": 30_000})
-    citizen = citizen_calls("110", work, "1381041", talk_ms=90_000)
-    [running] = await wait_transfers(lid, ended=False)
-    await wait_state(lid, running["id"], "ringing")
+    citizen, running = await one_key_transfer_ringing(
+        lid, phones, work, "1381041", operator_talk_ms=30_000, talk_ms=90_000
+    )
     cut_at = time.monotonic()
     await cutter.cut()
 
