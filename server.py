@@ -9,19 +9,24 @@ import sys
 
 from aiohttp import web
 
-from app import http_cases, http_supervision, http_transfers, lifecycle, running, tokens_cli
-from app.access_log import AccessLogger
-from app.auth import auth_middleware
-from app.errors import error_middleware
-from app.http_calls import get_call, list_calls
-from app.http_health import health
-from app.http_live import live
-from app.keys import LIVE, SETTINGS
-from app.listen_check import check_can_listen
-from app.live import LiveBus
-from app.openapi import openapi_json
-from app.settings import Settings, SettingsError
 from pbx import cli as pbx_cli
+from records import http as http_cases
+from records.supervision import http as http_supervision
+from startup import contexts as lifecycle
+from startup import running
+from startup.health import health
+from startup.listen_check import check_can_listen
+from startup.settings import Settings, SettingsError
+from telephony.http import get_call, list_calls
+from transfer import http as http_transfers
+from web import tokens_cli
+from web.access_log import AccessLogger
+from web.app_state import LIVE, SETTINGS
+from web.auth import auth_middleware
+from web.errors import error_middleware
+from web.live import LiveBus
+from web.live_socket import live
+from web.openapi import openapi_json
 
 
 def create_app(settings: Settings) -> web.Application:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from pbx import sipp, testbed
-from records.cases.calendar import COUNTY_TZ
+from records.county.calendar import COUNTY_TZ
 
 PORT = int(os.environ.get("LIANDONG_HTTP_PORT", "8080"))
 BASE = f"http://127.0.0.1:{PORT}"

@@ -1,8 +1,3 @@
-"""Call records: what happened on every call leg, kept in SQLite or PostgreSQL.
-
-- `db`: engines and sessions; `migrate`: schema upgrades (Alembic).
-- `models`: the tables; `types`: the UTC timestamp column type.
-- `writer`: RecordWriter, which takes domain events without ever blocking and
-  commits them in ordered batches (`batch` does the SQL, `apply` the rules).
-- `repositories`: reading calls back; API tokens.
-"""
+"""Case records (work orders): every matter a call brings, from opening to
+archive — its lifecycle, the county's rules, dispatch to member units, time
+limits, the supervisor ladder and the supervision bureau's views."""

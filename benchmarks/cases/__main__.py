@@ -11,11 +11,11 @@
 2. The supervision views (benchmarks/cases/supervision.py) on `--stats-cases`
    cases (default 100,000) with their timelines, made by the real lifecycle
    code over a year (benchmarks/cases/dataset.py) and bulk-inserted with
-   SQLAlchemy core after the migrations: `records.cases.statistics` called
+   SQLAlchemy core after the migrations: `records.supervision.statistics` called
    directly, then the same views through the HTTP API. Medians of a few runs;
    the plan of each view over a second is explained. (The fixes an earlier
    `--try-fixes` measured are now the server's own: migration 0005's indexes
-   and custom plans on PostgreSQL, records/db.py.)
+   and custom plans on PostgreSQL, database/engine.py.)
 
 Both on SQLite (a file in a temporary directory) and on PostgreSQL (the
 scratch database `--pg-url` names, default `ld_bench`: created for each part,
@@ -64,8 +64,8 @@ from benchmarks.cases.supervision import (
     time_http,
 )
 from benchmarks.common import machine, sqlite_database
-from records.cases.rules import CaseRules, load_rules
-from records.db import create_engine
+from database.engine import create_engine
+from records.county.rules import CaseRules, load_rules
 from server import create_app
 
 RESULTS_MD = Path(__file__).resolve().parent / "RESULTS.md"
@@ -227,7 +227,7 @@ async def time_views(
     token: str,
 ) -> None:
     name = run.database
-    print(f"  {name}: records.cases.statistics", flush=True)
+    print(f"  {name}: records.supervision.statistics", flush=True)
     run.functions = await time_functions(url, periods, rules, UNIT, args.repeat, SLOW_S / 2)
     print(f"  {name}: through the API", flush=True)
     run.http = await time_http(create_app(bench_settings(url)), token, periods, args.repeat)
@@ -416,7 +416,7 @@ def results_markdown(results: Results, argv: list[str], load: tuple[float, float
             "executions (the query and the transfer of its rows), the rest is Python",
             f"- **slow** marks a median over {SLOW_S:.0f} s",
             "",
-            "`records.cases.statistics`, called with a fresh session each run:",
+            "`records.supervision.statistics`, called with a fresh session each run:",
             "",
             render(*view_rows(results.stats, "functions"), markdown=True),
             "",
@@ -525,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # Each app start warns that next year has no holiday calendar: true, and not news here.
-    logging.getLogger("app.lifecycle").setLevel(logging.ERROR)
+    logging.getLogger("startup.contexts").setLevel(logging.ERROR)
     rules = load_rules(Path(__file__).resolve().parents[2] / "case-config")
     load_before = os.getloadavg()[0]
     try:

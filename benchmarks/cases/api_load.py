@@ -28,14 +28,14 @@ from aiohttp import web
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.keys import ENGINE
 from benchmarks.cases.databases import bench_settings, make_users
 from benchmarks.common import cpu_seconds
-from records.cases.lifecycle import CaseState
-from records.cases.models import CaseEvent, CaseRecord
-from records.cases.routing import TOWNSHIP_LEAD
-from records.cases.rules import CaseRules
+from records.core.lifecycle import CaseState
+from records.county.routing import TOWNSHIP_LEAD
+from records.county.rules import CaseRules
+from records.storage.tables import CaseEvent, CaseRecord
 from server import create_app
+from web.app_state import ENGINE
 
 ROOT = Path(__file__).resolve().parents[2]
 MOVES = ("classify", "dispatch", "sign", "feed_back", "reply", "approve_reply", "close")

@@ -16,13 +16,12 @@ from typing import Any
 from sqlalchemy.engine import URL, make_url
 
 from ami_client.settings import AmiSettings, Secret
-from app.settings import Settings
-from records.cases.lifecycle import ActorRole
-from records.cases.rules import CaseRules
-from records.db import create_engine, session_factory
-from records.migrate import upgrade
-from records.models import TokenRole
-from records.repositories import TokenRepository
+from database.engine import create_engine, session_factory
+from database.migrate import upgrade
+from records.core.lifecycle import ActorRole
+from records.county.rules import CaseRules
+from startup.settings import Settings
+from web.tokens import TokenRepository, TokenRole
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/ld_bench"
 

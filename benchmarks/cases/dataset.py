@@ -46,17 +46,17 @@ from typing import Any, cast
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from records.cases.calendar import COUNTY_TZ
-from records.cases.case_file import Actor, TimelineEntry
-from records.cases.clocks import running_clocks
-from records.cases.lifecycle import OPEN_STATES, TRANSITIONS, ActorRole, CaseState, Command
-from records.cases.models import CaseCounter, CaseEvent, CaseRecord
-from records.cases.moves import move_record, new_record, opening_entry
-from records.cases.payloads import validate
-from records.cases.routing import TOWNSHIP_LEAD, Category, RoutingCatalogue, Suggestion
-from records.cases.rules import CaseRules
-from records.cases.store import jsonable
-from records.cases.vocabulary import DemandType, Desk, Route, Urgency
+from records.core.case_file import Actor, TimelineEntry
+from records.core.clocks import running_clocks
+from records.core.lifecycle import OPEN_STATES, TRANSITIONS, ActorRole, CaseState, Command
+from records.core.payloads import validate
+from records.core.vocabulary import DemandType, Desk, Route, Urgency
+from records.county.calendar import COUNTY_TZ
+from records.county.routing import TOWNSHIP_LEAD, Category, RoutingCatalogue, Suggestion
+from records.county.rules import CaseRules
+from records.service.moves import move_record, new_record, opening_entry
+from records.storage.store import jsonable
+from records.storage.tables import CaseCounter, CaseEvent, CaseRecord
 
 C = Command
 S = CaseState

@@ -1,4 +1,4 @@
-"""The supervision views at scale: `records.cases.statistics` called directly,
+"""The supervision views at scale: `records.supervision.statistics` called directly,
 and the same views (plus the open-case list) through the HTTP API.
 
 Directly, each view is run once untimed (warm-up), then `repeat` times, or 3
@@ -27,10 +27,10 @@ from aiohttp import web
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from records.cases import statistics as stats
-from records.cases.calendar import COUNTY_TZ
-from records.cases.rules import CaseRules
-from records.db import create_engine, session_factory
+from database.engine import create_engine, session_factory
+from records.county.calendar import COUNTY_TZ
+from records.county.rules import CaseRules
+from records.supervision import statistics as stats
 
 
 @dataclass

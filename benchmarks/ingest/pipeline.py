@@ -33,11 +33,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ami_client import AmiSettings, Secret
-from app.keys import ENGINE, INGEST
-from app.settings import Settings
 from benchmarks.ingest.loopback import SECRET, USERNAME, LoopbackAmi
 from benchmarks.ingest.trace import Trace
 from server import create_app
+from startup.settings import Settings
+from web.app_state import ENGINE, INGEST
 
 READY_WITHIN_S = 30.0
 RUN_WITHIN_S = 600.0

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ami_client.framing import parse_stream
-from telephony.roles import is_plumbing
+from telephony.core.roles import is_plumbing
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
 

@@ -39,12 +39,12 @@ from aiohttp import web
 
 from ami_client.message import AmiMessage
 from ami_client.settings import AmiSettings, Secret
-from app.keys import INGEST, TRANSFERS
-from app.settings import Settings
 from benchmarks.transfer.wire import WireError, key_sent_at, key_to_invite_s
+from database.migrate import upgrade
 from pbx import sipp, testbed
-from records.migrate import upgrade
 from server import create_app
+from startup.settings import Settings
+from web.app_state import INGEST, TRANSFERS
 
 RESULTS_MD = Path(__file__).resolve().parent / "RESULTS.md"
 MODES = {"liandong": "*1", "asterisk": "#112345"}

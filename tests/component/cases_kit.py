@@ -10,12 +10,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from ami_client.settings import AmiSettings, Secret
-from app.settings import Settings
-from records.db import create_engine, session_factory
-from records.migrate import upgrade
-from records.models import TokenRole
-from records.repositories import TokenRepository
+from database.engine import create_engine, session_factory
+from database.migrate import upgrade
 from server import create_app
+from startup.settings import Settings
+from web.tokens import TokenRepository, TokenRole
 
 # Users of the shipped roster (case-config/units.csv).
 USERS: dict[str, tuple[TokenRole, str | None]] = {

@@ -20,14 +20,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from ami_client import AmiMessage, parse_stream
-from app.keys import INGEST
-from app.settings import Settings
-from records.db import create_engine, session_factory
-from records.migrate import upgrade
-from records.models import TokenRole
-from records.repositories import TokenRepository
+from database.engine import create_engine, session_factory
+from database.migrate import upgrade
 from server import create_app
+from startup.settings import Settings
 from tests.fakes.fake_ami import FakeAmiServer, format_message
+from web.app_state import INGEST
+from web.tokens import TokenRepository, TokenRole
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.keys import CASES, LIVE
-from records.cases.ladder import run_ladder
+from records.service.ladder import run_ladder
 from tests.component.cases_kit import Desk, start_desk
+from web.app_state import CASES, LIVE
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 MONDAY_9AM = datetime(2026, 11, 30, 9, 0, tzinfo=BEIJING)

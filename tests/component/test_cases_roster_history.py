@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from app.settings import DEFAULT_CASE_CONFIG
+from startup.settings import DEFAULT_CASE_CONFIG
 from tests.component.cases_kit import start_desk
 
 

@@ -3,7 +3,6 @@ valid event around it."""
 
 from __future__ import annotations
 
-from app.keys import INGEST
 from tests.component.conftest import (
     StartLiandong,
     expected_legs,
@@ -12,6 +11,7 @@ from tests.component.conftest import (
     trace,
     wire,
 )
+from web.app_state import INGEST
 
 CALL = "liandong-1795930660.0"
 

@@ -9,9 +9,7 @@ from typing import Any
 import pytest
 
 from ami_client import AmiSettings
-from app import tokens_cli
-from app.settings import Settings
-from records.models import TokenRole
+from startup.settings import Settings
 from tests.component.conftest import (
     Liandong,
     StartLiandong,
@@ -20,6 +18,8 @@ from tests.component.conftest import (
     replace_values,
     trace,
 )
+from web import tokens_cli
+from web.tokens import TokenRole
 
 CALL = "liandong-1795930660.0"
 CITIZEN_NUMBER = "13900000001"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from app import lifecycle
-from records.db import create_engine
+from database.engine import create_engine
+from startup import contexts as lifecycle
 from tests.component.conftest import (
     StartLiandong,
     expected_legs,

@@ -12,8 +12,6 @@ import aiohttp
 import pytest
 from aiohttp import WSMsgType, WSServerHandshakeError
 
-from app.keys import LIVE
-from records.models import TokenRole
 from tests.component.conftest import (
     DEADLINE_S,
     Liandong,
@@ -23,6 +21,8 @@ from tests.component.conftest import (
     trace,
 )
 from tests.fakes.fake_ami import event_message
+from web.app_state import LIVE
+from web.tokens import TokenRole
 
 CALL = "liandong-1795930660.0"
 CITIZEN_NUMBER = "13900000001"

@@ -21,11 +21,8 @@ import pytest
 from aiohttp import WSServerHandshakeError
 
 from ami_client import AmiMessage
-from app.keys import CASES, INGEST
-from records.cases.service import CaseService
-from records.db import create_engine, session_factory
-from records.models import TokenRole
-from records.repositories import TokenRepository
+from database.engine import create_engine, session_factory
+from records.service.cases import CaseService
 from tests.component.cases_kit import Desk, start_desk
 from tests.component.conftest import (
     DEADLINE_S,
@@ -34,6 +31,8 @@ from tests.component.conftest import (
     replace_values,
     trace,
 )
+from web.app_state import CASES, INGEST
+from web.tokens import TokenRepository, TokenRole
 
 ROOT = Path(__file__).resolve().parents[2]
 CALL = "liandong-1795930660.0"

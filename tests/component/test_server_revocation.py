@@ -14,10 +14,10 @@ import pytest
 from aiohttp import WSMsgType
 
 from ami_client import AmiSettings
-from app import tokens_cli
-from app.settings import Settings
-from records.repositories import TokenRepository
+from startup.settings import Settings
 from tests.component.conftest import DEADLINE_S, Liandong, StartLiandong, replace_values, trace
+from web import tokens_cli
+from web.tokens import TokenRepository
 
 CALL = "liandong-1795930660.0"
 CITIZEN_NUMBER = "13900000001"
@@ -100,7 +100,7 @@ async def test_a_database_that_cannot_be_asked_closes_no_feed(
     async def database_down(self: TokenRepository, ids: frozenset[int]) -> frozenset[int]:
         raise OSError("connection refused")
 
-    caplog.set_level(logging.INFO, logger="app.revocation")
+    caplog.set_level(logging.INFO, logger="web.revocation")
     with monkeypatch.context() as patched:
         patched.setattr(TokenRepository, "live_ids", database_down)
 

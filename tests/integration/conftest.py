@@ -18,13 +18,14 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from ami_client.settings import AmiSettings, Secret
-from app.keys import SESSIONS
-from app.settings import Settings
+from database.migrate import upgrade
 from pbx import sipp, testbed
-from records.migrate import upgrade
-from records.models import Leg, TokenRole
-from records.repositories import CallRepository, TokenRepository
 from server import create_app
+from startup.settings import Settings
+from telephony.storage.queries import CallRepository
+from telephony.storage.tables import Leg
+from web.app_state import SESSIONS
+from web.tokens import TokenRepository, TokenRole
 
 # Transfer targets ring this long before the caller is given back (tests of
 # no-answer wait for it).

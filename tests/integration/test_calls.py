@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from pbx import sipp, testbed
-from records.models import TokenRole
 from tests.integration.conftest import Liandong
+from web.tokens import TokenRole
 
 
 def t(value: str | None) -> datetime:

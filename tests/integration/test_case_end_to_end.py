@@ -14,10 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.keys import INGEST, SESSIONS
 from pbx import sipp
-from records.models import TokenRole
-from records.repositories import TokenRepository
 from tests.integration.conftest import Liandong
 from tests.integration.transfer_kit import (
     citizen_calls,
@@ -25,6 +22,8 @@ from tests.integration.transfer_kit import (
     start_desks,
     wait_transfers,
 )
+from web.app_state import INGEST, SESSIONS
+from web.tokens import TokenRepository, TokenRole
 
 
 async def unit_token(lid: Liandong, unit: str) -> str:

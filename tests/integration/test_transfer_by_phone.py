@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from app.keys import INGEST
 from pbx import sipp
 from tests.integration.conftest import Liandong
 from tests.integration.transfer_kit import (
@@ -20,6 +19,7 @@ from tests.integration.transfer_kit import (
     talked,
     wait_transfers,
 )
+from web.app_state import INGEST
 
 
 async def test_phone_blind_transfer_by_refer_is_recorded(

@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 
-from app.transfer_actions import HOLD_MARGIN_S
 from pbx import sipp, testbed
 from tests.integration.conftest import TRANSFER_RING_S, Liandong, server_settings, start_server
 from tests.integration.link_cutter import LinkCutter
@@ -31,6 +30,7 @@ from tests.integration.transfer_kit import (
     wait_state,
     wait_transfers,
 )
+from transfer.core.actions import HOLD_MARGIN_S
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 from pbx import sipp
-from records.models import TokenRole
 from tests.integration.conftest import Liandong
 from tests.integration.transfer_kit import (
     bridges_of,
@@ -31,6 +30,7 @@ from tests.integration.transfer_kit import (
     wait_state,
     wait_transfers,
 )
+from web.tokens import TokenRole
 
 NEVER = sipp.NEVER_MS
 

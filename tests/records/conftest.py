@@ -22,8 +22,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from records.db import async_url, create_engine, session_factory
-from records.migrate import upgrade
+from database.engine import async_url, create_engine, session_factory
+from database.migrate import upgrade
 
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 TABLES = (
@@ -101,7 +101,7 @@ def db_url(
 ) -> Iterator[str]:
     """A migrated database, one per backend for the whole run."""
     if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('records') / 'records.db'}"
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('records') / 'database.engine'}"
         run_sync(lambda: upgrade(url))
         yield url
         return

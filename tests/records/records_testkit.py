@@ -11,11 +11,8 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from records.apply import Batch, apply_all
-from records.batch import write_batch
-from records.db import WRITE_TRANSACTION
-from records.models import BridgeMembership, Call, Leg
-from telephony.events import (
+from database.engine import WRITE_TRANSACTION
+from telephony.core.events import (
     CallAnswered,
     CallEnded,
     CallStarted,
@@ -30,6 +27,9 @@ from telephony.events import (
     LegStarted,
     Trunk,
 )
+from telephony.storage.apply import Batch, apply_all
+from telephony.storage.batch import write_batch
+from telephony.storage.tables import BridgeMembership, Call, Leg
 
 T0 = datetime(2025, 3, 1, 2, 0, 0, tzinfo=UTC)
 

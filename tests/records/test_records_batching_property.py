@@ -20,7 +20,7 @@ from records_testkit import (
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from telephony.events import (
+from telephony.core.events import (
     CallAnswered,
     CallEnded,
     CallMerged,
@@ -40,7 +40,7 @@ from telephony.events import (
 
 # Each example commits dozens of transactions; these counts keep the whole
 # records suite under 30 s while still finding merge-chain bugs (checked by
-# breaking records.batch on purpose).
+# breaking telephony.storage.batch on purpose).
 PROPERTY_SETTINGS = settings(
     max_examples=15,
     deadline=None,

@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.settings import DEFAULT_CASE_CONFIG
-from records.cases.case_file import Actor, IllegalMove
-from records.cases.lifecycle import ActorRole, Command
-from records.cases.roster_history import record_roster, roster_at
-from records.cases.rules import load_rules
-from records.cases.service import CaseChanged, CaseService
-from records.cases.store import CaseFilter
+from records.core.case_file import Actor, IllegalMove
+from records.core.lifecycle import ActorRole, Command
+from records.county.rules import load_rules
+from records.service.cases import CaseChanged, CaseService
+from records.storage.roster_history import record_roster, roster_at
+from records.storage.store import CaseFilter
+from startup.settings import DEFAULT_CASE_CONFIG
 
 RULES = load_rules(DEFAULT_CASE_CONFIG)
 HOTLINE = Actor("李话务", ActorRole.OPERATOR_12345)

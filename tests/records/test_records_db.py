@@ -10,8 +10,8 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.exc import OperationalError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from records.db import async_url, create_engine, ping
-from records.models import Call
+from database.engine import async_url, create_engine, ping
+from telephony.storage.tables import Call
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -12,10 +12,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from records.db import create_engine, session_factory
-from records.repositories import CallRepository
-from records.writer import RecordWriter
-from telephony.events import DomainEvent
+from database.engine import create_engine, session_factory
+from telephony.core.events import DomainEvent
+from telephony.storage.queries import CallRepository
+from telephony.storage.writer import RecordWriter
 
 FAST_RETRY = {"retry_initial": 0.01, "retry_max": 0.05, "max_delay": 0.0}
 

@@ -12,8 +12,8 @@ from sqlalchemy import Connection, Enum, Table, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.schema import CreateTable
 
-from records.migrate import alembic_config, downgrade, upgrade
-from records.models import Base
+from database.base import Base
+from database.migrate import alembic_config, downgrade, upgrade
 
 
 def _differences(connection: Connection) -> list[Any]:

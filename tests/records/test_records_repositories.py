@@ -10,9 +10,9 @@ from records_testkit import T0, at, leg_started, simple_call, write_in_batches
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from records.models import TokenRole
-from records.repositories import CallRepository, TokenRepository
-from telephony.events import CallEnded, CallMerged, CallStarted, DomainEvent
+from telephony.core.events import CallEnded, CallMerged, CallStarted, DomainEvent
+from telephony.storage.queries import CallRepository
+from web.tokens import TokenRepository, TokenRole
 
 
 @pytest.fixture

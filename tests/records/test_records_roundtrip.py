@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from records_testkit import at, simple_call, snapshot
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from records.repositories import CallRepository
-from records.writer import RecordWriter
-from telephony.events import Direction, LegRole, Trunk
+from telephony.core.events import Direction, LegRole, Trunk
+from telephony.storage.queries import CallRepository
+from telephony.storage.writer import RecordWriter
 
 
 async def test_whole_call_round_trip(

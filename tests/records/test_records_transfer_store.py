@@ -11,11 +11,11 @@ from records_testkit import at
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from test_records_transfers import load, request
 
-from app.transfer_store import TransferStore
-from records.transfers import TransferRepository
-from transfer.events import TargetRinging
-from transfer.machine import Transfer
-from transfer.states import TransferState
+from transfer.core.events import TargetRinging
+from transfer.core.machine import Transfer
+from transfer.core.states import TransferState
+from transfer.storage.rows import TransferRepository
+from transfer.storage.store import TransferStore
 
 
 class Refusing:
@@ -58,7 +58,7 @@ async def test_a_refusing_database_loses_nothing(
 async def test_the_saver_task_retries_until_the_database_answers(
     sessions: async_sessionmaker[AsyncSession], monkeypatch: Any
 ) -> None:
-    monkeypatch.setattr("app.transfer_store.SAVE_RETRY_S", 0.05)
+    monkeypatch.setattr("transfer.storage.store.SAVE_RETRY_S", 0.05)
     store = TransferStore(Refusing(sessions, refusals=3))  # type: ignore[arg-type]
     saver = asyncio.create_task(store.run())
     try:
@@ -101,7 +101,7 @@ async def test_at_shutdown_the_last_save_is_retried_until_it_goes_through(
 ) -> None:
     """Seen in CI: at shutdown SQLite was locked by the call-record writer for
     a moment, the one save failed, and the transfer's last steps were lost."""
-    monkeypatch.setattr("app.transfer_store.SHUTDOWN_RETRY_S", 0.01)
+    monkeypatch.setattr("transfer.storage.store.SHUTDOWN_RETRY_S", 0.01)
     store = TransferStore(Refusing(sessions, refusals=3))  # type: ignore[arg-type]
     transfer = started("xfer-shutdown")
     transfer.handle(TargetRinging(at(10)))
@@ -115,7 +115,7 @@ async def test_at_shutdown_the_last_save_is_retried_until_it_goes_through(
 async def test_at_shutdown_a_database_that_stays_away_is_given_up_on_in_time(
     sessions: async_sessionmaker[AsyncSession], monkeypatch: Any
 ) -> None:
-    monkeypatch.setattr("app.transfer_store.SHUTDOWN_RETRY_S", 0.01)
+    monkeypatch.setattr("transfer.storage.store.SHUTDOWN_RETRY_S", 0.01)
     store = TransferStore(Refusing(sessions, refusals=10**6))  # type: ignore[arg-type]
     store.mark(started("xfer-gone"))
     loop = asyncio.get_running_loop()

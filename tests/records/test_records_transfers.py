@@ -10,19 +10,19 @@ from records_testkit import T0, at
 from sqlalchemy import inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from records.migrate import alembic_config, downgrade, upgrade
-from records.models import TransferRecord, TransferStep
-from records.transfers import TransferRepository
-from transfer.events import (
+from database.migrate import alembic_config, downgrade, upgrade
+from transfer.core.events import (
     CancelRequested,
     OperatorLeft,
     Requested,
     TargetAnswered,
     TargetRinging,
 )
-from transfer.machine import Transfer
-from transfer.states import By, Reason, TransferMode, TransferState
-from transfer.target import parse_target
+from transfer.core.machine import Transfer
+from transfer.core.states import By, Reason, TransferMode, TransferState
+from transfer.core.target import parse_target
+from transfer.storage.rows import TransferRepository
+from transfer.storage.tables import TransferRecord, TransferStep
 
 BEIJING = timezone(timedelta(hours=8))
 

@@ -16,11 +16,8 @@ from records_testkit import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from records.db import create_engine, session_factory
-from records.models import Call, Leg
-from records.repositories import CallRepository
-from records.writer import RecordWriter
-from telephony.events import (
+from database.engine import create_engine, session_factory
+from telephony.core.events import (
     CallAnswered,
     CallEnded,
     CallMerged,
@@ -33,6 +30,9 @@ from telephony.events import (
     LegUpdated,
     Trunk,
 )
+from telephony.storage.queries import CallRepository
+from telephony.storage.tables import Call, Leg
+from telephony.storage.writer import RecordWriter
 
 
 async def _write(

@@ -19,8 +19,8 @@ import pytest
 
 from ami_client.framing import parse_stream
 from ami_client.message import AmiMessage
-from telephony import events as ev
-from telephony.model import CallModel
+from telephony.core import events as ev
+from telephony.core.model import CallModel
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TRACES = ("answered_110", "noanswer_12345", "busy_110", "cancel_110", "burst_12345")

@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from test_call_model_kit import Ledger, channel_event, check_leg_times, core_show_channel
 
 from ami_client.message import AmiMessage
-from telephony import events as ev
-from telephony.causes import cause_text
-from telephony.model import CallModel, Ending
+from telephony.core import events as ev
+from telephony.core.causes import cause_text
+from telephony.core.model import CallModel, Ending
 
 T0 = 1795950000
 

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from test_call_model_kit import NOT_THE_TIME, Ledger, channel_event, ts
 
 from ami_client.message import AmiMessage
-from telephony import events as ev
-from telephony.events import Direction, LegRole, Trunk
-from telephony.model import CallModel
+from telephony.core import events as ev
+from telephony.core.events import Direction, LegRole, Trunk
+from telephony.core.model import CallModel
 
 T0 = 1795940000
 

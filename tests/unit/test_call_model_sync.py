@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from test_call_model_kit import Ledger, channel_event, core_show_channel, ts
 
 from ami_client.message import AmiMessage
-from telephony import events as ev
-from telephony.events import Direction, LegRole, Trunk
-from telephony.model import CallModel, Ending, KnownLeg
+from telephony.core import events as ev
+from telephony.core.events import Direction, LegRole, Trunk
+from telephony.core.model import CallModel, Ending, KnownLeg
 
 NOW = datetime(2026, 11, 29, 6, 0, 0, tzinfo=UTC)
 

@@ -27,9 +27,9 @@ from test_call_model_kit import (
 
 from ami_client.framing import AmiFramer, FrameError
 from ami_client.message import AmiMessage
-from telephony import events as ev
-from telephony.events import Direction, LegRole, Trunk
-from telephony.model import CallModel
+from telephony.core import events as ev
+from telephony.core.events import Direction, LegRole, Trunk
+from telephony.core.model import CallModel
 
 # One row per leg, exactly as the trace has it: the Uniqueid and call (Linkedid)
 # without the "liandong-" prefix; "-" where the leg never rang or was never

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from records.cases.case_file import (
+from records.core.case_file import (
     Actor,
     CaseFile,
     Extension,
@@ -21,7 +21,7 @@ from records.cases.case_file import (
     permitted,
     record,
 )
-from records.cases.lifecycle import (
+from records.core.lifecycle import (
     FINAL_STATES,
     GIVEN,
     OPEN_STATES,
@@ -33,7 +33,7 @@ from records.cases.lifecycle import (
     Command,
     allowed_commands,
 )
-from records.cases.vocabulary import Desk, Route
+from records.core.vocabulary import Desk, Route
 
 S, C, R = CaseState, Command, ActorRole
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -313,7 +313,7 @@ def test_a_return_is_reviewed_then_redispatched_elsewhere_or_rejected() -> None:
 
 
 def test_every_api_role_is_an_actor_role() -> None:
-    from records.models import TokenRole
+    from web.tokens import TokenRole
 
     assert {r.value for r in TokenRole} | {"system"} == {r.value for r in ActorRole}
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from records.cases.case_file import Actor, CaseFile, IllegalMove, NotPermitted, Refused, act
-from records.cases.lifecycle import (
+from records.core.case_file import Actor, CaseFile, IllegalMove, NotPermitted, Refused, act
+from records.core.lifecycle import (
     FINAL_STATES,
     GIVEN,
     ROLES,
@@ -19,7 +19,7 @@ from records.cases.lifecycle import (
     Command,
     next_state,
 )
-from records.cases.vocabulary import Desk, Route
+from records.core.vocabulary import Desk, Route
 
 UNITS = ["WATER", "HOUSING", "T01"]
 actors = st.one_of(

@@ -1,4 +1,4 @@
-"""What the case API refuses before anything is stored (records.cases.payloads):
+"""What the case API refuses before anything is stored (records.core.payloads):
 text that cannot be sent back out, deadlines that do not exist, reply times in
 the future, a lead unit that is also a co-unit, caller numbers that are not
 phone numbers. Each refusal names the field."""
@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from records.cases import payloads
-from records.cases.lifecycle import Command
-from records.cases.payloads import CREATE_FIELDS, InvalidField, validate, validate_fields
-from records.cases.time_limits import CLOCKS
+from records.core import payloads
+from records.core.lifecycle import Command
+from records.core.payloads import CREATE_FIELDS, InvalidField, validate, validate_fields
+from records.county.time_limits import CLOCKS
 
 REPLY = {"measures": "更换阀门", "result": "已恢复供水", "handler": "张某某"}
 CLASSIFY = {"demand_type": "help", "route": "hotline"}

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from records.cases.config_file import ConfigFileError
-from records.cases.roster import COLUMNS, ChangeKind, Unit, load_roster
-from records.cases.vocabulary import UnitType
+from records.core.vocabulary import UnitType
+from records.county.config_file import ConfigFileError
+from records.county.roster import COLUMNS, ChangeKind, Unit, load_roster
 
 SHIPPED = Path(__file__).resolve().parents[2] / "case-config" / "units.csv"
 # Without the optional `line` column: files from before it still load.

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from app.key_codes import KeyCodesError, KeyDetector, KeyPress, load_key_codes
-from app.settings import DEFAULT_FEATURES_CONF
+from startup.settings import DEFAULT_FEATURES_CONF
+from transfer.core.key_codes import KeyCodesError, KeyDetector, KeyPress, load_key_codes
 
 
 def test_the_shipped_features_conf_defines_every_key() -> None:

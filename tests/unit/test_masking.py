@@ -1,4 +1,4 @@
-"""The masking rules (app/masking.py): at least half of a number's digits are
+"""The masking rules (common/masking.py): at least half of a number's digits are
 hidden whatever its length, words are never masked letter by letter, and a
 whole output is masked wherever the caller appears in it."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.masking import HIDDEN, mask_number, masked
+from common.masking import HIDDEN, mask_number, masked
 
 
 @pytest.mark.parametrize(

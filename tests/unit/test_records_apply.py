@@ -1,11 +1,10 @@
-"""The pure rules by which events change call record rows (records.apply)."""
+"""The pure rules by which events change call record rows (telephony.storage.apply)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from records.apply import Batch, CallRow, apply_all, needs
-from telephony.events import (
+from telephony.core.events import (
     CallEnded,
     CallMerged,
     CallStarted,
@@ -19,6 +18,7 @@ from telephony.events import (
     LegUpdated,
     Trunk,
 )
+from telephony.storage.apply import Batch, CallRow, apply_all, needs
 
 T0 = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 
-from records.types import UtcDateTime, to_utc_ms
+from database.types import UtcDateTime, to_utc_ms
 
 BEIJING = timezone(timedelta(hours=8))
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from records.writer import RecordWriter, describe_error
-from telephony.events import CallEnded, LegRinging
+from telephony.core.events import CallEnded, LegRinging
+from telephony.storage.writer import RecordWriter, describe_error
 
 
 def _writer(**options: float) -> RecordWriter:

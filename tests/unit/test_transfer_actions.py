@@ -1,4 +1,4 @@
-"""What the server sends Asterisk to carry out a transfer (app/transfer_actions.py):
+"""What the server sends Asterisk to carry out a transfer (transfer/core/actions.py):
 the AMI actions for the core's commands, in the order a caller on the line needs."""
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from transfer_shell_kit import (
     step_on,
 )
 
-from app.transfer_actions import (
+from transfer.core import commands as c
+from transfer.core.actions import (
     CONSULT_HOLD_S,
     HOLD_MARGIN_S,
     back_to_desk,
@@ -39,8 +40,7 @@ from app.transfer_actions import (
     plan,
     room_number,
 )
-from transfer import commands as c
-from transfer.events import (
+from transfer.core.events import (
     CallerHungUp,
     CancelRequested,
     CompleteRequested,
@@ -50,10 +50,10 @@ from transfer.events import (
     TargetFailed,
     TargetRinging,
 )
-from transfer.machine import Transfer
-from transfer.states import By, FailReason, Reason
-from transfer.states import TransferMode as M
-from transfer.target import Target
+from transfer.core.machine import Transfer
+from transfer.core.states import By, FailReason, Reason
+from transfer.core.states import TransferMode as M
+from transfer.core.target import Target
 
 # ---------------------------------------------------------------- openings
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from transfer_shell_kit import OPERATOR, OPERATOR_CHAN, ami, legs_of, operator_leg
 
-from app.key_codes import KeyDetector, KeyPress, load_key_codes
-from app.settings import DEFAULT_FEATURES_CONF
-from app.transfer_keys import OperatorKeys
+from startup.settings import DEFAULT_FEATURES_CONF
+from transfer.core.key_codes import KeyDetector, KeyPress, load_key_codes
+from transfer.core.keys import OperatorKeys
 
 
 def keys() -> OperatorKeys:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from transfer.events import (
+from transfer.core.events import (
     CallerHungUp,
     CancelRequested,
     CompleteRequested,
@@ -19,11 +19,11 @@ from transfer.events import (
     TargetHungUp,
     TargetRinging,
 )
-from transfer.machine import Step, Transfer
-from transfer.states import By, FailReason, Finding, Reason, TransferMode, TransferState
-from transfer.states import TransferMode as M
-from transfer.states import TransferState as S
-from transfer.target import Desk, Target
+from transfer.core.machine import Step, Transfer
+from transfer.core.states import By, FailReason, Finding, Reason, TransferMode, TransferState
+from transfer.core.states import TransferMode as M
+from transfer.core.states import TransferState as S
+from transfer.core.target import Desk, Target
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 TARGET = Target(desk=Desk.D12345)

@@ -1,4 +1,4 @@
-"""Transfers the phones make themselves (app/transfer_native.py): Asterisk's
+"""Transfers the phones make themselves (transfer/core/native.py): Asterisk's
 BlindTransfer and AttendedTransfer events become requests made `by=phone`, with
 the parties read from the event (the operator's leg may have ended already)."""
 
@@ -25,14 +25,14 @@ from transfer_shell_kit import (
 )
 
 from ami_client.message import AmiMessage
-from app.transfer_native import native_request
-from telephony.events import LegRole
-from telephony.state import Leg
-from transfer.machine import Transfer
-from transfer.states import By, Reason
-from transfer.states import TransferMode as M
-from transfer.states import TransferState as S
-from transfer.target import Desk, Target
+from telephony.core.events import LegRole
+from telephony.core.state import Leg
+from transfer.core.machine import Transfer
+from transfer.core.native import native_request
+from transfer.core.states import By, Reason
+from transfer.core.states import TransferMode as M
+from transfer.core.states import TransferState as S
+from transfer.core.target import Desk, Target
 
 WHEN = at(7)
 LOCAL = "liandong-1767600000.6"  # Asterisk's feature-key transfer dials through a Local channel

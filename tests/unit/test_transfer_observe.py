@@ -1,4 +1,4 @@
-"""What the AMI events mean for a running transfer (app/transfer_observe.py): the
+"""What the AMI events mean for a running transfer (transfer/core/observe.py): the
 dialer's Dial events, the dialplan's LdXferDialEnd, hangups and room leaves."""
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from transfer_shell_kit import (
     request,
 )
 
-from app.transfer_observe import observe
-from app.transfer_parties import Parties
-from transfer import events as te
-from transfer.machine import Transfer
-from transfer.states import FailReason
-from transfer.states import TransferMode as M
-from transfer.states import TransferState as S
+from transfer.core import events as te
+from transfer.core.machine import Transfer
+from transfer.core.observe import observe
+from transfer.core.parties import Parties
+from transfer.core.states import FailReason
+from transfer.core.states import TransferMode as M
+from transfer.core.states import TransferState as S
 
 WHEN = at(5)
 STRANGER = "liandong-1767600000.99"

@@ -19,9 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_transfer_kit import TARGET_LEG, at, request
 
-from transfer import commands as c
-from transfer.errors import IllegalTransition
-from transfer.events import (
+from transfer.core import commands as c
+from transfer.core.errors import IllegalTransition
+from transfer.core.events import (
     CallerHungUp,
     CancelRequested,
     CompleteRequested,
@@ -34,10 +34,10 @@ from transfer.events import (
     TargetHungUp,
     TargetRinging,
 )
-from transfer.machine import Transfer
-from transfer.states import By, FailReason, Finding, Reason
-from transfer.states import TransferMode as M
-from transfer.states import TransferState as S
+from transfer.core.machine import Transfer
+from transfer.core.states import By, FailReason, Finding, Reason
+from transfer.core.states import TransferMode as M
+from transfer.core.states import TransferState as S
 
 
 @dataclass

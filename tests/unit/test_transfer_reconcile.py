@@ -9,11 +9,11 @@ import itertools
 import pytest
 from test_transfer_kit import at, reach
 
-from transfer import commands as c
-from transfer.events import Reconciled, RingTimeout
-from transfer.states import Finding, Reason
-from transfer.states import TransferMode as M
-from transfer.states import TransferState as S
+from transfer.core import commands as c
+from transfer.core.events import Reconciled, RingTimeout
+from transfer.core.states import Finding, Reason
+from transfer.core.states import TransferMode as M
+from transfer.core.states import TransferState as S
 
 F, R = Finding, Reason
 RUNNING = [

@@ -1,5 +1,5 @@
-"""Who is who from the call model's legs (app/transfer_parties.py), and what the
-legs say of a running transfer after a restart (app/transfer_reconcile.py).
+"""Who is who from the call model's legs (transfer/core/parties.py), and what the
+legs say of a running transfer after a restart (transfer/core/reconcile.py).
 The core's side of reconciliation is in test_transfer_reconcile.py."""
 
 from __future__ import annotations
@@ -29,22 +29,17 @@ from transfer_shell_kit import (
     target_leg,
 )
 
-from app.transfer_actions import room_number
-from app.transfer_observe import observe
-from app.transfer_parties import NotOnACall, operator_leg_of_call, parties_for
-from app.transfer_reconcile import (
-    caller_waiting,
-    finding_for,
-    learn_target,
-    parties_after_restart,
-)
-from telephony.events import LegRole
-from telephony.state import Leg
-from transfer import events as te
-from transfer.machine import Transfer
-from transfer.states import By, Finding
-from transfer.states import TransferMode as M
-from transfer.target import Target
+from telephony.core.events import LegRole
+from telephony.core.state import Leg
+from transfer.core import events as te
+from transfer.core.actions import room_number
+from transfer.core.machine import Transfer
+from transfer.core.observe import observe
+from transfer.core.parties import NotOnACall, operator_leg_of_call, parties_for
+from transfer.core.reconcile import caller_waiting, finding_for, learn_target, parties_after_restart
+from transfer.core.states import By, Finding
+from transfer.core.states import TransferMode as M
+from transfer.core.target import Target
 
 HELD = ()  # a leg on hold music is in no bridge
 ROOM_BRIDGE, CONSULT = "bridge-room", "bridge-consult"

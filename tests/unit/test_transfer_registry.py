@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from test_transfer_kit import at, reach, request
 
-from transfer.errors import TransferRunning
-from transfer.events import TargetRinging
-from transfer.machine import Transfer
-from transfer.registry import refuse_if_running, running_for_call
-from transfer.states import TransferMode as M
-from transfer.states import TransferState as S
+from transfer.core.errors import TransferRunning
+from transfer.core.events import TargetRinging
+from transfer.core.machine import Transfer
+from transfer.core.registry import refuse_if_running, running_for_call
+from transfer.core.states import TransferMode as M
+from transfer.core.states import TransferState as S
 
 
 def test_a_second_transfer_on_the_call_is_refused_with_the_running_ones_id() -> None:

@@ -7,9 +7,9 @@ from datetime import datetime
 import pytest
 from test_transfer_kit import TARGET_LEG, at, reach, request
 
-from transfer import commands as c
-from transfer.errors import IllegalTransition
-from transfer.events import (
+from transfer.core import commands as c
+from transfer.core.errors import IllegalTransition
+from transfer.core.events import (
     CallerHungUp,
     CancelRequested,
     CompleteRequested,
@@ -21,11 +21,11 @@ from transfer.events import (
     TargetHungUp,
     TargetRinging,
 )
-from transfer.machine import Transfer
-from transfer.states import By, FailReason, Reason
-from transfer.states import TransferMode as M
-from transfer.states import TransferState as S
-from transfer.target import Desk, Target
+from transfer.core.machine import Transfer
+from transfer.core.states import By, FailReason, Reason
+from transfer.core.states import TransferMode as M
+from transfer.core.states import TransferState as S
+from transfer.core.target import Desk, Target
 
 RUNNING_STATES = [(m, s) for m in M for s in (S.REQUESTED, S.RINGING)] + [
     (M.ATTENDED, S.ANSWERED),

@@ -12,8 +12,8 @@ from transfer_shell_kit import CALLER, CALLER_CHAN, parties
 from ami_client import AmiClient
 from ami_client.errors import AmiActionFailed, AmiError, AmiNotConnected
 from ami_client.message import AmiMessage
-from app.transfer_actions import AmiStep
-from app.transfer_sender import AmiSender
+from transfer.core.actions import AmiStep
+from transfer.service.sender import AmiSender
 
 GIVE_BACK = AmiStep(
     {"Action": "Bridge", "Channel1": CALLER_CHAN, "Channel2": "PJSIP/op110-1-00000002"},

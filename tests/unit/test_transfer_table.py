@@ -9,12 +9,12 @@ import itertools
 import pytest
 from test_transfer_kit import SHORT, reach, sample
 
-from transfer import rules
-from transfer.errors import IllegalTransition
-from transfer.events import EVENT_TYPES
-from transfer.states import TERMINAL
-from transfer.states import TransferMode as M
-from transfer.states import TransferState as S
+from transfer.core import rules
+from transfer.core.errors import IllegalTransition
+from transfer.core.events import EVENT_TYPES
+from transfer.core.states import TERMINAL
+from transfer.core.states import TransferMode as M
+from transfer.core.states import TransferState as S
 
 # x: a transition   l: late (the shell may drop it)   .: refused
 GRID = """

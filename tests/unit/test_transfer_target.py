@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from transfer.errors import BadTarget
-from transfer.target import Desk, Target, parse_target
+from transfer.core.errors import BadTarget
+from transfer.core.target import Desk, Target, parse_target
 
 
 @pytest.mark.parametrize(

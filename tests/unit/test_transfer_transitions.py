@@ -7,13 +7,13 @@ import pytest
 from test_transfer_kit import SHORT, TARGET, TARGET_LEG, TIMEOUT, at, reach, request
 from test_transfer_kit import sample as _sample
 
-from transfer import commands as c
-from transfer import rules
-from transfer.events import CancelRequested, CompleteRequested, Event, OperatorLeft
-from transfer.machine import Step, Transfer
-from transfer.states import By, Reason
-from transfer.states import TransferMode as M
-from transfer.states import TransferState as S
+from transfer.core import commands as c
+from transfer.core import rules
+from transfer.core.events import CancelRequested, CompleteRequested, Event, OperatorLeft
+from transfer.core.machine import Step, Transfer
+from transfer.core.states import By, Reason
+from transfer.core.states import TransferMode as M
+from transfer.core.states import TransferState as S
 
 R = Reason
 HOLD, DROP_OP, DROP_TARGET = c.HoldCaller(), c.HangupOperatorLeg(), c.HangupTargetLeg()

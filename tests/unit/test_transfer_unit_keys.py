@@ -8,12 +8,9 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from app.key_codes import KeyDetector, KeyPress
-from app.live import LiveBus
-from app.transfers import TransferService
-from records.cases.roster import load_roster
-from records.db import create_engine, session_factory
-from telephony.model import CallModel
+from database.engine import create_engine, session_factory
+from records.county.roster import load_roster
+from telephony.core.model import CallModel
 from tests.unit.transfer_shell_kit import (
     CALL,
     OPERATOR,
@@ -24,6 +21,9 @@ from tests.unit.transfer_shell_kit import (
     legs_of,
     operator_leg,
 )
+from transfer.core.key_codes import KeyDetector, KeyPress
+from transfer.service.transfers import TransferService
+from web.live import LiveBus
 
 ROSTER = Path(__file__).resolve().parents[2] / "case-config" / "units.csv"
 

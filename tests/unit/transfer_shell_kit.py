@@ -7,14 +7,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from ami_client.message import AmiMessage
-from app.transfer_actions import Action, AmiStep, plan
-from app.transfer_parties import Parties
-from telephony.events import Direction, LegRole, Trunk
-from telephony.state import Leg
-from transfer.events import Event, Requested
-from transfer.machine import Transfer
-from transfer.states import By, TransferMode
-from transfer.target import Desk, Target
+from telephony.core.events import Direction, LegRole, Trunk
+from telephony.core.state import Leg
+from transfer.core.actions import Action, AmiStep, plan
+from transfer.core.events import Event, Requested
+from transfer.core.machine import Transfer
+from transfer.core.parties import Parties
+from transfer.core.states import By, TransferMode
+from transfer.core.target import Desk, Target
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 RING_S = 20

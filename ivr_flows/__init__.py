@@ -1,1 +1,0 @@
-"""IVR flows as data (prompts, notice and follow-up calls). Built by a later issue."""

@@ -1,0 +1,1 @@
+"""Cases in the database: the tables, reading and writing cases, the roster's history."""

@@ -1,0 +1,200 @@
+"""What create_app starts and stops, as aiohttp cleanup contexts: the database,
+then the pipeline (writer, call model, ingest consumer, AMI client)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
+from pathlib import Path
+
+from aiohttp import web
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from ami_client import AmiClient
+from database.engine import create_engine, session_factory
+from database.migrate import upgrade
+from records.county.config_file import ConfigFileError
+from records.county.rules import load_rules
+from records.service.call_link import CaseCalls
+from records.service.cases import CaseService
+from records.service.ladder import ladder_task
+from records.storage.roster_history import record_roster
+from startup.settings import SettingsError
+from telephony.cel import CelReader
+from telephony.core.model import CallModel, KnownLeg
+from telephony.ingest import Ingest
+from telephony.storage.queries import CallRepository
+from telephony.storage.writer import RecordWriter
+from transfer.core.key_codes import KeyCodesError, KeyDetector, load_key_codes
+from transfer.service.transfers import TransferService
+from web.app_state import CASE_CALLS, CASES, ENGINE, INGEST, LIVE, SESSIONS, SETTINGS, TRANSFERS
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_DRAIN_S = 10.0
+SHUTDOWN_WRITE_S = 30.0  # the database may be down at shutdown: don't hang forever
+
+
+async def database(app: web.Application) -> AsyncIterator[None]:
+    url = app[SETTINGS].db_url
+    await prepare_database(url)
+    engine = create_engine(url)
+    app[ENGINE] = engine
+    app[SESSIONS] = session_factory(engine)
+    yield
+    await engine.dispose()
+
+
+async def cases(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    try:
+        rules = load_rules(settings.case_config)
+    except ConfigFileError as exc:
+        raise SettingsError(f"LIANDONG_CASE_CONFIG: {exc}") from None
+    missing = rules.calendar.missing_years(date.today(), date.today() + timedelta(days=366))
+    if missing:
+        log.warning(
+            "no working-day calendar for %s in %s/calendar: only weekends and the fixed-date "
+            "holidays (1 Jan, 1-2 May, 1-3 Oct) count for those years",
+            ", ".join(map(str, missing)),
+            settings.case_config,
+        )
+    async with app[SESSIONS]() as session, session.begin():
+        changed = await record_roster(session, rules.roster, datetime.now(UTC))
+    if changed:
+        log.info("unit roster: %d unit(s) added or changed since the last start", changed)
+    service = app[CASES] = CaseService(app[SESSIONS], rules, publish=app[LIVE].publish)
+    ladder = (
+        asyncio.create_task(ladder_task(service, settings.ladder_interval), name="ladder")
+        if settings.ladder_interval > 0
+        else None
+    )
+    yield
+    if ladder is not None:
+        ladder.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ladder
+
+
+async def pipeline(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    # Big batches when a backlog builds (a burst of calls, a database hiccup):
+    # a batch of 2000 commits about twice as many events per second as 500, and
+    # under light load a batch is cut short after max_delay anyway.
+    writer = RecordWriter(app[SESSIONS], batch_size=2000)
+    await writer.start()
+    model = CallModel()
+    model.restore(await known_legs(app))
+    cel = CelReader(settings.cel_url) if settings.cel_url else None
+    ingest = Ingest(model, writer, app[LIVE], cel, audit_interval=settings.audit_interval)
+    app[INGEST] = ingest
+    try:
+        keys = KeyDetector(load_key_codes(settings.features_conf))
+    except KeyCodesError as exc:
+        raise SettingsError(f"LIANDONG_FEATURES_CONF: {exc}") from None
+    transfers = TransferService(
+        model, app[SESSIONS], app[LIVE], ring_timeout_s=settings.transfer_ring_timeout, keys=keys
+    )
+    app[TRANSFERS] = transfers
+    transfers.pbx_started = lambda: ingest.status.asterisk_started
+    roster = app[CASES].rules.roster
+    transfers.unit_line_known = lambda line: roster.on_line(line) is not None
+    ingest.observers.append(transfers.observe)
+    case_calls = CaseCalls(app[CASES], partial(channels_of, model))
+    app[CASE_CALLS] = case_calls
+    ingest.domain_observers.append(case_calls.on_events)
+    ingest.observers.append(case_calls.observe)
+    transfers.listeners.append(case_calls.on_transfer)
+    consumer = asyncio.create_task(ingest.run(), name="ingest")
+    transfer_worker = asyncio.create_task(transfers.run(), name="transfers")
+    case_worker = asyncio.create_task(case_calls.run(), name="case-calls")
+    if settings.connect_ami:
+        if not settings.ami.secret.reveal():
+            raise SettingsError(
+                "no AMI secret: set LIANDONG_AMI_SECRET or LIANDONG_AMI_SECRET_FILE"
+            )
+        ingest.client = transfers.sender.client = case_calls.client = AmiClient(
+            settings.ami, ingest.sink
+        )
+        await ingest.client.start()
+    yield
+    transfer_worker.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await transfer_worker
+    await transfers.stop(SHUTDOWN_WRITE_S)
+    if ingest.client is not None:
+        await ingest.client.stop()
+    try:
+        await asyncio.wait_for(ingest.drained(), SHUTDOWN_DRAIN_S)
+    except TimeoutError:
+        log.error("shutdown: %d AMI events were not applied", ingest.backlog)
+    consumer.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await consumer
+    # The events just drained may have opened calls: their cases are opened
+    # before the worker goes (cancelled mid-write, a case was lost).
+    try:
+        await asyncio.wait_for(case_calls.idle(), SHUTDOWN_WRITE_S)
+    except TimeoutError:
+        log.error("shutdown: %d case links of calls were not made", case_calls.backlog)
+    case_worker.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await case_worker
+    await writer.stop(timeout=SHUTDOWN_WRITE_S)
+    if cel is not None:
+        await cel.close()
+
+
+async def known_legs(app: web.Application) -> list[KnownLeg]:
+    """Legs the database still has open from before a restart, with the bridges
+    they are in: reconciliation on the first connect closes or resumes each."""
+    async with app[SESSIONS]() as session:
+        repo = CallRepository(session)
+        open_legs = await repo.open_legs()
+        stays = await repo.open_bridge_stays()
+    return [
+        KnownLeg(
+            leg.uniqueid,
+            leg.call_id,
+            leg.channel,
+            leg.endpoint,
+            leg.role,
+            leg.trunk,
+            leg.direction,
+            leg.answered_at is not None,
+            frozenset(stays.get(leg.uniqueid, ())),
+        )
+        for leg in open_legs
+    ]
+
+
+def channels_of(model: CallModel, call_id: str) -> list[str]:
+    return [leg.channel for leg in model.legs.values() if leg.call_id == call_id]
+
+
+async def prepare_database(url: str) -> None:
+    """The database at `url` created if need be and migrated; one that cannot be
+    opened is a SettingsError naming LIANDONG_DB_URL (the reason, never a password)."""
+    shown = make_url(url).render_as_string(hide_password=True)
+    try:
+        ensure_sqlite_dir(url)
+    except OSError as exc:
+        raise SettingsError(
+            f"LIANDONG_DB_URL: cannot create the directory for {shown}: {exc.strerror}"
+        ) from None
+    try:
+        await upgrade(url)
+    except (OSError, DBAPIError) as exc:  # refused, unknown host, bad password, no such database
+        reason = exc.orig if isinstance(exc, DBAPIError) else exc
+        raise SettingsError(f"LIANDONG_DB_URL: cannot open {shown}: {reason}") from None
+
+
+def ensure_sqlite_dir(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""Call records in the database: the tables, the batched writer, reading them back."""

@@ -1,0 +1,105 @@
+"""WS /api/v1/live: leg and call events as JSON, as they happen.
+
+Authenticated like every endpoint (Authorization header on the upgrade
+request); browsers from another origin are refused unless allowed. A socket
+whose token is revoked meanwhile is closed with 4001 (web/revocation.py);
+every message is masked for the principal's role (common/masking.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from web.app_state import LIVE, SESSIONS, SETTINGS
+from web.auth import ALL_ROLES, Principal, require
+from web.errors import Forbidden
+from web.json_out import dumps
+from web.live import Subscription
+from web.revocation import watch_revocations
+from web.tokens import TokenRole
+
+log = logging.getLogger(__name__)
+
+# How long closing a cut-off subscriber may wait for its client's close reply.
+CUT_CLOSE_TIMEOUT_S = 5.0
+
+
+async def live(request: web.Request) -> web.WebSocketResponse:
+    principal = require(request, *ALL_ROLES)
+    _check_origin(request)
+    ws = web.WebSocketResponse(heartbeat=20)
+    await ws.prepare(request)
+    bus = request.app[LIVE]
+    # The token id, not the name: log lines name the token, not the person.
+    sub = bus.subscribe(f"token {principal.token_id}@{request.remote}", principal.token_id)
+    watch_revocations(bus, request.app[SESSIONS])
+    reader = asyncio.create_task(_drain_client(ws), name="live-reader")
+    sender = asyncio.create_task(_send_events(ws, sub, principal), name="live-sender")
+    cut = asyncio.create_task(sub.cut.wait(), name="live-cut")
+    tasks = (reader, sender, cut)
+    try:
+        # Until the client goes away, a send fails, or the bus cuts this
+        # subscriber off (it fell behind, or its token was revoked), which may
+        # happen while a send to a client that reads nothing is stuck: the
+        # sender is cancelled then.
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if sub.cut.is_set():
+            sender.cancel()
+            await asyncio.gather(sender, return_exceptions=True)
+            code, reason = sub.close_with
+            # Don't wait for the send buffer to drain: the close frame goes
+            # behind what is already buffered, and a stuck client is given up on.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CUT_CLOSE_TIMEOUT_S):
+                    await ws.close(code=code, message=reason.encode(), drain=False)
+    finally:
+        bus.unsubscribe(sub)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await ws.close()
+    return ws
+
+
+async def _send_events(ws: web.WebSocketResponse, sub: Subscription, principal: Principal) -> None:
+    await ws.send_json({"type": "hello", "data": {"role": principal.role.value}})
+    while not ws.closed:
+        message = await sub.queue.get()
+        if sub.cut.is_set():
+            return  # cut off (revoked) while this message waited: nothing more for it
+        if principal.role is TokenRole.UNIT and not _units_business(message, principal.unit):
+            continue
+        await ws.send_json(principal.shown(message), dumps=dumps)
+
+
+def _units_business(message: dict[str, Any], unit: str | None) -> bool:
+    """Hand-overs between the desks are not a member unit's business, and of
+    the cases only its own are."""
+    kind = message["type"]
+    if kind.startswith("transfer"):
+        return False
+    if kind.startswith("case."):
+        case = message["data"]
+        return unit is not None and (case["lead_unit"] == unit or unit in case["co_units"])
+    return True
+
+
+async def _drain_client(ws: web.WebSocketResponse) -> None:
+    async for msg in ws:
+        if msg.type == WSMsgType.ERROR:
+            return
+
+
+def _check_origin(request: web.Request) -> None:
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return  # not a browser
+    allowed = request.app[SETTINGS].allowed_origins
+    same = origin.split("://", 1)[-1] == request.host
+    if not same and origin not in allowed:
+        raise Forbidden(f"origin {origin!r} is not allowed (LIANDONG_ALLOWED_ORIGINS)")

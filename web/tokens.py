@@ -1,0 +1,116 @@
+"""API bearer tokens: the table (only a token's SHA-256 is kept), the roles a
+token carries, and issuing, checking and revoking them. The repository takes a
+session and never commits: the caller owns the transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import NamedTuple
+
+from sqlalchemy import Integer, String, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from database.base import Base, str_enum
+from database.types import UtcDateTime
+
+# A longer "token" cannot be one of ours; don't hash megabytes for it.
+_MAX_TOKEN_LENGTH = 256
+
+
+class TokenRole(StrEnum):
+    ADMIN = "admin"
+    OPERATOR_110 = "operator_110"
+    OPERATOR_12345 = "operator_12345"
+    SUPERVISOR = "supervisor"
+    UNIT = "unit"
+
+
+class ApiToken(Base):
+    """A bearer token for the REST/WebSocket API; only its SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String)
+    role: Mapped[TokenRole] = mapped_column(str_enum(TokenRole, "token_role"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The desk phone (PJSIP endpoint, e.g. "op110-1") an operator acts from: an
+    # operator may transfer only calls that phone is on.
+    phone: Mapped[str | None] = mapped_column(String)
+    # The member unit (roster code) a unit token acts for: it sees that unit's cases only.
+    unit: Mapped[str | None] = mapped_column(String)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class IssuedToken(NamedTuple):
+    token: ApiToken
+    plain: str  # shown once to whoever asked for it; never stored
+
+
+class TokenRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def create(
+        self,
+        name: str,
+        role: TokenRole,
+        *,
+        phone: str | None = None,
+        unit: str | None = None,
+        now: datetime | None = None,
+    ) -> IssuedToken:
+        plain = secrets.token_urlsafe(32)
+        token = ApiToken(
+            name=name,
+            role=TokenRole(role),
+            token_hash=hash_token(plain),
+            phone=phone,
+            unit=unit,
+            created_at=now or datetime.now(UTC),
+        )
+        self._session.add(token)
+        await self._session.flush()
+        return IssuedToken(token, plain)
+
+    async def authenticate(self, plain: str) -> ApiToken | None:
+        """The live token matching `plain`, else None.
+
+        Looked up by its SHA-256: the database compares hashes, so response time
+        says nothing about how much of a guessed token was right.
+        """
+        if not plain or len(plain) > _MAX_TOKEN_LENGTH:
+            return None
+        return await self._session.scalar(
+            select(ApiToken).where(
+                ApiToken.token_hash == hash_token(plain), ApiToken.revoked_at.is_(None)
+            )
+        )
+
+    async def revoke(self, token_id: int, *, now: datetime | None = None) -> bool:
+        """Revoke a token; False if there is no such live token."""
+        token = await self._session.get(ApiToken, token_id)
+        if token is None or token.revoked_at is not None:
+            return False
+        token.revoked_at = now or datetime.now(UTC)
+        await self._session.flush()
+        return True
+
+    async def live_ids(self, ids: frozenset[int]) -> frozenset[int]:
+        """Which of `ids` are tokens that exist and are not revoked (one query)."""
+        if not ids:
+            return frozenset()
+        query = select(ApiToken.id).where(ApiToken.id.in_(ids), ApiToken.revoked_at.is_(None))
+        return frozenset((await self._session.scalars(query)).all())
+
+    async def list_tokens(self) -> list[ApiToken]:
+        return list((await self._session.scalars(select(ApiToken).order_by(ApiToken.id))).all())
+
+
+def hash_token(plain: str) -> str:
+    return hashlib.sha256(plain.encode("utf-8")).hexdigest()
