@@ -13,35 +13,37 @@ from pbx import cli as pbx_cli
 from records import http as http_cases
 from records.supervision import http as http_supervision
 from startup import contexts as lifecycle
-from startup import running
+from startup import running, tokens_cli
 from startup.health import health
 from startup.listen_check import check_can_listen
-from startup.settings import Settings, SettingsError
-from telephony.http import get_call, list_calls
+from startup.openapi import served_document
+from startup.settings import SETTINGS, Settings, SettingsError
+from telephony import http as http_calls
 from transfer import http as http_transfers
-from web import tokens_cli
 from web.access_log import AccessLogger
-from web.app_state import LIVE, SETTINGS
+from web.app_state import ALLOWED_ORIGINS, LIVE
 from web.auth import auth_middleware
 from web.errors import error_middleware
 from web.live import LiveBus
 from web.live_socket import live
-from web.openapi import openapi_json
+from web.openapi import DOCUMENT, openapi_json
 
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[error_middleware, auth_middleware])
     app[SETTINGS] = settings
+    app[ALLOWED_ORIGINS] = settings.allowed_origins
     app[LIVE] = LiveBus()
+    app[DOCUMENT] = served_document()
     app.on_shutdown.append(close_live_feeds)
     app.cleanup_ctx.append(lifecycle.database)
     app.cleanup_ctx.append(lifecycle.cases)
     app.cleanup_ctx.append(lifecycle.pipeline)
     app.router.add_get("/api/v1/health", health)
-    app.router.add_get("/api/v1/calls", list_calls)
-    app.router.add_get("/api/v1/calls/{call_id}", get_call)
     app.router.add_get("/api/v1/live", live)
     app.router.add_get("/api/v1/openapi.json", openapi_json)
+    http_calls.add_routes(app)
+    app[http_calls.CALL_EXTRAS] = http_cases.cases_of_call
     http_transfers.add_routes(app)
     http_cases.add_routes(app)
     http_supervision.add_routes(app)

@@ -28,8 +28,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from county.calendar import COUNTY_TZ
 from pbx import sipp, testbed
-from records.county.calendar import COUNTY_TZ
 
 PORT = int(os.environ.get("LIANDONG_HTTP_PORT", "8080"))
 BASE = f"http://127.0.0.1:{PORT}"

@@ -17,24 +17,28 @@ from typing import Any
 
 from aiohttp import web
 
+from county.roster import Unit
+from county.vocabulary import DemandType, Desk
 from records.core.case_file import Actor, IllegalMove, NotPermitted, Refused
 from records.core.lifecycle import GIVEN, OPEN_STATES, ActorRole, CaseState, Command
 from records.core.payloads import Field, InvalidField, phone_number, validate_fields
-from records.core.vocabulary import DemandType, Desk
-from records.county.roster import Unit
-from records.service.cases import CaseChanged, CaseNotFound, CaseView
+from records.service.call_link import CaseCalls
+from records.service.cases import CaseChanged, CaseNotFound, CaseService, CaseView
 from records.shapes import case_json, case_summary, illegal_details
 from records.storage.roster_history import roster_at
-from records.storage.store import CaseFilter
+from records.storage.store import CaseFilter, CaseRepository
 from records.storage.tables import CaseRecord, UnitRecord
-from telephony.storage.queries import CallRepository
-from web.app_state import CASES, SESSIONS
+from telephony.service.calls import Call, get_call
+from web.app_state import SESSIONS
 from web.auth import ALL_ROLES, Principal, require
 from web.errors import BadRequest, Conflict, Forbidden, NotFound
 from web.json_in import json_object
 from web.json_out import json_response
 from web.query import parse_bool, parse_limit, parse_time
 from web.tokens import TokenRole
+
+CASES: web.AppKey[CaseService] = web.AppKey("cases")
+CASE_CALLS: web.AppKey[CaseCalls] = web.AppKey("case_calls")
 
 DESKS = (TokenRole.OPERATOR_110, TokenRole.OPERATOR_12345)
 
@@ -132,7 +136,7 @@ async def attach_call(request: web.Request) -> web.Response:
     service = request.app[CASES]
     call_id = request.match_info["call_id"]
     async with request.app[SESSIONS]() as session:
-        call = await CallRepository(session).get_call(call_id)
+        call = await get_call(session, call_id)
     if call is None:
         raise NotFound(f"no call {call_id!r}")
     with case_errors():
@@ -196,8 +200,7 @@ def check_visible(record: CaseRecord, principal: Principal) -> None:
 async def full_case(request: web.Request, view: CaseView, principal: Principal) -> dict[str, Any]:
     """The case JSON with its calls and their legs read from the call records."""
     async with request.app[SESSIONS]() as session:
-        repo = CallRepository(session)
-        calls = [call for i in view.call_ids if (call := await repo.get_call(i)) is not None]
+        calls = [call for i in view.call_ids if (call := await get_call(session, i)) is not None]
     return case_json(view, principal, calls, request.app[CASES].clock())
 
 
@@ -230,3 +233,18 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/cases/{number}/{command:(?!suggestion$)[^/]+}", move_case)
     app.router.add_post("/api/v1/calls/{call_id}/case", attach_call)
     app.router.add_get("/api/v1/units", list_units)
+
+
+async def cases_of_call(request: web.Request, call: Call, principal: Principal) -> dict[str, Any]:
+    """The case(s) a call belongs to; for the desks also the open cases of the
+    same caller number, the candidates to merge a repeat call into (并单)."""
+    async with request.app[SESSIONS]() as session:
+        repo = CaseRepository(session)
+        numbers = await repo.cases_of_call(call.id)
+        candidates = []
+        if call.caller_number and principal.role in (*DESKS, TokenRole.ADMIN):
+            where = CaseFilter(open_only=True, caller_number=call.caller_number, limit=20)
+            candidates = [r.number for r in await repo.find(where) if r.number not in numbers]
+    if principal.role is TokenRole.UNIT:
+        return {}  # which case a call belongs to is the desks' and supervisors' to see
+    return {"cases": numbers, "case_candidates": candidates}

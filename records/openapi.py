@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from county.vocabulary import DemandType, Desk, Route, UnitType, Urgency
 from records.core.case_file import Extension
 from records.core.lifecycle import GIVEN, ROLES, TRANSITIONS, ActorRole, CaseState, Command
 from records.core.payloads import CREATE_FIELDS, FIELDS, MAX_ATTACHMENTS, MAX_TEXT, Field
-from records.core.vocabulary import DemandType, Desk, Route, Urgency
 from records.http import SUGGESTION_QUERY
 from web.openapi_blocks import (
     BOOLEAN,
@@ -354,3 +354,43 @@ def case_paths() -> dict[str, dict[str, Any]]:
             )
         },
     }
+
+
+# ------------------------------------------------------------------ units, routing
+
+
+def _contact() -> Schema:
+    return obj({"name": STRING, "phones": STRINGS})
+
+
+UNIT_SCHEMAS: dict[str, Schema] = {
+    "Unit": obj(
+        {
+            "code": STRING,
+            "name": STRING,
+            "township": nullable(STRING),
+            "type": enum_of(UnitType),
+            "leader": _contact(),
+            "office": _contact(),
+            "staff": _contact(),
+            "duty_phones": STRINGS,
+            "line": nullable(
+                {**STRING, "description": 'its phone line on the PBX: a transfer to "unit:<code>"'}
+            ),
+        }
+    ),
+    "UnitList": obj({"units": {"type": "array", "items": ref("Unit")}}),
+    "Suggestion": obj(
+        {
+            "route": enum_of(Route),
+            "reason": {**STRING, "description": "which rule matched, on which word"},
+            "rule": {**STRING, "description": 'the matched entry\'s code; "" when none'},
+            "category": nullable(STRING),
+            "lead_unit": nullable(STRING),
+            "co_units": STRINGS,
+            "answer": nullable({**STRING, "description": "话术 for an excluded matter"}),
+            "transfer_to": nullable(STRING),
+            "utility": BOOLEAN,
+        }
+    ),
+}

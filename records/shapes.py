@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from county.vocabulary import DemandType
 from records.core.case_file import Actor
 from records.core.lifecycle import ActorRole, CaseState, Command
-from records.core.vocabulary import DemandType
 from records.service.cases import CaseView
 from records.service.moves import moves_now
 from records.storage.tables import CaseEvent, CaseRecord
+from telephony.service.calls import Call
 from telephony.shapes import call_json, iso
-from telephony.storage.tables import Call
 from web.auth import Principal
 
 

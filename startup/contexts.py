@@ -16,23 +16,26 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from ami_client import AmiClient
+from county.config_file import ConfigFileError
+from county.rules import load_rules
 from database.engine import create_engine, session_factory
 from database.migrate import upgrade
-from records.county.config_file import ConfigFileError
-from records.county.rules import load_rules
+from records.http import CASE_CALLS, CASES
 from records.service.call_link import CaseCalls
 from records.service.cases import CaseService
 from records.service.ladder import ladder_task
 from records.storage.roster_history import record_roster
-from startup.settings import SettingsError
-from telephony.cel import CelReader
+from startup.settings import SETTINGS, SettingsError
 from telephony.core.model import CallModel, KnownLeg
-from telephony.ingest import Ingest
+from telephony.http import INGEST
+from telephony.service.cel import CelReader
+from telephony.service.ingest import Ingest
 from telephony.storage.queries import CallRepository
 from telephony.storage.writer import RecordWriter
 from transfer.core.key_codes import KeyCodesError, KeyDetector, load_key_codes
+from transfer.http import TRANSFERS
 from transfer.service.transfers import TransferService
-from web.app_state import CASE_CALLS, CASES, ENGINE, INGEST, LIVE, SESSIONS, SETTINGS, TRANSFERS
+from web.app_state import ENGINE, LIVE, RULES, SESSIONS
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,7 @@ async def cases(app: web.Application) -> AsyncIterator[None]:
         changed = await record_roster(session, rules.roster, datetime.now(UTC))
     if changed:
         log.info("unit roster: %d unit(s) added or changed since the last start", changed)
+    app[RULES] = rules
     service = app[CASES] = CaseService(app[SESSIONS], rules, publish=app[LIVE].publish)
     ladder = (
         asyncio.create_task(ladder_task(service, settings.ladder_interval), name="ladder")

@@ -8,11 +8,12 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from ami_client import LinkState
+from county.calendar import local_date
 from database.engine import ping
-from records.county.calendar import local_date
-from telephony.ingest import Ingest
+from telephony.http import INGEST
+from telephony.service.ingest import Ingest
 from telephony.shapes import iso
-from web.app_state import CASES, ENGINE, INGEST
+from web.app_state import ENGINE, RULES
 from web.json_out import json_response
 
 
@@ -61,7 +62,7 @@ async def health(request: web.Request) -> web.Response:
 
 def _calendar_gaps(request: web.Request, now: datetime) -> list[int]:
     today = local_date(now)
-    return request.app[CASES].rules.calendar.missing_years(today, today + timedelta(days=366))
+    return request.app[RULES].calendar.missing_years(today, today + timedelta(days=366))
 
 
 def _client_error(ingest: Ingest) -> str | None:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from aiohttp import web
+
 from ami_client.settings import AmiSettings, Secret
 from database.engine import BadDatabaseUrl, checked_url
 
@@ -169,3 +171,6 @@ def _secret_line(name: str, secret: str) -> str:
     if any(c in secret for c in "\r\n\0"):
         raise SettingsError(f"{name}: the secret must be on one line (no CR, LF or NUL)")
     return secret
+
+
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from records.storage.store import CaseFilter, CaseRepository
+from telephony.service.ingest import Ingest
 from telephony.shapes import call_json
 from telephony.storage.queries import CallRepository
 from telephony.storage.tables import Call
@@ -15,9 +16,18 @@ from web.auth import ALL_ROLES, Principal, require
 from web.errors import NotFound
 from web.json_out import json_response
 from web.query import parse_bool, parse_limit, parse_time
-from web.tokens import TokenRole
 
-DESK_ROLES = (TokenRole.OPERATOR_110, TokenRole.OPERATOR_12345, TokenRole.ADMIN)
+INGEST: web.AppKey[Ingest] = web.AppKey("ingest")
+
+# What a call's page adds about the call from the other features (its cases,
+# from records/http.py), given at start-up: telephony does not know cases.
+CallExtras = Callable[[web.Request, Call, Principal], Awaitable[dict[str, Any]]]
+CALL_EXTRAS: web.AppKey[CallExtras] = web.AppKey("call_extras")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/calls", list_calls)
+    app.router.add_get("/api/v1/calls/{call_id}", get_call)
 
 
 async def list_calls(request: web.Request) -> web.Response:
@@ -40,20 +50,5 @@ async def get_call(request: web.Request) -> web.Response:
     if call is None:
         raise NotFound(f"no call {call_id!r}")
     body = call_json(call, full_numbers=principal.sees_full_numbers, with_bridges=True)
-    body |= await cases_of_call(request, call, principal)
+    body |= await request.app[CALL_EXTRAS](request, call, principal)
     return json_response(body)
-
-
-async def cases_of_call(request: web.Request, call: Call, principal: Principal) -> dict[str, Any]:
-    """The case(s) a call belongs to; for the desks also the open cases of the
-    same caller number, the candidates to merge a repeat call into (并单)."""
-    async with request.app[SESSIONS]() as session:
-        repo = CaseRepository(session)
-        numbers = await repo.cases_of_call(call.id)
-        candidates = []
-        if call.caller_number and principal.role in DESK_ROLES:
-            where = CaseFilter(open_only=True, caller_number=call.caller_number, limit=20)
-            candidates = [r.number for r in await repo.find(where) if r.number not in numbers]
-    if principal.role is TokenRole.UNIT:
-        return {}  # which case a call belongs to is the desks' and supervisors' to see
-    return {"cases": numbers, "case_candidates": candidates}

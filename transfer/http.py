@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from ami_client import AmiError
-from records.county.roster import Roster
+from county.roster import Roster
 from transfer.core.errors import BadTarget, IllegalTransition, TransferRunning
 from transfer.core.machine import Transfer
 from transfer.core.parties import NotOnACall, operator_leg_of_call
@@ -17,13 +17,15 @@ from transfer.core.states import TransferMode
 from transfer.core.target import UNIT_PREFIX, parse_target
 from transfer.service.transfers import TransferService
 from transfer.shapes import transfer_json
-from web.app_state import CASES, TRANSFERS
+from web.app_state import RULES
 from web.auth import Principal, require
 from web.errors import BadRequest, Conflict, Forbidden, NotFound, Unavailable
 from web.json_in import json_object
 from web.json_out import json_response
 from web.query import parse_limit, parse_time
 from web.tokens import TokenRole
+
+TRANSFERS: web.AppKey[TransferService] = web.AppKey("transfers")
 
 OPERATORS = (TokenRole.OPERATOR_110, TokenRole.OPERATOR_12345)
 ACTORS = (*OPERATORS, TokenRole.ADMIN, TokenRole.SUPERVISOR)  # may act on transfers
@@ -143,7 +145,7 @@ def _unit_line(request: web.Request, to: str) -> str:
     code = to.removeprefix(UNIT_PREFIX)
     if code == to or not code:
         return to
-    roster = request.app[CASES].rules.roster
+    roster = request.app[RULES].roster
     if code.isascii() and code.isdigit():
         if len(code) > 6 or roster.on_line(code) is not None:
             return to  # too long: parse_target says what a line looks like

@@ -1,25 +1,20 @@
-"""Typed application keys: what create_app puts in the app, in one place."""
+"""The application keys every feature's handlers share: the database, the live
+bus and the county's rules. Each feature keeps its own service's key beside its
+handlers (telephony/http.py, transfer/http.py, records/http.py); the settings'
+key is start-up's (startup/settings.py)."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-if TYPE_CHECKING:
-    from records.service.call_link import CaseCalls
-    from records.service.cases import CaseService
-    from startup.settings import Settings
-    from telephony.ingest import Ingest
-    from transfer.service.transfers import TransferService
-    from web.live import LiveBus
+from county.rules import CaseRules
+from web.live import LiveBus
 
-SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 ENGINE: web.AppKey[AsyncEngine] = web.AppKey("engine")
 SESSIONS: web.AppKey[async_sessionmaker[AsyncSession]] = web.AppKey("sessions")
 LIVE: web.AppKey[LiveBus] = web.AppKey("live")
-INGEST: web.AppKey[Ingest] = web.AppKey("ingest")
-TRANSFERS: web.AppKey[TransferService] = web.AppKey("transfers")
-CASES: web.AppKey[CaseService] = web.AppKey("cases")
-CASE_CALLS: web.AppKey[CaseCalls] = web.AppKey("case_calls")
+RULES: web.AppKey[CaseRules] = web.AppKey("rules", CaseRules)
+# Browser origins besides the server's own that may open the live feed
+# (LIANDONG_ALLOWED_ORIGINS).
+ALLOWED_ORIGINS: web.AppKey[tuple[str, ...]] = web.AppKey("allowed_origins")

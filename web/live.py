@@ -14,10 +14,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from web.revocation import RevocationWatch
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +42,19 @@ class Subscription:
         return self.cut.is_set() and self.close_with == TOO_SLOW
 
 
+class Watch(Protocol):
+    """What the bus keeps running while sockets are open: the revocation watch
+    (web/revocation.py), which stops itself through `on_empty`."""
+
+    def start(self) -> None: ...
+
+
 class LiveBus:
     def __init__(self) -> None:
         self._subscribers: set[Subscription] = set()
         # Told when the last subscriber has gone (the revocation watch stops then).
         self.on_empty: list[Callable[[], None]] = []
-        self.revocations: RevocationWatch | None = None  # made by the first socket
+        self.revocations: Watch | None = None  # made by the first socket
 
     def subscribe(self, name: str, token_id: int | None = None) -> Subscription:
         sub = Subscription(name, token_id)

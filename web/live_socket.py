@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from web.app_state import LIVE, SESSIONS, SETTINGS
+from web.app_state import ALLOWED_ORIGINS, LIVE, SESSIONS
 from web.auth import ALL_ROLES, Principal, require
 from web.errors import Forbidden
 from web.json_out import dumps
@@ -99,7 +99,7 @@ def _check_origin(request: web.Request) -> None:
     origin = request.headers.get("Origin")
     if origin is None:
         return  # not a browser
-    allowed = request.app[SETTINGS].allowed_origins
+    allowed = request.app[ALLOWED_ORIGINS]
     same = origin.split("://", 1)[-1] == request.host
     if not same and origin not in allowed:
         raise Forbidden(f"origin {origin!r} is not allowed (LIANDONG_ALLOWED_ORIGINS)")

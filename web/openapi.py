@@ -1,11 +1,14 @@
-"""GET /api/v1/openapi.json: the OpenAPI 3.1 document of this API.
+"""GET /api/v1/openapi.json: the OpenAPI 3.1 document of this API, assembled
+from the web's own paths (health, this document, the live feed) and each
+feature's part (telephony/openapi.py, transfer/openapi.py, records/openapi.py,
+records/supervision/openapi.py), which start-up gathers (startup/openapi.py).
 
 Built from the code where the code declares things (case command bodies from
 `records.core.payloads`, roles and states from `records.core.lifecycle`,
 enums from their StrEnums) and written down where it does not (response
-shapes: web/openapi_blocks.py). tests/component/test_openapi.py checks that
-every route the app registers is documented and vice versa, and fuzzes the
-running app against the document with schemathesis.
+shapes, beside each feature's handlers). tests/component/test_openapi.py checks
+that every route the app registers is documented and vice versa, and fuzzes
+the running app against the document with schemathesis.
 
 The document itself needs a token, any role: every API call is authenticated
 (only /api/v1/health is public), and the document tells who may do what.
@@ -14,39 +17,46 @@ The document itself needs a token, any role: every API call is authenticated
 from __future__ import annotations
 
 import copy
-import functools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-from records.openapi import CASE_SCHEMAS, case_paths
-from records.supervision.openapi import PATHS as SUPERVISION_PATHS
+from ami_client import LinkState
 from web.auth import ALL_ROLES, require
 from web.json_out import json_response
 from web.openapi_blocks import (
     BOOLEAN,
-    CALL_SCHEMAS,
+    ERROR,
     INTEGER,
-    OTHER_SCHEMAS,
+    STRING,
     TIME,
-    TRANSFER_SCHEMAS,
+    Schema,
     empty_means_absent,
+    enum_of,
     error_responses,
-    json_content,
+    nullable,
+    obj,
     operation,
-    path_param,
-    query_param,
     ref,
     response,
 )
 from web.tokens import TokenRole
 
 PATH = "/api/v1/openapi.json"
-LIMIT = query_param("limit", {**INTEGER, "minimum": 1, "maximum": 1000}, "at most; default 100")
-SINCE = query_param("since", TIME, "at or after (ISO 8601 with a UTC offset)")
-CALL_ID = path_param("call_id", "the call (Asterisk Linkedid)")
-TRANSFER_ID = path_param("transfer_id", "the transfer")
-ACTORS = "Roles: operator_110, operator_12345 (their own calls only), supervisor, admin."
+
+
+@dataclass(frozen=True)
+class ApiPart:
+    """One feature's share of the document: its path items and its schemas."""
+
+    paths: dict[str, dict[str, Any]]
+    schemas: dict[str, Schema] = field(default_factory=dict)
+
+
+# The finished document, as start-up assembled it (startup/openapi.py).
+DOCUMENT: web.AppKey[dict[str, Any]] = web.AppKey("openapi_document")
 
 DESCRIPTION = f"""\
 liandong links the county's 110 police desk and the 12345 hotline beside Asterisk:
@@ -63,7 +73,7 @@ see caller numbers masked.
 """
 
 
-def _paths() -> dict[str, dict[str, Any]]:
+def _own_paths() -> dict[str, dict[str, Any]]:
     return {
         "/api/v1/health": {
             "get": operation(
@@ -87,32 +97,6 @@ def _paths() -> dict[str, dict[str, Any]]:
                 description="Roles: all.",
             )
         },
-        "/api/v1/calls": {
-            "get": operation(
-                "listCalls",
-                "Calls with their legs",
-                tag="calls",
-                ok={"200": response("Newest first.", ref("CallList"))},
-                errors=(400,),
-                parameters=[
-                    query_param("active", BOOLEAN, "only calls still going (or only ended)"),
-                    query_param("since", TIME, "started at or after (ISO 8601 with offset)"),
-                    LIMIT,
-                ],
-                description="Roles: all.",
-            )
-        },
-        "/api/v1/calls/{call_id}": {
-            "get": operation(
-                "getCall",
-                "One call with its legs, bridges and cases",
-                tag="calls",
-                ok={"200": response("The call.", ref("CallDetail"))},
-                errors=(404,),
-                parameters=[CALL_ID],
-                description="Roles: all.",
-            )
-        },
         "/api/v1/live": {
             "get": operation(
                 "live",
@@ -126,76 +110,59 @@ def _paths() -> dict[str, dict[str, Any]]:
                 'Messages are JSON `{"type", "data"}`, the first `hello`.',
             )
         },
-        "/api/v1/calls/{call_id}/transfer": {
-            "post": _start("startTransfer", "Transfer the caller", "TransferRequest")
-        },
-        "/api/v1/calls/{call_id}/conference": {
-            "post": _start("startConference", "Three-way call", "ConferenceRequest")
-        },
-        "/api/v1/transfers/{transfer_id}/complete": {
-            "post": _step("completeTransfer", "Complete a transfer (attended: hand over)")
-        },
-        "/api/v1/transfers/{transfer_id}/cancel": {
-            "post": _step("cancelTransfer", "Cancel a transfer: the caller is back")
-        },
-        "/api/v1/transfers/{transfer_id}": {
-            "get": operation(
-                "getTransfer",
-                "One transfer with its timeline",
-                tag="transfers",
-                ok={"200": response("The transfer.", ref("Transfer"))},
-                errors=(403, 404),
-                parameters=[TRANSFER_ID],
-                description="Roles: operator_110, operator_12345, supervisor, admin.",
-            )
-        },
-        "/api/v1/transfers": {
-            "get": operation(
-                "listTransfers",
-                "Transfers, newest first",
-                tag="transfers",
-                ok={"200": response("Newest first.", ref("TransferList"))},
-                errors=(400, 403),
-                parameters=[SINCE, LIMIT],
-                description="Roles: operator_110, operator_12345, supervisor, admin.",
-            )
-        },
-        **case_paths(),
     }
 
 
-def _start(operation_id: str, summary: str, body: str) -> dict[str, Any]:
-    return operation(
-        operation_id,
-        summary,
-        tag="transfers",
-        ok={"201": response("Started: the target is being dialled.", ref("Transfer"))},
-        errors=(400, 403, 404, 409, 503),
-        parameters=[CALL_ID],
-        body={"required": True, "content": json_content(ref(body))},
-        description=f"{ACTORS} 404: no live call; 409: a transfer is already running.",
-    )
+WEB_SCHEMAS: dict[str, Schema] = {
+    "Health": obj(
+        {
+            "ok": BOOLEAN,
+            "ami": obj(
+                {
+                    "state": enum_of([*LinkState, "disabled"]),
+                    "since": nullable(TIME),
+                    "last_error": nullable(STRING),
+                    "reconciled_at": nullable(TIME),
+                    "reconcile_error": nullable(STRING),
+                    "backlog": INTEGER,
+                    "events_applied": INTEGER,
+                }
+            ),
+            "asterisk": obj({"uptime_s": nullable(INTEGER)}),
+            "cases": obj(
+                {
+                    "calendar_missing_years": {
+                        "type": "array",
+                        "items": INTEGER,
+                        "description": "years within a year from now without a holiday file "
+                        "(case-config/calendar/<year>.yaml): their due dates are provisional",
+                    }
+                }
+            ),
+            "database": obj(
+                {
+                    "ok": BOOLEAN,
+                    "error": {**STRING, "description": "the exception type, when not ok"},
+                    "pending_writes": INTEGER,
+                    "last_error": nullable(STRING),
+                    "last_error_at": nullable(TIME),
+                },
+                optional=("error",),
+            ),
+        }
+    ),
+    "Error": ERROR,
+}
 
 
-def _step(operation_id: str, summary: str) -> dict[str, Any]:
-    return operation(
-        operation_id,
-        summary,
-        tag="transfers",
-        ok={"200": response("The transfer after the step.", ref("Transfer"))},
-        errors=(403, 404, 409, 503),
-        parameters=[TRANSFER_ID],
-        description=f"{ACTORS} 409: the transfer's state does not take this step "
-        "(`details.allowed`); 503: it is being reconciled after a restart.",
-    )
-
-
-@functools.cache
-def _document() -> dict[str, Any]:
-    paths = copy.deepcopy(_paths())  # its pieces share constants; they are changed below
-    # The supervision views' path items are kept beside their handlers.
-    for path, item in copy.deepcopy(SUPERVISION_PATHS).items():
-        paths.setdefault(path, {}).update(item)
+def assemble(parts: Iterable[ApiPart]) -> dict[str, Any]:
+    """The whole document: the web's own paths and schemas, then each part's."""
+    paths = copy.deepcopy(_own_paths())  # pieces share constants; they are changed below
+    schemas = dict(WEB_SCHEMAS)
+    for part in parts:
+        for path, item in copy.deepcopy(part.paths).items():
+            paths.setdefault(path, {}).update(item)
+        schemas |= part.schemas
     empty_means_absent(paths)
     return {
         "openapi": "3.1.0",
@@ -212,7 +179,7 @@ def _document() -> dict[str, Any]:
                     "description": "a token from `liandong token create`",
                 }
             },
-            "schemas": {**CALL_SCHEMAS, **TRANSFER_SCHEMAS, **OTHER_SCHEMAS, **CASE_SCHEMAS},
+            "schemas": schemas,
             "responses": error_responses(),
         },
     }
@@ -223,11 +190,6 @@ def _tags(paths: dict[str, dict[str, Any]]) -> list[str]:
     return sorted({str(tag) for op in ops for tag in op.get("tags", ())})
 
 
-def document() -> dict[str, Any]:
-    """The document (a copy: callers may change it)."""
-    return copy.deepcopy(_document())
-
-
 async def openapi_json(request: web.Request) -> web.Response:
     require(request, *ALL_ROLES)
-    return json_response(_document())
+    return json_response(request.app[DOCUMENT])

@@ -1,6 +1,6 @@
-"""OpenAPI building blocks and the response shapes of calls, transfers, units
-and health, written down from the code that produces them (telephony/shapes.py,
-transfer/shapes.py, startup/health.py, records/http.py).
+"""OpenAPI building blocks every feature's document part is made of, and the
+error shape. Each feature writes its own response shapes down beside its
+handlers (telephony/openapi.py, transfer/openapi.py, records/openapi.py).
 
 Response objects are closed (`additionalProperties: false`): a field added in
 the code and not here fails tests/component/test_openapi.py, so the document
@@ -13,11 +13,6 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
-from ami_client import LinkState
-from records.core.vocabulary import Route, UnitType
-from telephony.core.events import Direction, LegRole, Trunk
-from transfer.core.states import By, Reason, TransferMode, TransferState
-
 Schema = dict[str, Any]
 
 STRING: Schema = {"type": "string"}
@@ -25,8 +20,6 @@ INTEGER: Schema = {"type": "integer"}
 BOOLEAN: Schema = {"type": "boolean"}
 TIME: Schema = {"type": "string", "format": "date-time"}
 STRINGS: Schema = {"type": "array", "items": STRING}
-# A transfer target exactly as transfer.core.target.parse_target takes it.
-TARGET_PATTERN = "^(110|12345|unit:[0-9]{1,6}|unit:[A-Za-z0-9_-]{1,32})$"
 
 
 def ref(name: str, kind: str = "schemas") -> Schema:
@@ -177,203 +170,8 @@ def error_responses() -> dict[str, Schema]:
     return out
 
 
-# ------------------------------------------------------------------ calls
+# ------------------------------------------------------------------ common parameters
 
-_LEG: dict[str, Schema] = {
-    "uniqueid": STRING,
-    "channel": STRING,
-    "endpoint": nullable(STRING),
-    "role": enum_of(LegRole),
-    "direction": enum_of(Direction),
-    "trunk": nullable(enum_of(Trunk)),
-    "caller_number": nullable(
-        {
-            **STRING,
-            "description": "masked for units and supervisors (139******78)",
-        }
-    ),
-    "caller_name": nullable(STRING),
-    "created_at": TIME,
-    "ringing_at": nullable(TIME),
-    "answered_at": nullable(TIME),
-    "ended_at": nullable(TIME),
-    "hangup_cause": nullable(INTEGER),
-    "hangup_cause_text": nullable(STRING),
-    "reconciled": BOOLEAN,
-    "answered_at_bound": {
-        **BOOLEAN,
-        "description": "answered_at is the earliest the answer can have been; nobody saw it",
-    },
-    "ended_at_bound": {
-        **BOOLEAN,
-        "description": "ended_at is a bound, not the observed end (see README, legs)",
-    },
-}
-_BRIDGE = obj({"bridge_id": STRING, "joined_at": TIME, "left_at": nullable(TIME)})
-
-
-def _call(leg: str) -> dict[str, Schema]:
-    return {
-        "id": STRING,
-        "trunk": nullable(enum_of(Trunk)),
-        "caller_number": nullable({**STRING, "description": "masked for units and supervisors"}),
-        "caller_name": nullable(STRING),
-        "started_at": TIME,
-        "answered_at": nullable(TIME),
-        "ended_at": nullable(TIME),
-        "active": BOOLEAN,
-        "legs": {"type": "array", "items": ref(leg)},
-    }
-
-
-CALL_SCHEMAS: dict[str, Schema] = {
-    "Leg": obj(_LEG),
-    "LegWithBridges": obj({**_LEG, "bridges": {"type": "array", "items": _BRIDGE}}),
-    "Call": obj(_call("Leg")),
-    "CallDetail": obj(
-        {
-            **_call("LegWithBridges"),
-            "cases": {**STRINGS, "description": "case numbers this call belongs to"},
-            "case_candidates": {
-                **STRINGS,
-                "description": "desks only: open cases of the same caller (并单 candidates)",
-            },
-        },
-        optional=("cases", "case_candidates"),
-        description="`cases` and `case_candidates` are left out for unit tokens.",
-    ),
-    "CallList": obj({"calls": {"type": "array", "items": ref("Call")}}),
-}
-
-# ------------------------------------------------------------------ transfers
-
-_STEP = obj(
-    {
-        "at": TIME,
-        "from": nullable(enum_of(TransferState)),
-        "to": enum_of(TransferState),
-        "event": {**STRING, "description": 'the event\'s type name ("Requested" first)'},
-        "reason": enum_of(Reason),
-        "mode": enum_of(TransferMode),
-        "by": nullable(enum_of(By)),
-    }
-)
-TRANSFER_SCHEMAS: dict[str, Schema] = {
-    "Transfer": obj(
-        {
-            "id": STRING,
-            "call_id": STRING,
-            "state": enum_of(TransferState),
-            "mode": enum_of(TransferMode),
-            "requested_mode": enum_of(TransferMode),
-            "target": {**STRING, "pattern": TARGET_PATTERN},
-            "requested_by": enum_of(By),
-            "caller_uniqueid": STRING,
-            "operator_uniqueid": STRING,
-            "target_uniqueid": nullable(STRING),
-            "ring_timeout_s": INTEGER,
-            "requested_at": TIME,
-            "ended": BOOLEAN,
-            "allowed": {**STRINGS, "description": "events the transfer takes now"},
-            "timeline": {"type": "array", "items": _STEP},
-        }
-    ),
-    "TransferList": obj({"transfers": {"type": "array", "items": ref("Transfer")}}),
-    "TransferRequest": {
-        "type": "object",
-        "properties": {
-            "to": {
-                **STRING,
-                "pattern": TARGET_PATTERN,
-                "description": '"110", "12345", "unit:<roster code>" (unit:water) or '
-                '"unit:<PBX line>" (unit:01)',
-            },
-            "mode": {**enum_of(["blind", "attended"]), "default": "blind"},
-        },
-        "required": ["to"],
-        "description": "Other members are ignored.",
-    },
-    "ConferenceRequest": {
-        "type": "object",
-        "properties": {"to": {**STRING, "pattern": TARGET_PATTERN}},
-        "required": ["to"],
-        "description": "Other members are ignored.",
-    },
-}
-
-# ------------------------------------------------------------------ units, health, routing
-
-
-def _contact() -> Schema:
-    return obj({"name": STRING, "phones": STRINGS})
-
-
-OTHER_SCHEMAS: dict[str, Schema] = {
-    "Unit": obj(
-        {
-            "code": STRING,
-            "name": STRING,
-            "township": nullable(STRING),
-            "type": enum_of(UnitType),
-            "leader": _contact(),
-            "office": _contact(),
-            "staff": _contact(),
-            "duty_phones": STRINGS,
-            "line": nullable(
-                {**STRING, "description": 'its phone line on the PBX: a transfer to "unit:<code>"'}
-            ),
-        }
-    ),
-    "UnitList": obj({"units": {"type": "array", "items": ref("Unit")}}),
-    "Suggestion": obj(
-        {
-            "route": enum_of(Route),
-            "reason": {**STRING, "description": "which rule matched, on which word"},
-            "rule": {**STRING, "description": 'the matched entry\'s code; "" when none'},
-            "category": nullable(STRING),
-            "lead_unit": nullable(STRING),
-            "co_units": STRINGS,
-            "answer": nullable({**STRING, "description": "话术 for an excluded matter"}),
-            "transfer_to": nullable(STRING),
-            "utility": BOOLEAN,
-        }
-    ),
-    "Health": obj(
-        {
-            "ok": BOOLEAN,
-            "ami": obj(
-                {
-                    "state": enum_of([*LinkState, "disabled"]),
-                    "since": nullable(TIME),
-                    "last_error": nullable(STRING),
-                    "reconciled_at": nullable(TIME),
-                    "reconcile_error": nullable(STRING),
-                    "backlog": INTEGER,
-                    "events_applied": INTEGER,
-                }
-            ),
-            "asterisk": obj({"uptime_s": nullable(INTEGER)}),
-            "cases": obj(
-                {
-                    "calendar_missing_years": {
-                        "type": "array",
-                        "items": INTEGER,
-                        "description": "years within a year from now without a holiday file "
-                        "(case-config/calendar/<year>.yaml): their due dates are provisional",
-                    }
-                }
-            ),
-            "database": obj(
-                {
-                    "ok": BOOLEAN,
-                    "error": {**STRING, "description": "the exception type, when not ok"},
-                    "pending_writes": INTEGER,
-                    "last_error": nullable(STRING),
-                    "last_error_at": nullable(TIME),
-                },
-                optional=("error",),
-            ),
-        }
-    ),
-    "Error": ERROR,
-}
+LIMIT = query_param("limit", {**INTEGER, "minimum": 1, "maximum": 1000}, "at most; default 100")
+SINCE = query_param("since", TIME, "at or after (ISO 8601 with a UTC offset)")
+CALL_ID = path_param("call_id", "the call (Asterisk Linkedid)")

@@ -64,8 +64,8 @@ from benchmarks.cases.supervision import (
     time_http,
 )
 from benchmarks.common import machine, sqlite_database
+from county.rules import CaseRules, load_rules
 from database.engine import create_engine
-from records.county.rules import CaseRules, load_rules
 from server import create_app
 
 RESULTS_MD = Path(__file__).resolve().parent / "RESULTS.md"

@@ -30,9 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from benchmarks.cases.databases import bench_settings, make_users
 from benchmarks.common import cpu_seconds
+from county.routing import TOWNSHIP_LEAD
+from county.rules import CaseRules
 from records.core.lifecycle import CaseState
-from records.county.routing import TOWNSHIP_LEAD
-from records.county.rules import CaseRules
 from records.storage.tables import CaseEvent, CaseRecord
 from server import create_app
 from web.app_state import ENGINE

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy.engine import URL, make_url
 
 from ami_client.settings import AmiSettings, Secret
+from county.rules import CaseRules
 from database.engine import create_engine, session_factory
 from database.migrate import upgrade
 from records.core.lifecycle import ActorRole
-from records.county.rules import CaseRules
 from startup.settings import Settings
 from web.tokens import TokenRepository, TokenRole
 

@@ -46,14 +46,14 @@ from typing import Any, cast
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from county.calendar import COUNTY_TZ
+from county.routing import TOWNSHIP_LEAD, Category, RoutingCatalogue, Suggestion
+from county.rules import CaseRules
+from county.vocabulary import DemandType, Desk, Route, Urgency
 from records.core.case_file import Actor, TimelineEntry
-from records.core.clocks import running_clocks
 from records.core.lifecycle import OPEN_STATES, TRANSITIONS, ActorRole, CaseState, Command
 from records.core.payloads import validate
-from records.core.vocabulary import DemandType, Desk, Route, Urgency
-from records.county.calendar import COUNTY_TZ
-from records.county.routing import TOWNSHIP_LEAD, Category, RoutingCatalogue, Suggestion
-from records.county.rules import CaseRules
+from records.service.clocks import running_clocks
 from records.service.moves import move_record, new_record, opening_entry
 from records.storage.store import jsonable
 from records.storage.tables import CaseCounter, CaseEvent, CaseRecord

@@ -27,9 +27,9 @@ from aiohttp import web
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from county.calendar import COUNTY_TZ
+from county.rules import CaseRules
 from database.engine import create_engine, session_factory
-from records.county.calendar import COUNTY_TZ
-from records.county.rules import CaseRules
 from records.supervision import statistics as stats
 
 

@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     # events, writer retries) are what matter here.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # Each run ends with "AMI link down: client stopped" (a warning); errors still show.
-    logging.getLogger("telephony.ingest").setLevel(logging.ERROR)
+    logging.getLogger("telephony.service.ingest").setLevel(logging.ERROR)
     load_before = os.getloadavg()
 
     trace = build_trace(target_events=args.events, calls=args.calls)

@@ -37,7 +37,8 @@ from benchmarks.ingest.loopback import SECRET, USERNAME, LoopbackAmi
 from benchmarks.ingest.trace import Trace
 from server import create_app
 from startup.settings import Settings
-from web.app_state import ENGINE, INGEST
+from telephony.http import INGEST
+from web.app_state import ENGINE
 
 READY_WITHIN_S = 30.0
 RUN_WITHIN_S = 600.0

@@ -44,7 +44,8 @@ from database.migrate import upgrade
 from pbx import sipp, testbed
 from server import create_app
 from startup.settings import Settings
-from web.app_state import INGEST, TRANSFERS
+from telephony.http import INGEST
+from transfer.http import TRANSFERS
 
 RESULTS_MD = Path(__file__).resolve().parent / "RESULTS.md"
 MODES = {"liandong": "*1", "asterisk": "#112345"}

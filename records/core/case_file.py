@@ -15,6 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from county.vocabulary import Desk, Route
 from records.core.lifecycle import (
     FINAL_STATES,
     RECORDED,
@@ -25,7 +26,6 @@ from records.core.lifecycle import (
     allowed_commands,
     next_state,
 )
-from records.core.vocabulary import Desk, Route
 
 C = Command
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from county.rules import CaseRules
+from county.time_limits import Duration, extend
+from county.vocabulary import DemandType, Desk, Urgency
 from records.core.case_file import TimelineEntry
 from records.core.lifecycle import Command
-from records.core.vocabulary import DemandType, Desk, Urgency
-from records.county.rules import CaseRules
-from records.county.time_limits import Duration, extend
 from records.storage.tables import CaseRecord
 
 C = Command

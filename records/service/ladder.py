@@ -19,9 +19,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from records.core.case_file import Actor, IllegalMove, Refused
-from records.core.clocks import running_clocks
 from records.core.lifecycle import ON_THE_CLOCK, ActorRole, CaseState, Command
 from records.service.cases import CaseChanged, CaseService
+from records.service.clocks import running_clocks
 from records.storage.tables import CaseRecord
 
 log = logging.getLogger(__name__)

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
+from county.vocabulary import DemandType, Desk, Route, UnitType, Urgency
 from database.base import Base, BigId, str_enum
 from database.types import UtcDateTime
 from records.core.lifecycle import ActorRole, CaseState, Command
-from records.core.vocabulary import DemandType, Desk, Route, UnitType, Urgency
 
 
 class CaseRecord(Base):

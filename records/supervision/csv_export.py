@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from records.county.calendar import COUNTY_TZ
+from county.calendar import COUNTY_TZ
 
 Column = tuple[str, Callable[[dict[str, Any]], Any]]
 DEADLINE_LABELS = {"sign_for": "签收", "arrive": "到场", "feedback": "反馈", "close": "办结"}

@@ -23,9 +23,10 @@ from typing import Any
 from aiohttp import web
 
 from common.instants import BadInstant, to_utc
+from county.calendar import COUNTY_TZ
+from county.rules import CaseRules
 from records.core.lifecycle import CaseState, Command
-from records.county.calendar import COUNTY_TZ
-from records.county.rules import CaseRules
+from records.http import CASES
 from records.supervision import statistics as stats
 from records.supervision.csv_export import (
     OPEN_COLUMNS,
@@ -35,7 +36,7 @@ from records.supervision.csv_export import (
     local,
 )
 from telephony.shapes import iso
-from web.app_state import CASES, SESSIONS
+from web.app_state import SESSIONS
 from web.auth import require
 from web.errors import BadRequest, Forbidden
 from web.json_out import json_response

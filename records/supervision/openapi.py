@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from county.vocabulary import Desk, Urgency
 from records.core.lifecycle import CaseState
-from records.core.vocabulary import Desk, Urgency
 
 Schema = dict[str, Any]
 

@@ -31,9 +31,9 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from county.vocabulary import Desk
 from records.core.lifecycle import ON_THE_CLOCK as LIFECYCLE_CLOCK
 from records.core.lifecycle import OPEN_STATES, CaseState, Command
-from records.core.vocabulary import Desk
 from records.storage.tables import CaseEvent, CaseRecord
 from records.supervision import statistics_events as queries
 

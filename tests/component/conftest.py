@@ -24,8 +24,8 @@ from database.engine import create_engine, session_factory
 from database.migrate import upgrade
 from server import create_app
 from startup.settings import Settings
+from telephony.http import INGEST
 from tests.fakes.fake_ami import FakeAmiServer, format_message
-from web.app_state import INGEST
 from web.tokens import TokenRepository, TokenRole
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

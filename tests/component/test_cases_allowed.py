@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from records.http import CASES
 from tests.component.cases_kit import USERS, Desk, start_desk
-from web.app_state import CASES
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 MONDAY_9AM = datetime(2026, 11, 30, 9, 0, tzinfo=BEIJING)

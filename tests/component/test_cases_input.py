@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ami_client.settings import AmiSettings
+from records.http import CASES
 from records.supervision.openapi import PATHS
+from startup import tokens_cli
 from startup.settings import Settings
 from tests.component.cases_kit import Desk, start_desk
-from web import tokens_cli
-from web.app_state import CASES
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOV_1 = "2026-10-31T16:00:00.000Z"  # 2026-11-01 00:00 county time

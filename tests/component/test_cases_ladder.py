@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from records.http import CASES
 from records.service.ladder import run_ladder
 from tests.component.cases_kit import Desk, start_desk
-from web.app_state import CASES, LIVE
+from web.app_state import LIVE
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 MONDAY_9AM = datetime(2026, 11, 30, 9, 0, tzinfo=BEIJING)

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from records.http import CASES
 from records.supervision.openapi import PATHS
 from tests.component.cases_kit import Desk, start_desk
-from web.app_state import CASES
 
 TZ = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=TZ)  # no holiday that week

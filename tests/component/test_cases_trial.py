@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from records.http import CASES
 from tests.component.cases_kit import Desk, start_desk
-from web.app_state import CASES
 
 MONDAY = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)  # 09:00 in the county
 

@@ -43,12 +43,12 @@ from schemathesis.generation.case import Case
 from database.engine import create_engine, session_factory
 from records.core.lifecycle import GIVEN
 from server import create_app
+from startup.openapi import document
 from telephony.core.events import Direction, LegRole, Trunk
 from telephony.storage.tables import BridgeMembership, Call, Leg
 from tests.component.cases_kit import case_settings, make_users
 from transfer.core.states import By, Reason, TransferMode, TransferState
 from transfer.storage.tables import TransferRecord, TransferStep
-from web.openapi import document
 
 # Per operation, on top of the coverage phase's deterministic boundary cases.
 # LIANDONG_FUZZ_EXAMPLES=500 for a deeper run by hand.

@@ -3,6 +3,7 @@ valid event around it."""
 
 from __future__ import annotations
 
+from telephony.http import INGEST
 from tests.component.conftest import (
     StartLiandong,
     expected_legs,
@@ -11,7 +12,6 @@ from tests.component.conftest import (
     trace,
     wire,
 )
-from web.app_state import INGEST
 
 CALL = "liandong-1795930660.0"
 

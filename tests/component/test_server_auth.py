@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from ami_client import AmiSettings
+from startup import tokens_cli
 from startup.settings import Settings
 from tests.component.conftest import (
     Liandong,
@@ -18,7 +19,6 @@ from tests.component.conftest import (
     replace_values,
     trace,
 )
-from web import tokens_cli
 from web.tokens import TokenRole
 
 CALL = "liandong-1795930660.0"

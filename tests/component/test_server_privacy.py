@@ -22,7 +22,9 @@ from aiohttp import WSServerHandshakeError
 
 from ami_client import AmiMessage
 from database.engine import create_engine, session_factory
+from records.http import CASES
 from records.service.cases import CaseService
+from telephony.http import INGEST
 from tests.component.cases_kit import Desk, start_desk
 from tests.component.conftest import (
     DEADLINE_S,
@@ -31,7 +33,6 @@ from tests.component.conftest import (
     replace_values,
     trace,
 )
-from web.app_state import CASES, INGEST
 from web.tokens import TokenRepository, TokenRole
 
 ROOT = Path(__file__).resolve().parents[2]

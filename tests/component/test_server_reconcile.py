@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from ami_client import AmiMessage
-from telephony import ingest
+from telephony.service import ingest
 from tests.component.conftest import (
     Liandong,
     StartLiandong,

@@ -14,9 +14,9 @@ import pytest
 from aiohttp import WSMsgType
 
 from ami_client import AmiSettings
+from startup import tokens_cli
 from startup.settings import Settings
 from tests.component.conftest import DEADLINE_S, Liandong, StartLiandong, replace_values, trace
-from web import tokens_cli
 from web.tokens import TokenRepository
 
 CALL = "liandong-1795930660.0"

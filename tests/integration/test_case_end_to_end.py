@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pbx import sipp
+from telephony.http import INGEST
 from tests.integration.conftest import Liandong
 from tests.integration.transfer_kit import (
     citizen_calls,
@@ -22,7 +23,7 @@ from tests.integration.transfer_kit import (
     start_desks,
     wait_transfers,
 )
-from web.app_state import INGEST, SESSIONS
+from web.app_state import SESSIONS
 from web.tokens import TokenRepository, TokenRole
 
 

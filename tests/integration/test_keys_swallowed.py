@@ -11,9 +11,9 @@ import pytest
 
 from ami_client import AmiMessage, LinkDown, LinkUp
 from pbx import sipp
+from telephony.http import INGEST
 from tests.integration.conftest import Liandong
 from tests.integration.transfer_kit import citizen_calls, start_desks, wait_transfers
-from web.app_state import INGEST
 
 Sent = list[tuple[str, str, str]]  # (channel, DTMFBegin | DTMFEnd, digit)
 

@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 
 from pbx import sipp
+from telephony.http import INGEST
 from tests.integration.conftest import Liandong
 from tests.integration.transfer_kit import (
     bridges_of,
@@ -19,7 +20,6 @@ from tests.integration.transfer_kit import (
     talked,
     wait_transfers,
 )
-from web.app_state import INGEST
 
 
 async def test_phone_blind_transfer_by_refer_is_recorded(

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from county.rules import load_rules
 from records.core.case_file import Actor, IllegalMove
 from records.core.lifecycle import ActorRole, Command
-from records.county.rules import load_rules
 from records.service.cases import CaseChanged, CaseService
 from records.storage.roster_history import record_roster, roster_at
 from records.storage.store import CaseFilter

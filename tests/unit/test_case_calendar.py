@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from records.county.calendar import WorkCalendar, due_date, load_calendar, load_year
-from records.county.config_file import ConfigFileError
+from county.calendar import WorkCalendar, due_date, load_calendar, load_year
+from county.config_file import ConfigFileError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CALENDAR_DIR = Path(__file__).resolve().parents[2] / "case-config" / "calendar"

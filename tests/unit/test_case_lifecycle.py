@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from county.vocabulary import Desk, Route
 from records.core.case_file import (
     Actor,
     CaseFile,
@@ -33,7 +34,6 @@ from records.core.lifecycle import (
     Command,
     allowed_commands,
 )
-from records.core.vocabulary import Desk, Route
 
 S, C, R = CaseState, Command, ActorRole
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

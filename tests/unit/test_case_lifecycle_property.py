@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from county.vocabulary import Desk, Route
 from records.core.case_file import Actor, CaseFile, IllegalMove, NotPermitted, Refused, act
 from records.core.lifecycle import (
     FINAL_STATES,
@@ -19,7 +20,6 @@ from records.core.lifecycle import (
     Command,
     next_state,
 )
-from records.core.vocabulary import Desk, Route
 
 UNITS = ["WATER", "HOUSING", "T01"]
 actors = st.one_of(

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from county.time_limits import CLOCKS
 from records.core import payloads
 from records.core.lifecycle import Command
 from records.core.payloads import CREATE_FIELDS, InvalidField, validate, validate_fields
-from records.county.time_limits import CLOCKS
 
 REPLY = {"measures": "更换阀门", "result": "已恢复供水", "handler": "张某某"}
 CLASSIFY = {"demand_type": "help", "route": "hotline"}

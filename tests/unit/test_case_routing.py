@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from records.core.vocabulary import DemandType, Desk, Route, UnitType
-from records.county.config_file import ConfigFileError
-from records.county.roster import Roster, Unit, load_roster
-from records.county.routing import (
+from county.config_file import ConfigFileError
+from county.roster import Roster, Unit, load_roster
+from county.routing import (
     FALLBACK_REASON,
     RoutingCatalogue,
     Suggestion,
     UnknownCategory,
     load_routing,
 )
+from county.vocabulary import DemandType, Desk, Route, UnitType
 
 CONFIG = Path(__file__).resolve().parents[2] / "case-config"
 

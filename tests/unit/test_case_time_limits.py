@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from records.core.vocabulary import DemandType, Urgency
-from records.county.calendar import load_calendar
-from records.county.config_file import ConfigFileError
-from records.county.time_limits import Deadlines, Duration, extend, load_time_limits, parse_duration
+from county.calendar import load_calendar
+from county.config_file import ConfigFileError
+from county.time_limits import Deadlines, Duration, extend, load_time_limits, parse_duration
+from county.vocabulary import DemandType, Urgency
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CONFIG = Path(__file__).resolve().parents[2] / "case-config"

@@ -8,8 +8,8 @@ import asyncio
 import contextlib
 from pathlib import Path
 
+from county.roster import load_roster
 from database.engine import create_engine, session_factory
-from records.county.roster import load_roster
 from telephony.core.model import CallModel
 from tests.unit.transfer_shell_kit import (
     CALL,

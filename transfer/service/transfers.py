@@ -29,6 +29,7 @@ from ami_client import AmiError, LinkDown, LinkUp
 from ami_client.errors import AmiNotConnected
 from ami_client.link import LinkState
 from ami_client.message import AmiMessage
+from common.live_feed import LiveFeed
 from telephony.core.model import CallModel
 from transfer.core import actions
 from transfer.core import commands as c
@@ -56,7 +57,6 @@ from transfer.core.target import Target, check_unit_line
 from transfer.service.sender import AmiSender
 from transfer.shapes import notice_json, refusal_json, transfer_json
 from transfer.storage.store import TransferStore
-from web.live import LiveBus
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class TransferService:
         self,
         model: CallModel,
         sessions: async_sessionmaker[AsyncSession],
-        live: LiveBus,
+        live: LiveFeed,
         *,
         ring_timeout_s: int,
         keys: KeyDetector | None = None,

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from database.engine import WRITE_TRANSACTION
-from telephony.storage.tables import Leg
+from telephony.service.calls import get_leg
 from transfer.core.machine import Transfer
 from transfer.storage.rows import TransferRepository
 
@@ -100,7 +100,7 @@ class TransferStore:
         """The phone of a leg in the call records (one that ended while we were away)."""
         try:
             async with self.sessions() as session:
-                leg = await session.get(Leg, uniqueid)
+                leg = await get_leg(session, uniqueid)
         except Exception as exc:
             log.error("cannot read leg %s from the records: %s", uniqueid, exc)
             return None

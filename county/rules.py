@@ -15,11 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from records.county.calendar import WorkCalendar, load_calendar
-from records.county.config_file import ConfigFileError
-from records.county.roster import Roster, load_roster
-from records.county.routing import RoutingCatalogue, load_routing
-from records.county.time_limits import TimeLimits, load_time_limits
+from county.calendar import WorkCalendar, load_calendar
+from county.config_file import ConfigFileError
+from county.roster import Roster, load_roster
+from county.routing import RoutingCatalogue, load_routing
+from county.time_limits import TimeLimits, load_time_limits
 
 
 @dataclass(frozen=True)

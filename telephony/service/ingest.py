@@ -17,12 +17,12 @@ from datetime import UTC, datetime, timedelta
 
 from ami_client import AmiClient, AmiError, LinkDown, LinkUp
 from ami_client.message import AmiMessage
-from telephony.cel import CelReader
+from common.live_feed import LiveFeed
 from telephony.core.events import DomainEvent
 from telephony.core.model import CallModel
+from telephony.service.cel import CelReader
 from telephony.shapes import event_json
 from telephony.storage.writer import RecordWriter
-from web.live import LiveBus
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class Ingest:
         self,
         model: CallModel,
         writer: RecordWriter,
-        live: LiveBus,
+        live: LiveFeed,
         cel: CelReader | None = None,
         *,
         audit_interval: float = 60.0,

@@ -6,8 +6,8 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from county.roster import load_roster
 from database.engine import create_engine, session_factory
-from records.county.roster import load_roster
 from startup.contexts import prepare_database
 from startup.settings import Settings
 from web.tokens import TokenRepository, TokenRole

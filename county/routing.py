@@ -30,10 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from records.core.vocabulary import DemandType, Desk, Route
-from records.county.config_file import Problem, Problems, read_yaml
-from records.county.roster import Roster
-from records.county.routing_load import (
+from county.config_file import Problem, Problems, read_yaml
+from county.roster import Roster
+from county.routing_load import (
     TOWNSHIP_LEAD,
     AmbiguousRule,
     Category,
@@ -43,6 +42,7 @@ from records.county.routing_load import (
     normalize,
     parse_entries,
 )
+from county.vocabulary import DemandType, Desk, Route
 
 __all__ = [
     "FALLBACK_REASON",

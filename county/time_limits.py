@@ -24,9 +24,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from records.core.vocabulary import DemandType, Urgency
-from records.county.calendar import WorkCalendar, due_date, end_of_day, start_of_day
-from records.county.config_file import LineDict, Problems, check_keys, read_yaml
+from county.calendar import WorkCalendar, due_date, end_of_day, start_of_day
+from county.config_file import LineDict, Problems, check_keys, read_yaml
+from county.vocabulary import DemandType, Urgency
 
 Unit = Literal["m", "h", "wd"]
 CLOCKS = ("sign_for", "arrive", "feedback", "close")

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from records.county.config_file import (
+from county.config_file import (
     ConfigFileError,
     LineDict,
     LineList,
