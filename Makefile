@@ -50,6 +50,7 @@ lint: deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 # Everything, Asterisk integration tests included (the test session starts the
 # testbed Asterisk if it isn't running and stops it again afterwards).

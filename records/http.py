@@ -25,8 +25,8 @@ from records.core.payloads import Field, InvalidField, phone_number, validate_fi
 from records.service.call_link import CaseCalls
 from records.service.cases import CaseChanged, CaseNotFound, CaseService, CaseView
 from records.shapes import case_json, case_summary, illegal_details
+from records.storage.repository import CaseFilter, CaseRepository
 from records.storage.roster_history import roster_at
-from records.storage.store import CaseFilter, CaseRepository
 from records.storage.tables import CaseRecord, UnitRecord
 from telephony.service.calls import Call, get_call
 from web.app_state import SESSIONS

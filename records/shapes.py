@@ -27,7 +27,7 @@ def case_json(
     # A call not (yet) in the call records is still listed, by its id.
     out["calls"] = [known.get(call_id, {"id": call_id}) for call_id in view.call_ids]
     out["merged_cases"] = view.merged
-    out["timeline"] = [event_json(e) for e in view.events]
+    out["timeline"] = [timeline_entry_json(e) for e in view.events]
     return principal.shown(out, anonymous=view.record.anonymous)
 
 
@@ -95,7 +95,7 @@ def your_moves(record: CaseRecord, principal: Principal, now: datetime) -> list[
     return [c.value for c in moves_now(record, actor, now)]
 
 
-def event_json(event: CaseEvent) -> dict[str, Any]:
+def timeline_entry_json(event: CaseEvent) -> dict[str, Any]:
     return {
         "seq": event.seq,
         "at": iso(event.at),

@@ -30,7 +30,7 @@ from telephony.core.model import CallModel, KnownLeg
 from telephony.http import INGEST
 from telephony.service.cel import CelReader
 from telephony.service.ingest import Ingest
-from telephony.storage.queries import CallRepository
+from telephony.storage.repository import CallRepository
 from telephony.storage.writer import RecordWriter
 from transfer.core.key_codes import KeyCodesError, KeyDetector, load_key_codes
 from transfer.http import TRANSFERS

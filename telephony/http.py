@@ -9,7 +9,7 @@ from aiohttp import web
 
 from telephony.service.ingest import Ingest
 from telephony.shapes import call_json
-from telephony.storage.queries import CallRepository
+from telephony.storage.repository import CallRepository
 from telephony.storage.tables import Call
 from web.app_state import SESSIONS
 from web.auth import ALL_ROLES, Principal, require

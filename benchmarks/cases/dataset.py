@@ -55,7 +55,7 @@ from records.core.lifecycle import OPEN_STATES, TRANSITIONS, ActorRole, CaseStat
 from records.core.payloads import validate
 from records.service.clocks import running_clocks
 from records.service.moves import move_record, new_record, opening_entry
-from records.storage.store import jsonable
+from records.storage.repository import jsonable
 from records.storage.tables import CaseCounter, CaseEvent, CaseRecord
 
 C = Command

@@ -23,7 +23,7 @@ from records.core.case_file import Actor, IllegalMove, NotPermitted, Refused
 from records.core.lifecycle import ActorRole, CaseState, Command
 from records.core.payloads import InvalidField
 from records.service.cases import CaseNotFound, CaseService
-from records.storage.store import CaseRepository
+from records.storage.repository import CaseRepository
 from telephony.core import events as ev
 from transfer.core.machine import Transfer
 from transfer.core.parties import Parties

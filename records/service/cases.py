@@ -30,7 +30,7 @@ from records.core.case_file import Actor, Refused, TimelineEntry, record
 from records.core.lifecycle import OPEN_STATES, Command
 from records.core.payloads import CREATE_FIELDS, InvalidField, validate, validate_fields
 from records.service.moves import move_record, new_record, opening_entry
-from records.storage.store import CaseFilter, CaseRepository, case_file_of, jsonable
+from records.storage.repository import CaseFilter, CaseRepository, case_file_of, jsonable
 from records.storage.tables import CaseEvent, CaseRecord
 
 log = logging.getLogger(__name__)

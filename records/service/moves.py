@@ -20,7 +20,7 @@ from records.core.lifecycle import CaseState, Command
 from records.core.payloads import InvalidField
 from records.service.clocks import running_clocks
 from records.service.effects import apply_effects
-from records.storage.store import case_file_of, store_case_file
+from records.storage.repository import case_file_of, store_case_file
 from records.storage.tables import CaseRecord
 
 REFERS = (Command.REFER_TO_110, Command.REFER_TO_12345)

@@ -86,11 +86,12 @@ async def units_view(request: web.Request) -> web.StreamResponse:
         units, total = await stats.unit_statistics(session, start, end, units=rules.roster.units)
     order = {code: index for index, code in enumerate(rules.roster.units)}
     units.sort(key=lambda f: (order.get(f.unit or "", len(order)), f.unit or ""))
-    rows = [unit_json(figures, rules) for figures in units]
+    rows = [unit_figures_json(figures, rules) for figures in units]
+    total_row = unit_figures_json(total, rules)
     if as_csv:
         name = f"unit-statistics-{local(start):%Y%m%d}-{local(end):%Y%m%d}.csv"
-        return csv_response(name, UNIT_COLUMNS, [*rows, unit_json(total, rules)])
-    body = {"from": iso(start), "to": iso(end), "units": rows, "total": unit_json(total, rules)}
+        return csv_response(name, UNIT_COLUMNS, [*rows, total_row])
+    body = {"from": iso(start), "to": iso(end), "units": rows, "total": total_row}
     return json_response(body)
 
 
@@ -195,7 +196,7 @@ def open_case_json(case: stats.OpenCase, rules: CaseRules) -> dict[str, Any]:
     }
 
 
-def unit_json(figures: stats.UnitFigures, rules: CaseRules) -> dict[str, Any]:
+def unit_figures_json(figures: stats.UnitFigures, rules: CaseRules) -> dict[str, Any]:
     events, ratings = figures.events, figures.ratings
     return {
         "unit": figures.unit,

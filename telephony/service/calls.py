@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from telephony.storage.queries import CallRepository
+from telephony.storage.repository import CallRepository
 from telephony.storage.tables import Call, Leg
 
 __all__ = ["Call", "Leg", "get_call", "get_leg"]

@@ -22,7 +22,7 @@ from database.migrate import upgrade
 from pbx import sipp, testbed
 from server import create_app
 from startup.settings import Settings
-from telephony.storage.queries import CallRepository
+from telephony.storage.repository import CallRepository
 from telephony.storage.tables import Leg
 from web.app_state import SESSIONS
 from web.tokens import TokenRepository, TokenRole

@@ -13,8 +13,8 @@ from county.rules import load_rules
 from records.core.case_file import Actor, IllegalMove
 from records.core.lifecycle import ActorRole, Command
 from records.service.cases import CaseChanged, CaseService
+from records.storage.repository import CaseFilter
 from records.storage.roster_history import record_roster, roster_at
-from records.storage.store import CaseFilter
 from startup.settings import DEFAULT_CASE_CONFIG
 
 RULES = load_rules(DEFAULT_CASE_CONFIG)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from database.engine import create_engine, session_factory
 from telephony.core.events import DomainEvent
-from telephony.storage.queries import CallRepository
+from telephony.storage.repository import CallRepository
 from telephony.storage.writer import RecordWriter
 
 FAST_RETRY = {"retry_initial": 0.01, "retry_max": 0.05, "max_delay": 0.0}

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from telephony.core.events import CallEnded, CallMerged, CallStarted, DomainEvent
-from telephony.storage.queries import CallRepository
+from telephony.storage.repository import CallRepository
 from web.tokens import TokenRepository, TokenRole
 
 

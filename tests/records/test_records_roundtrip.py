@@ -8,7 +8,7 @@ from records_testkit import at, simple_call, snapshot
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from telephony.core.events import Direction, LegRole, Trunk
-from telephony.storage.queries import CallRepository
+from telephony.storage.repository import CallRepository
 from telephony.storage.writer import RecordWriter
 
 

@@ -14,7 +14,7 @@ from test_records_transfers import load, request
 from transfer.core.events import TargetRinging
 from transfer.core.machine import Transfer
 from transfer.core.states import TransferState
-from transfer.storage.rows import TransferRepository
+from transfer.storage.repository import TransferRepository
 from transfer.storage.store import TransferStore
 
 

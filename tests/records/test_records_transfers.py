@@ -21,7 +21,7 @@ from transfer.core.events import (
 from transfer.core.machine import Transfer
 from transfer.core.states import By, Reason, TransferMode, TransferState
 from transfer.core.target import parse_target
-from transfer.storage.rows import TransferRepository
+from transfer.storage.repository import TransferRepository
 from transfer.storage.tables import TransferRecord, TransferStep
 
 BEIJING = timezone(timedelta(hours=8))

@@ -30,7 +30,7 @@ from telephony.core.events import (
     LegUpdated,
     Trunk,
 )
-from telephony.storage.queries import CallRepository
+from telephony.storage.repository import CallRepository
 from telephony.storage.tables import Call, Leg
 from telephony.storage.writer import RecordWriter
 

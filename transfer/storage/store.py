@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from database.engine import WRITE_TRANSACTION
 from telephony.service.calls import get_leg
 from transfer.core.machine import Transfer
-from transfer.storage.rows import TransferRepository
+from transfer.storage.repository import TransferRepository
 
 log = logging.getLogger(__name__)
 

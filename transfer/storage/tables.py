@@ -15,7 +15,7 @@ from transfer.core.states import By, TransferMode, TransferState
 class TransferRecord(Base):
     """One transfer (`transfer.core.machine.Transfer`) as it stands now.
 
-    Its steps are in `transfer_steps`; `transfer.storage.rows` writes and reads both.
+    Its steps are in `transfer_steps`; `transfer.storage.repository` writes and reads both.
     """
 
     __tablename__ = "transfers"
