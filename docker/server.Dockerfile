@@ -2,12 +2,15 @@ FROM python:3.11-slim
 WORKDIR /srv/liandong
 COPY pyproject.toml README.md server.py ./
 COPY ami_client ami_client
+COPY common common
+COPY county county
+COPY database database
+COPY web web
+COPY startup startup
 COPY telephony telephony
-COPY records records
-COPY app app
-COPY pbx pbx
 COPY transfer transfer
-COPY ivr_flows ivr_flows
+COPY records records
+COPY pbx pbx
 # The in-call key codes are read from Asterisk's own features.conf.
 COPY asterisk-config/features.conf asterisk-config/features.conf
 ENV LIANDONG_FEATURES_CONF=/srv/liandong/asterisk-config/features.conf

@@ -15,12 +15,14 @@ from typing import Any
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from database.base import Base
 from database.engine import create_engine
 from database.types import UtcDateTime
+from startup import schema
 
 config = context.config
-target_metadata = Base.metadata
+# Every feature's tables: gathered at the top (startup/schema.py), since the
+# database package itself knows no feature.
+target_metadata = schema.metadata
 
 
 def _url() -> str:

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Enum, Table, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.schema import CreateTable
 
-from database.base import Base
+from startup.schema import metadata
 from database.migrate import alembic_config, downgrade, upgrade
 
 
@@ -20,14 +20,14 @@ def _differences(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(
         connection, opts={"compare_type": True, "compare_server_default": True}
     )
-    return list(compare_metadata(context, Base.metadata))
+    return list(compare_metadata(context, metadata))
 
 
 def _unchecked(connection: Connection) -> list[str]:
     """What autogenerate does not compare: CHECK constraints and partial indexes."""
     problems: list[str] = []
     inspector = inspect(connection)
-    for table in Base.metadata.sorted_tables:
+    for table in metadata.sorted_tables:
         ddl = str(CreateTable(table).compile(dialect=connection.dialect))
         checks = {c["name"]: c["sqltext"] for c in inspector.get_check_constraints(table.name)}
         if set(checks) != set(re.findall(r"CONSTRAINT (\w+) CHECK", ddl)):
