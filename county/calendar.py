@@ -54,8 +54,14 @@ _DAY = timedelta(days=1)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _FILE_NAME = re.compile(r"(\d{4})\.yaml")
 # (month, day) of the statutory holidays fixed by date, for years without a file.
-FIXED_HOLIDAYS = {(1, 1): "元旦", (5, 1): "劳动节", (5, 2): "劳动节",
-                  (10, 1): "国庆节", (10, 2): "国庆节", (10, 3): "国庆节"}  # fmt: skip
+FIXED_HOLIDAYS = {
+    (1, 1): "元旦",
+    (5, 1): "劳动节",
+    (5, 2): "劳动节",
+    (10, 1): "国庆节",
+    (10, 2): "国庆节",
+    (10, 3): "国庆节",
+}
 
 
 def _local(instant: datetime) -> datetime:

@@ -250,12 +250,19 @@ def _unit(line: int, values: dict[str, str], problems: Problems) -> Unit | None:
     if len(problems.found) > before or unit_type is None:
         return None
     return Unit(
-        code, name, unit_type, township,
-        values["leader"], phones["leader_phone"],
-        values["office"], phones["office_phone"],
-        values["staff"], phones["staff_phone"],
-        phones["duty_phone"], pbx_line,
-    )  # fmt: skip
+        code,
+        name,
+        unit_type,
+        township,
+        values["leader"],
+        phones["leader_phone"],
+        values["office"],
+        phones["office_phone"],
+        values["staff"],
+        phones["staff_phone"],
+        phones["duty_phone"],
+        pbx_line,
+    )
 
 
 def _phones(line: int, column: str, cell: str, problems: Problems) -> tuple[str, ...]:

@@ -108,8 +108,11 @@ class RoutingCatalogue:
     def name_of(self, code: str) -> str | None:
         """The Chinese name of any entry (codes are unique across the file)."""
         entries: tuple[PoliceRule | AmbiguousRule | Exclusion | Category, ...] = (
-            *self.police, *self.ambiguous, *self.exclusions, *self.categories,
-        )  # fmt: skip
+            *self.police,
+            *self.ambiguous,
+            *self.exclusions,
+            *self.categories,
+        )
         return next((e.name for e in entries if e.code == code), None)
 
     def check_against(self, roster: Roster) -> list[Problem]:
@@ -154,9 +157,12 @@ class RoutingCatalogue:
             excluded, keyword = excluded_hit
             reason = f"命中不予受理事项「{excluded.name}」关键词“{keyword.text}”"
             return Suggestion(
-                Route.EXCLUDED, reason, excluded.code,
-                answer=excluded.answer, transfer_to=excluded.transfer_to,
-            )  # fmt: skip
+                Route.EXCLUDED,
+                reason,
+                excluded.code,
+                answer=excluded.answer,
+                transfer_to=excluded.transfer_to,
+            )
         found = self._category(words, chosen)
         if found is None:
             return Suggestion(Route.HOTLINE, FALLBACK_REASON)

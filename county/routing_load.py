@@ -231,10 +231,16 @@ def _category(item: LineDict, problems: Problems) -> Category:
     elif not answerable:
         problems.add(item.line, "categories: lead is required unless answerable: true")
     return Category(
-        str(item.get("code")), name, words, lead,
-        _by_township(item, refs, problems), _co_units(item, refs, problems),
-        utility, answerable, tuple(refs),
-    )  # fmt: skip
+        str(item.get("code")),
+        name,
+        words,
+        lead,
+        _by_township(item, refs, problems),
+        _co_units(item, refs, problems),
+        utility,
+        answerable,
+        tuple(refs),
+    )
 
 
 def _by_township(item: LineDict, refs: list[UnitRef], problems: Problems) -> dict[str, str]:

@@ -229,9 +229,17 @@ def demo_case(token: str, tokens: dict[str, str], call: dict[str, Any]) -> None:
         f"  suggestion: {suggestion['route']} → {suggestion['lead_unit']} ({suggestion['reason']})"
     )
     moves = [
-        ("classify", hotline, {"demand_type": "help", "route": "hotline", "township": "chengguan",
-                               "category": suggestion["category"],
-                               "description": matter}),
+        (
+            "classify",
+            hotline,
+            {
+                "demand_type": "help",
+                "route": "hotline",
+                "township": "chengguan",
+                "category": suggestion["category"],
+                "description": matter,
+            },
+        ),
         ("dispatch", hotline, {"lead_unit": suggestion["lead_unit"]}),
         ("sign", unit, {}),
         ("arrive", unit, {"note": "维修人员已到场"}),
@@ -239,15 +247,19 @@ def demo_case(token: str, tokens: dict[str, str], call: dict[str, Any]) -> None:
         ("reply", unit, {"measures": "更换灯杆线路", "result": "路灯已恢复", "handler": "王某某"}),
         ("approve_reply", hotline, {}),
         ("close", hotline, {}),
-    ]  # fmt: skip
+    ]
     for command, who, body in moves:
         post(f"{case}/{command}", who, body)
     final = get(case, unit)
-    print(f"  as the unit sees it: caller {final['caller']['number']}, "
-          f"due {county_time(final['due']['close'])}, state {final['state_label']}")  # fmt: skip
+    print(
+        f"  as the unit sees it: caller {final['caller']['number']}, "
+        f"due {county_time(final['due']['close'])}, state {final['state_label']}"
+    )
     for entry in final["timeline"]:
-        print(f"    {short(entry['at'])} {entry['command']:<15} {entry['to']:<12} "
-              f"{entry['role']:<15} {entry['actor']}")  # fmt: skip
+        print(
+            f"    {short(entry['at'])} {entry['command']:<15} {entry['to']:<12} "
+            f"{entry['role']:<15} {entry['actor']}"
+        )
     print()
 
 

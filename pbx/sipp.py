@@ -246,15 +246,29 @@ def consult_and_refer(
     sipp = require_sipp()
     scenario = render("consult_refer.xml", workdir, phone=phone, consult_ms=consult_ms)
     tag = f"{phone}-line2"
+    options: list[tuple[str, ...]] = [  # each option with its values
+        ("-sf", str(scenario)),
+        ("-s", target),
+        ("-i", ADDRESSES[phone]),
+        ("-p", "5070"),
+        ("-mp", str(next(_media_ports))),
+        ("-set", "d1_callid", dialog.call_id),
+        ("-set", "d1_phone_tag", dialog.phone_tag),
+        ("-set", "d1_pbx_tag", dialog.pbx_tag),
+        ("-set", "d1_caller", dialog.caller_uri),
+        ("-set", "d1_contact", "sip:asterisk@127.0.0.1:5060"),
+        ("-cid_str", "consult-%u-%p"),  # no "@": it would need escaping inside Refer-To
+        ("-aa",),
+        ("-m", "1"),
+        ("-timeout", "60s"),
+        ("-timeout_error",),
+    ]
     argv = [
-        sipp, "127.0.0.1:5060", "-sf", str(scenario), "-s", target,
-        "-i", ADDRESSES[phone], "-p", "5070", "-mp", str(next(_media_ports)),
-        "-set", "d1_callid", dialog.call_id, "-set", "d1_phone_tag", dialog.phone_tag,
-        "-set", "d1_pbx_tag", dialog.pbx_tag, "-set", "d1_caller", dialog.caller_uri,
-        "-set", "d1_contact", "sip:asterisk@127.0.0.1:5060",
-        "-cid_str", "consult-%u-%p",  # no "@": it would need escaping inside Refer-To
-        "-aa", "-m", "1", "-timeout", "60s", "-timeout_error", *_unattended(workdir, tag),
-    ]  # fmt: skip
+        sipp,
+        "127.0.0.1:5060",
+        *(word for option in options for word in option),
+        *_unattended(workdir, tag),
+    ]
     result = subprocess.run(argv, capture_output=True, timeout=70, cwd=workdir, check=False)
     return CallResult(
         returncode=result.returncode,
@@ -284,8 +298,11 @@ def key_presses(keys: str, after_ms: int, rtp_in: Path | None = None) -> str:
         else:
             groups.append((pause, part))
             pause = 0
-    presses = [(wait_ms if i == 0 else 200, key) for wait_ms, group in groups
-               for i, key in enumerate(group)]  # fmt: skip
+    presses = [
+        (wait_ms if i == 0 else 200, key)
+        for wait_ms, group in groups
+        for i, key in enumerate(group)
+    ]
     for n, (wait_ms, key) in enumerate(presses):
         steps.append(_answering_reinvites(f"k{n}", wait_ms))
         steps.append(_info(key, 10 + n) if rtp_in is None else _rtp_event(key, n, rtp_in))

@@ -265,10 +265,19 @@ def phase_row(run: ApiRun, name: str, phase: Phase, per_case: int) -> tuple[str,
 
 
 API_HEADERS = (
-    "database", "phase", "requests", "wall s", "requests/s", "cases/s",
-    "median ms", "p95 ms", "max ms", "server CPU ms/request", "SQL statements/request",
+    "database",
+    "phase",
+    "requests",
+    "wall s",
+    "requests/s",
+    "cases/s",
+    "median ms",
+    "p95 ms",
+    "max ms",
+    "server CPU ms/request",
+    "SQL statements/request",
     "machine busy",
-)  # fmt: skip
+)
 
 
 def api_rows(runs: list[ApiRun]) -> list[tuple[str, ...]]:

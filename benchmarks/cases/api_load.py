@@ -198,9 +198,14 @@ async def _drive(
     within the sampling interval)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "benchmarks.cases.client",
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=ROOT, env=env,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "benchmarks.cases.client",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+    )
     samples: list[Sample] = []
     started = time.perf_counter()
 

@@ -352,10 +352,15 @@ class World:
 
     def _classify_body(self, category: Category, township: str, route: Route) -> dict[str, Any]:
         demand = self.rng.choices(
-            [DemandType.HELP, DemandType.COMPLAINT, DemandType.REPORT, DemandType.SUGGESTION,
-             DemandType.ENQUIRY],
+            [
+                DemandType.HELP,
+                DemandType.COMPLAINT,
+                DemandType.REPORT,
+                DemandType.SUGGESTION,
+                DemandType.ENQUIRY,
+            ],
             [40, 30, 10, 5, 15],
-        )[0]  # fmt: skip
+        )[0]
         return {
             "demand_type": demand.value,
             "route": route.value,
@@ -459,13 +464,16 @@ class World:
         record = play.record
         assert record.dispatched_at is not None and record.due_close is not None
         span = record.due_close - record.dispatched_at
+        # The share of the time allowed that the unit takes to reply (over 1: late).
         roll = self.rng.random()
-        factor = (
-            self.rng.uniform(0.05, 0.8) if roll < 0.85
-            else self.rng.uniform(0.8, 1.0) if roll < 0.95
-            else self.rng.uniform(1.0, 2.0) if roll < 0.99
-            else self.rng.uniform(2.0, 5.0)
-        )  # fmt: skip
+        if roll < 0.85:
+            factor = self.rng.uniform(0.05, 0.8)
+        elif roll < 0.95:
+            factor = self.rng.uniform(0.8, 1.0)
+        elif roll < 0.99:
+            factor = self.rng.uniform(1.0, 2.0)
+        else:
+            factor = self.rng.uniform(2.0, 5.0)
         body = {"measures": "现场处置", "result": "已处理完毕", "handler": "张某某"}
         play.move_at(C.REPLY, unit, body, record.dispatched_at + span * factor)
 

@@ -211,8 +211,10 @@ async def time_functions(
                 timing.seconds.append(elapsed)
                 timing.sql_seconds.append(sum(s.seconds for s in log.statements))
                 timing.statements = log.statements
-            print(f"    {name}: {timing.median:.3f}s (SQL {timing.median_sql:.3f}s); "
-                  f"{timing.size}", flush=True)  # fmt: skip
+            print(
+                f"    {name}: {timing.median:.3f}s (SQL {timing.median_sql:.3f}s); {timing.size}",
+                flush=True,
+            )
             if (timing.median or 0) > explain_over:
                 timing.explain = await explain(engine, timing.statements)
             timings.append(timing)

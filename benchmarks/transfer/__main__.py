@@ -118,9 +118,10 @@ async def run(rounds: int) -> int:
     with tempfile.TemporaryDirectory(prefix="liandong-bench-") as tmp:
         settings = Settings(
             db_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
-            ami=AmiSettings(host=cfg.ami_host, port=cfg.ami_port,
-                            secret=Secret(testbed.ami_secret(cfg))),
-        )  # fmt: skip
+            ami=AmiSettings(
+                host=cfg.ami_host, port=cfg.ami_port, secret=Secret(testbed.ami_secret(cfg))
+            ),
+        )
         await upgrade(settings.db_url)
         app = create_app(settings)
         runner = web.AppRunner(app)
@@ -142,8 +143,11 @@ async def run(rounds: int) -> int:
                         if event is not None:
                             key_to_event.seconds.append(event - sent)
             load_after = os.getloadavg()[0]
-            mine = [(out, done) for what, out, done in app[TRANSFERS].reaction_times
-                    if what in KEY_EVENTS]  # fmt: skip
+            mine = [
+                (out, done)
+                for what, out, done in app[TRANSFERS].reaction_times
+                if what in KEY_EVENTS
+            ]
             share = Series("event in → last action out", [out for out, _ in mine])
             answered = Series("event in → last action answered", [done for _, done in mine])
         finally:
@@ -174,9 +178,14 @@ def ms(seconds: float) -> str:
 
 
 def render(
-    series: dict[str, Series], share: Series, answered: Series, key_to_event: Series,
-    rounds: int, load_before: float, load_after: float,
-) -> str:  # fmt: skip
+    series: dict[str, Series],
+    share: Series,
+    answered: Series,
+    key_to_event: Series,
+    rounds: int,
+    load_before: float,
+    load_after: float,
+) -> str:
     ours, theirs = series["liandong"], series["asterisk"]
     ratio = ours.median / theirs.median
     rows = [
@@ -188,7 +197,7 @@ def render(
         )
     ]
     share_p99 = share.pct(0.99) * 1000
-    return "\n".join([
+    lines = [
         "# benchmarks/transfer — results",
         "",
         f"Overwritten by every run of `.venv/bin/python -m benchmarks.transfer --rounds {rounds}`.",
@@ -220,7 +229,8 @@ def render(
         f"is read inside the call's bridge; Asterisk's own transfer reads the number's digits "
         f"outside any bridge. Why the bridge reads it that late is not pinned down",
         "",
-    ])  # fmt: skip
+    ]
+    return "\n".join(lines)
 
 
 def main() -> int:

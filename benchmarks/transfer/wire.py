@@ -29,9 +29,10 @@ def messages(path: Path) -> list[tuple[datetime, str]]:
 def key_sent_at(phone_log: Path, key: str) -> datetime:
     """When the phone sent its last INFO carrying `key`."""
     sent = [
-        at for at, body in messages(phone_log)
+        at
+        for at, body in messages(phone_log)
         if "message sent" in body and "\nINFO " in body and f"Signal={key}\n" in body
-    ]  # fmt: skip
+    ]
     if not sent:
         raise WireError(f"{phone_log.name}: no INFO with Signal={key} was sent")
     return sent[-1]
@@ -42,9 +43,10 @@ def key_to_invite_s(phone_log: Path, key: str, target_log: Path) -> float:
     INVITE the target phone received after it."""
     pressed = key_sent_at(phone_log, key)
     invites = [
-        at for at, body in messages(target_log)
+        at
+        for at, body in messages(target_log)
         if "message received" in body and "\nINVITE sip:" in body and at >= pressed
-    ]  # fmt: skip
+    ]
     if not invites:
         raise WireError(f"{target_log.name}: no INVITE arrived after the key at {pressed}")
     return (invites[0] - pressed).total_seconds()

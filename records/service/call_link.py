@@ -245,8 +245,13 @@ class CaseCalls:
                 await self.cases.act(number, command, actor, {"note": note})
             except (IllegalMove, NotPermitted, Refused) as exc:
                 # e.g. already in police handling: the police form is the operator's to fill
-                log.warning("case %s did not follow call %s to %s: %s", number, item.call_id,
-                            item.to_desk, exc)  # fmt: skip
+                log.warning(
+                    "case %s did not follow call %s to %s: %s",
+                    number,
+                    item.call_id,
+                    item.to_desk,
+                    exc,
+                )
 
     async def _operator_name(self, phone: str | None) -> str:
         """The name on the token bound to the operator's phone, else the phone."""

@@ -96,13 +96,15 @@ OPEN_COLUMNS: list[Column] = [
     ("派发时间", _at("dispatched_at")),
     *((f"{label}时限", _due(name)) for name, label in DEADLINE_LABELS.items()),
     ("是否超期", lambda r: r["overdue"]),
-    ("超期环节", lambda r: "、".join(
-        DEADLINE_LABELS[n] for n, d in r["deadlines"].items() if d["overdue"])),
+    (
+        "超期环节",
+        lambda r: "、".join(DEADLINE_LABELS[n] for n, d in r["deadlines"].items() if d["overdue"]),
+    ),
     ("超期时长(分钟)", lambda r: r["overdue_minutes"]),
     ("提醒次数", lambda r: r["ladder"]["remind"]),
     ("催办次数", lambda r: r["ladder"]["notice"]),
     ("通报次数", lambda r: r["ladder"]["bulletin"]),
-]  # fmt: skip
+]
 
 UNIT_COLUMNS: list[Column] = [
     ("单位代码", lambda r: r["unit"]),

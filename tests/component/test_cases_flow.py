@@ -59,9 +59,17 @@ async def test_a_non_police_matter_goes_from_110_to_12345_to_a_unit_and_is_close
     assert case["state"] == "closed"
     assert case["reply"]["result"] == "已恢复供水"
     assert [e["to"] for e in case["timeline"]] == [
-        "received", "received", "classified", "dispatched", "signed", "on_scene",
-        "fed_back", "replied", "reviewed", "closed",
-    ]  # fmt: skip
+        "received",
+        "received",
+        "classified",
+        "dispatched",
+        "signed",
+        "on_scene",
+        "fed_back",
+        "replied",
+        "reviewed",
+        "closed",
+    ]
 
 
 async def test_illegal_moves_are_refused_with_the_allowed_ones(desk: Desk) -> None:
@@ -85,12 +93,20 @@ async def test_an_ambiguous_matter_goes_to_110_first_and_back_with_the_police_fo
     # The police feedback form is mandatory: each field is asked for by name.
     error = await desk.refused(number, "police_feedback", "op110", 400, officer="王警官")
     assert error["details"]["field"] == "findings"
-    case = await desk.move(number, "police_feedback", "op110", officer="王警官",
-                           findings="邻里纠纷，无违法行为", measures="现场调解，已分开双方",
-                           police_ticket="JJ20261130001")  # fmt: skip
+    case = await desk.move(
+        number,
+        "police_feedback",
+        "op110",
+        officer="王警官",
+        findings="邻里纠纷，无违法行为",
+        measures="现场调解，已分开双方",
+        police_ticket="JJ20261130001",
+    )
     assert (case["state"], case["desk"], case["police_ticket"]) == (
-        "classified", "12345", "JJ20261130001",
-    )  # fmt: skip
+        "classified",
+        "12345",
+        "JJ20261130001",
+    )
     case = await desk.move(number, "dispatch", "op12345", lead_unit="chengguan")
     assert case["lead_unit"] == "chengguan"
     form = case["timeline"][-2]["data"]
@@ -105,18 +121,22 @@ async def test_an_excluded_matter_is_answered_with_the_script_and_closed(desk: D
     case = await desk.move(number, "answer_directly", "op12345", answer=suggestion["answer"])
     assert case["state"] == "closed"
     assert case["route"] == {
-        "suggested": "excluded", "reason": suggestion["reason"], "decided": "excluded",
-    }  # fmt: skip
+        "suggested": "excluded",
+        "reason": suggestion["reason"],
+        "decided": "excluded",
+    }
 
 
 async def test_a_police_matter_reported_to_12345_is_handled_and_closed_by_110(desk: Desk) -> None:
     number = (await desk.open("op12345", description="有人持刀抢劫"))["number"]
-    case = await desk.move(number, "classify", "op12345", demand_type="police_report",
-                           route="police", urgency="urgent")  # fmt: skip
+    case = await desk.move(
+        number, "classify", "op12345", demand_type="police_report", route="police", urgency="urgent"
+    )
     assert case["route"]["suggested"] == "police"
     await desk.move(number, "refer_to_110", "op12345")
-    case = await desk.move(number, "police_close", "op110", result="嫌疑人已抓获",
-                           police_ticket="JJ20261130002")  # fmt: skip
+    case = await desk.move(
+        number, "police_close", "op110", result="嫌疑人已抓获", police_ticket="JJ20261130002"
+    )
     assert (case["state"], case["police_ticket"]) == ("closed", "JJ20261130002")
 
 
@@ -133,8 +153,10 @@ async def test_duplicate_cases_are_merged_and_the_survivor_lists_them(desk: Desk
     assert survivor["merged_cases"] == [again]
     absorbed = survivor["timeline"][-1]  # the survivor's own record of the merge
     assert (absorbed["command"], absorbed["data"], absorbed["actor"]) == (
-        "absorb", {"case": again}, "测试op12345",
-    )  # fmt: skip
+        "absorb",
+        {"case": again},
+        "测试op12345",
+    )
     status, _ = await desk.request("POST", f"/api/v1/cases/{first}/absorb", "op12345", {})
     assert status == 404  # recorded, not given
     error = await desk.refused(first, "merge", "op12345", 400, into=first)

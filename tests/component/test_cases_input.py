@@ -130,8 +130,9 @@ async def test_a_reply_finished_in_the_future_is_refused(desk: Desk) -> None:
 
 async def test_the_lead_unit_cannot_also_be_a_co_unit(desk: Desk) -> None:
     number = await classified(desk)
-    error = await desk.refused(number, "dispatch", "op12345", 400, lead_unit="water",
-                               co_units=["water", "housing"])  # fmt: skip
+    error = await desk.refused(
+        number, "dispatch", "op12345", 400, lead_unit="water", co_units=["water", "housing"]
+    )
     assert error["details"]["field"] == "co_units"
     assert "lead unit cannot also be a co-unit" in error["message"]
     assert (await desk.case(number))["state"] == "classified"

@@ -56,13 +56,15 @@ async def test_reminder_notice_and_bulletin_for_a_case_nobody_signs_for(desk: De
 
     assert await ladder_at(desk, local(1, 4, 59)) == []  # more than 4 h before
     assert await ladder_at(desk, local(1, 5, 30)) == [
-        (ignored, "remind", "sign_for"), (signed_late, "remind", "sign_for"),
-    ]  # fmt: skip
+        (ignored, "remind", "sign_for"),
+        (signed_late, "remind", "sign_for"),
+    ]
     assert await ladder_at(desk, local(1, 8)) == []  # reminded once is enough
     assert await ladder_at(desk, local(1, 23)) == []  # overdue, but 催办 is the next working day
     assert await ladder_at(desk, local(2, 0, 5)) == [
-        (ignored, "notice", "sign_for"), (signed_late, "notice", "sign_for"),
-    ]  # fmt: skip
+        (ignored, "notice", "sign_for"),
+        (signed_late, "notice", "sign_for"),
+    ]
 
     service.clock = lambda: local(2, 10)
     await desk.move(signed_late, "sign", "housing")
@@ -110,8 +112,9 @@ async def test_a_closed_case_is_archived_seven_working_days_later_unless_reopene
 ) -> None:
     service = desk.client.app[CASES]
     service.clock = lambda: MONDAY_9AM
-    kept, reopened = [(await desk.open("op12345", description="咨询公积金"))["number"]
-                      for _ in range(2)]  # fmt: skip
+    kept, reopened = [
+        (await desk.open("op12345", description="咨询公积金"))["number"] for _ in range(2)
+    ]
     for number in (kept, reopened):
         await desk.move(number, "classify", "op12345", demand_type="enquiry", route="answer")
         await desk.move(number, "answer_directly", "op12345", answer="已告知办理流程")

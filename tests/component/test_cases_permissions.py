@@ -17,8 +17,13 @@ async def desk(aiohttp_client: Any, tmp_path: Path) -> Desk:
 
 
 async def dispatched(desk: Desk, unit: str, number: str = "13912345678") -> str:
-    case = await desk.open("op12345", caller_number=number, caller_name="刘先生",
-                           anonymous=True, description="路灯不亮")  # fmt: skip
+    case = await desk.open(
+        "op12345",
+        caller_number=number,
+        caller_name="刘先生",
+        anonymous=True,
+        description="路灯不亮",
+    )
     await desk.move(case["number"], "classify", "op12345", demand_type="help", route="hotline")
     await desk.move(case["number"], "dispatch", "op12345", lead_unit=unit)
     return str(case["number"])
@@ -27,11 +32,14 @@ async def dispatched(desk: Desk, unit: str, number: str = "13912345678") -> str:
 @pytest.mark.parametrize(
     ("user", "at_desk", "status"),
     [
-        ("op110", None, 201), ("op12345", "12345", 201), ("admin", "12345", 201),
+        ("op110", None, 201),
+        ("op12345", "12345", 201),
+        ("admin", "12345", 201),
         ("op110", "12345", 400),  # not at the other desk: hand-overs are counted
-        ("water", "12345", 403), ("supervisor", "12345", 403),
+        ("water", "12345", 403),
+        ("supervisor", "12345", 403),
     ],
-)  # fmt: skip
+)
 async def test_who_may_open_a_case(desk: Desk, user: str, at_desk: str | None, status: int) -> None:
     body = {"description": "咨询"} | ({"desk": at_desk} if at_desk else {})
     got, answer = await desk.request("POST", "/api/v1/cases", user, body)
@@ -64,8 +72,9 @@ async def test_desks_act_only_on_cases_they_hold_and_roles_only_on_their_moves(
     desk: Desk,
 ) -> None:
     at_110 = (await desk.open("op110", description="有人吵架"))["number"]
-    error = await desk.refused(at_110, "classify", "op12345", 403, demand_type="help",
-                               route="hotline")  # fmt: skip
+    error = await desk.refused(
+        at_110, "classify", "op12345", 403, demand_type="help", route="hotline"
+    )
     assert "110 desk" in error["message"]
     case = await dispatched(desk, "water")
     await desk.refused(case, "sign", "op12345", 403)  # a desk does not sign for a unit
@@ -119,8 +128,9 @@ async def test_bad_units_dates_json_commands_and_cases(desk: Desk) -> None:
     await desk.move(number, "classify", "op12345", demand_type="help", route="hotline")
     error = await desk.refused(number, "dispatch", "op12345", 400, lead_unit="nobody")
     assert error["details"]["field"] == "lead_unit"
-    error = await desk.refused(number, "dispatch", "op12345", 400, lead_unit="water",
-                               co_units=["housing", "housing"])  # fmt: skip
+    error = await desk.refused(
+        number, "dispatch", "op12345", 400, lead_unit="water", co_units=["housing", "housing"]
+    )
     assert error["details"]["field"] == "co_units"
     headers = {"Authorization": f"Bearer {desk.tokens['op12345']}"}
     async with desk.client.post(
@@ -146,8 +156,10 @@ async def test_the_live_feed_tells_a_unit_only_about_its_own_cases(desk: Desk) -
         water_case = await dispatched(desk, "water")
         message = await ws.receive_json(timeout=5)
     assert (message["type"], message["data"]["case"], message["data"]["command"]) == (
-        "case.moved", water_case, "dispatch",
-    )  # fmt: skip
+        "case.moved",
+        water_case,
+        "dispatch",
+    )
     assert housing_case != water_case
 
 

@@ -89,9 +89,7 @@ async def test_the_unit_table_shows_on_time_rate_median_and_satisfaction(desk: D
     assert close["median_minutes"] == round(statistics.median([180, late_minutes]), 1)
     assert close["p90_minutes"] == round(late_minutes, 1)  # nearest rank: the larger one
     assert water["durations"]["sign_for"]["median_minutes"] == 30
-    assert water["satisfaction"] == {
-        "rated": 2, "mean": 2.5, "satisfied": 1, "satisfied_rate": 0.5,
-    }  # fmt: skip
+    assert water["satisfaction"] == {"rated": 2, "mean": 2.5, "satisfied": 1, "satisfied_rate": 0.5}
     # Every roster unit has a row; the total adds them up.
     assert unit_row(body, "housing")["dispatched"] == 0
     assert body["total"]["dispatched"] == 2 and body["total"]["unit_name"] == "合计"
@@ -118,8 +116,10 @@ async def test_returns_reminders_and_re_handles_count_against_the_unit_of_the_ti
     assert (water["dispatched"], water["returns"]) == (0, 1)
     assert (housing["dispatched"], housing["open"], housing["returns"]) == (1, 1, 0)
     assert housing["reminders"] == 2 and housing["ladder"] == {
-        "remind": 1, "notice": 1, "bulletin": 0,
-    }  # fmt: skip
+        "remind": 1,
+        "notice": 1,
+        "bulletin": 0,
+    }
     assert housing["on_time_rate"] is None  # nothing closed yet
 
 
@@ -169,9 +169,13 @@ async def test_a_send_back_counts_against_the_operator_who_handed_over(desk: Des
     right = await desk.open("op110", description="物业不修电梯")
     await desk.move(right["number"], "refer_to_12345", "op110")
     await desk.move(
-        right["number"], "classify", "op12345",
-        demand_type="complaint", route="hotline", category="property",
-    )  # fmt: skip
+        right["number"],
+        "classify",
+        "op12345",
+        demand_type="complaint",
+        route="hotline",
+        category="property",
+    )
     police_matter = await desk.open("op110", description="电动车在小区里被偷了")
     await desk.move(police_matter["number"], "refer_to_12345", "op110")
     await desk.move(police_matter["number"], "send_back", "op12345", reason="盗窃归110")
@@ -182,16 +186,22 @@ async def test_a_send_back_counts_against_the_operator_who_handed_over(desk: Des
     assert (operator["handovers"], operator["sent_back"]) == (3, 2)
     by_category = {c["category"]: c for c in operator["categories"]}
     assert by_category["water-supply"] == {
-        "category": "water-supply", "category_name": "供水",
-        "handovers": 1, "sent_back": 1, "rate": 1.0,
-    }  # fmt: skip
+        "category": "water-supply",
+        "category_name": "供水",
+        "handovers": 1,
+        "sent_back": 1,
+        "rate": 1.0,
+    }
     # Not classified when handed over: counted under what its words match,
     # a category or a police rule (the training signal: theft is 110's).
     assert by_category["property"]["handovers"] == 1 and by_category["property"]["sent_back"] == 0
     assert by_category["criminal"] == {
-        "category": "criminal", "category_name": "刑事案件",
-        "handovers": 1, "sent_back": 1, "rate": 1.0,
-    }  # fmt: skip
+        "category": "criminal",
+        "category_name": "刑事案件",
+        "handovers": 1,
+        "sent_back": 1,
+        "rate": 1.0,
+    }
     assert None not in by_category
 
 

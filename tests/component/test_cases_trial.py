@@ -93,9 +93,14 @@ async def test_only_real_calls_are_attached_and_only_to_open_cases(desk: Desk) -
 async def test_the_catalogues_suggestion_is_kept_beside_another_category(desk: Desk) -> None:
     number = str((await desk.open("op12345", description="杨庄镇村里的路灯坏了"))["number"])
     case = await desk.move(
-        number, "classify", "op12345",
-        demand_type="help", route="hotline", category="transport", township="yangzhuang",
-    )  # fmt: skip
+        number,
+        "classify",
+        "op12345",
+        demand_type="help",
+        route="hotline",
+        category="transport",
+        township="yangzhuang",
+    )
     entry = case["timeline"][-1]
     assert entry["data"]["category"] == "transport"  # the operator's decision
     assert entry["data"]["suggestion"]["category"] == "city-appearance"  # the catalogue's
@@ -105,12 +110,22 @@ async def test_the_catalogues_suggestion_is_kept_beside_another_category(desk: D
 
 async def test_the_citizens_first_words_stay_in_the_timeline(desk: Desk) -> None:
     opened = await desk.open(
-        "op12345", description="原话：楼道灯坏了一个月", address="城关镇建设路5号",
-        caller_number="13912345678", caller_name="刘先生",
-    )  # fmt: skip
+        "op12345",
+        description="原话：楼道灯坏了一个月",
+        address="城关镇建设路5号",
+        caller_number="13912345678",
+        caller_name="刘先生",
+    )
     number = opened["number"]
-    await desk.move(number, "classify", "op12345", demand_type="help", route="hotline",
-                    description="楼道照明故障", address="建设路5号")  # fmt: skip
+    await desk.move(
+        number,
+        "classify",
+        "op12345",
+        demand_type="help",
+        route="hotline",
+        description="楼道照明故障",
+        address="建设路5号",
+    )
     first = (await desk.case(number, "supervisor"))["timeline"][0]
     assert first["data"]["description"] == "原话：楼道灯坏了一个月"
     assert first["data"]["address"] == "城关镇建设路5号"

@@ -115,28 +115,56 @@ async def seed_calls(db_url: str) -> None:
     try:
         async with session_factory(engine)() as session, session.begin():
             session.add(
-                Call(id=CALL_ID, trunk=Trunk.T12345, caller_number="13912345678",
-                     started_at=at, answered_at=at, ended_at=at + timedelta(minutes=3))
-            )  # fmt: skip
+                Call(
+                    id=CALL_ID,
+                    trunk=Trunk.T12345,
+                    caller_number="13912345678",
+                    started_at=at,
+                    answered_at=at,
+                    ended_at=at + timedelta(minutes=3),
+                )
+            )
             for uid, role, direction, endpoint in (
                 (CALL_ID, LegRole.CITIZEN, Direction.INBOUND, None),
                 ("1764400000.2", LegRole.OPERATOR_12345, Direction.OUTBOUND, "op12345-1"),
             ):
                 session.add(
-                    Leg(uniqueid=uid, call_id=CALL_ID, channel=f"PJSIP/{uid}", endpoint=endpoint,
-                        role=role, direction=direction, trunk=Trunk.T12345, created_at=at,
-                        answered_at=at, ended_at=at + timedelta(minutes=3), hangup_cause=16,
-                        hangup_cause_text="Normal Clearing", reconciled=False)
-                )  # fmt: skip
+                    Leg(
+                        uniqueid=uid,
+                        call_id=CALL_ID,
+                        channel=f"PJSIP/{uid}",
+                        endpoint=endpoint,
+                        role=role,
+                        direction=direction,
+                        trunk=Trunk.T12345,
+                        created_at=at,
+                        answered_at=at,
+                        ended_at=at + timedelta(minutes=3),
+                        hangup_cause=16,
+                        hangup_cause_text="Normal Clearing",
+                        reconciled=False,
+                    )
+                )
                 await session.flush()  # the legs first: bridges refer to them
                 session.add(BridgeMembership(bridge_id="b-1", uniqueid=uid, joined_at=at))
             session.add(
-                TransferRecord(id=TRANSFER_ID, call_id=CALL_ID, caller_uniqueid=CALL_ID,
-                               operator_uniqueid="1764400000.2", target_uniqueid=None,
-                               requested_mode=TransferMode.BLIND, mode=TransferMode.BLIND,
-                               target="110", state=TransferState.CANCELLED, requested_by=By.API,
-                               ring_timeout_s=20, requested_at=at, updated_at=at, ended_at=at)
-            )  # fmt: skip
+                TransferRecord(
+                    id=TRANSFER_ID,
+                    call_id=CALL_ID,
+                    caller_uniqueid=CALL_ID,
+                    operator_uniqueid="1764400000.2",
+                    target_uniqueid=None,
+                    requested_mode=TransferMode.BLIND,
+                    mode=TransferMode.BLIND,
+                    target="110",
+                    state=TransferState.CANCELLED,
+                    requested_by=By.API,
+                    ring_timeout_s=20,
+                    requested_at=at,
+                    updated_at=at,
+                    ended_at=at,
+                )
+            )
             for seq, (before, after, event, reason) in enumerate(
                 (
                     (None, TransferState.REQUESTED, "Requested", Reason.REQUESTED),
@@ -144,10 +172,18 @@ async def seed_calls(db_url: str) -> None:
                 )
             ):
                 session.add(
-                    TransferStep(transfer_id=TRANSFER_ID, seq=seq, at=at, from_state=before,
-                                 to_state=after, event=event, reason=reason.value,
-                                 mode=TransferMode.BLIND, by=By.API)
-                )  # fmt: skip
+                    TransferStep(
+                        transfer_id=TRANSFER_ID,
+                        seq=seq,
+                        at=at,
+                        from_state=before,
+                        to_state=after,
+                        event=event,
+                        reason=reason.value,
+                        mode=TransferMode.BLIND,
+                        by=By.API,
+                    )
+                )
     finally:
         await engine.dispose()
 
@@ -408,19 +444,35 @@ def test_a_cases_life_answers_as_documented(
     case = {"number": number}
     call("/api/v1/cases/{number}/suggestion", "GET", "op12345", 200, path=case)
     steps: list[tuple[str, str, dict[str, Any]]] = [
-        ("classify", "op12345", {"demand_type": "help", "route": "hotline",
-                                 "township": "chengguan", "address": "城关镇某小区"}),
+        (
+            "classify",
+            "op12345",
+            {
+                "demand_type": "help",
+                "route": "hotline",
+                "township": "chengguan",
+                "address": "城关镇某小区",
+            },
+        ),
         ("dispatch", "op12345", {"lead_unit": "water", "co_units": ["housing"]}),
         ("sign", "water", {}),
         ("request_extension", "water", {"days": 3, "reason": "等配件"}),
         ("approve_extension", "supervisor", {"note": "同意"}),
-        ("reply", "water", {"measures": "更换阀门", "result": "已恢复供水", "handler": "张某某",
-                            "finished_at": datetime.now(UTC).isoformat(),
-                            "attachments": [{"name": "现场.jpg", "url": "https://x/1.jpg"}]}),
+        (
+            "reply",
+            "water",
+            {
+                "measures": "更换阀门",
+                "result": "已恢复供水",
+                "handler": "张某某",
+                "finished_at": datetime.now(UTC).isoformat(),
+                "attachments": [{"name": "现场.jpg", "url": "https://x/1.jpg"}],
+            },
+        ),
         ("approve_reply", "op12345", {}),
         ("close", "op12345", {}),
         ("follow_up", "op12345", {"satisfaction": 1}),
-    ]  # fmt: skip
+    ]
     for command, user, data in steps:
         call(f"/api/v1/cases/{{number}}/{command}", "POST", user, 200, path=case, body=data)
     call("/api/v1/cases/{number}/archive", "POST", "water", 403, path=case, body={})

@@ -56,9 +56,12 @@ async def test_a_call_to_110_becomes_a_case_closed_by_12345_and_the_water_compan
     await liandong.operator_token(TokenRole.OPERATOR_110, "op110-1")
     op12345 = await liandong.operator_token(TokenRole.OPERATOR_12345, "op12345-1")
     water = await unit_token(liandong, "water")
-    start_desks(phones, work,
-                op110_1={"ring_ms": 200, "keys": "*1"},
-                op12345_1={"ring_ms": 500, "talk_ms": 8000})  # fmt: skip
+    start_desks(
+        phones,
+        work,
+        op110_1={"ring_ms": 200, "keys": "*1"},
+        op12345_1={"ring_ms": 500, "talk_ms": 8000},
+    )
     citizen = citizen_calls("110", work, "1381090", caller_name="赵六")
 
     async def case_of_caller() -> dict[str, Any] | None:
@@ -98,15 +101,23 @@ async def test_a_call_to_110_becomes_a_case_closed_by_12345_and_the_water_compan
     assert call["cases"] == [number]
 
     classified = {"category": "water-supply", "township": "chengguan", "description": "小区停水"}
-    await move(liandong, number, "classify", op12345, demand_type="help", route="hotline",
-               **classified)  # fmt: skip
+    await move(
+        liandong, number, "classify", op12345, demand_type="help", route="hotline", **classified
+    )
     case = await move(liandong, number, "dispatch", op12345, lead_unit="water")
     assert case["due"]["feedback"] is not None  # water supply: the 24 h feedback clock runs
     await move(liandong, number, "sign", water)
     await move(liandong, number, "arrive", water, note="抢修队已到场")
     await move(liandong, number, "feed_back", water, measures="更换破损阀门")
-    await move(liandong, number, "reply", water,
-               measures="更换破损阀门", result="已恢复供水", handler="张某某")  # fmt: skip
+    await move(
+        liandong,
+        number,
+        "reply",
+        water,
+        measures="更换破损阀门",
+        result="已恢复供水",
+        handler="张某某",
+    )
     await move(liandong, number, "approve_reply", op12345)
     case = await move(liandong, number, "close", op12345)
     await citizen
@@ -117,10 +128,13 @@ async def test_a_call_to_110_becomes_a_case_closed_by_12345_and_the_water_compan
         ("refer_to_12345", "operator_110"),
         ("classify", "operator_12345"),
         ("dispatch", "operator_12345"),
-        ("sign", "unit"), ("arrive", "unit"), ("feed_back", "unit"), ("reply", "unit"),
+        ("sign", "unit"),
+        ("arrive", "unit"),
+        ("feed_back", "unit"),
+        ("reply", "unit"),
         ("approve_reply", "operator_12345"),
         ("close", "operator_12345"),
-    ]  # fmt: skip
+    ]
     # The case shows its call with every leg: the citizen, both desks.
     [call] = case["calls"]
     assert call["id"] == transfer["call_id"]

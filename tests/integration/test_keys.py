@@ -25,15 +25,17 @@ async def test_operator_keys_raise_ldkey_user_events(
             seen.append(item)
 
     settings = AmiSettings(
-        host=pbx_clean.ami_host, port=pbx_clean.ami_port,
+        host=pbx_clean.ami_host,
+        port=pbx_clean.ami_port,
         secret=Secret(testbed.ami_secret(pbx_clean)),
-    )  # fmt: skip
+    )
     client = AmiClient(settings, sink)
     await client.start()
     try:
         await client.wait_connected(10)
-        phones["a"] = sipp.start_phone("op110-1", work, ring_ms=200, talk_ms=3500,
-                                       keys="*1*2*0*3*45")  # fmt: skip
+        phones["a"] = sipp.start_phone(
+            "op110-1", work, ring_ms=200, talk_ms=3500, keys="*1*2*0*3*45"
+        )
         phones["b"] = sipp.start_phone("op110-2", work, ring_ms=sipp.NEVER_MS)
         result = await asyncio.to_thread(
             sipp.call, "110", work, number_prefix="1311111", caller_name="按键", talk_ms=60_000
@@ -43,8 +45,13 @@ async def test_operator_keys_raise_ldkey_user_events(
         await client.stop()
 
     keys = [(m.get("Key"), m.get("Unit")) for m in seen]
-    assert keys == [("blind", None), ("attended", None), ("cancel", None),
-                    ("conference", None), ("unit", "05")]  # fmt: skip
+    assert keys == [
+        ("blind", None),
+        ("attended", None),
+        ("cancel", None),
+        ("conference", None),
+        ("unit", "05"),
+    ]
     # Pressed on the operator's own leg, which names the call (Linkedid) and desk.
     for event in seen:
         assert event.get("Channel", "").startswith("PJSIP/op110-1-")

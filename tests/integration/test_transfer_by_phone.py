@@ -25,16 +25,21 @@ from tests.integration.transfer_kit import (
 async def test_phone_blind_transfer_by_refer_is_recorded(
     liandong: Liandong, work: Path, phones: dict[str, sipp.Phone]
 ) -> None:
-    start_desks(phones, work,
-                op110_1={"ring_ms": 200, "refer_to": "12345", "keys_after_ms": 800},
-                op12345_1={"ring_ms": 500, "talk_ms": 2000})  # fmt: skip
+    start_desks(
+        phones,
+        work,
+        op110_1={"ring_ms": 200, "refer_to": "12345", "keys_after_ms": 800},
+        op12345_1={"ring_ms": 500, "talk_ms": 2000},
+    )
     result = await citizen_calls("110", work, "1381020", caller_name="孙八")
     assert result.outcomes == {"13810201": "answered"}, result.stdout_tail
 
     [transfer] = await wait_transfers(liandong)
     assert (transfer["mode"], transfer["target"], transfer["requested_by"]) == (
-        "blind", "12345", "phone",
-    )  # fmt: skip
+        "blind",
+        "12345",
+        "phone",
+    )
     assert states(transfer) == ["requested", "ringing", "answered", "completed"]
     call = await ended_call(liandong, "1381020")
     assert transfer["call_id"] == call["id"]
@@ -48,16 +53,21 @@ async def test_phone_attended_transfer_with_asterisk_feature_keys_is_recorded(
 ) -> None:
     """*9 (Asterisk's own attended transfer), 12345, talk, hang up to complete:
     Asterisk reports it as AttendedTransfer, as it does a REFER with Replaces."""
-    start_desks(phones, work,
-                op110_1={"ring_ms": 200, "keys": "*912345", "talk_ms": 6000},
-                op12345_1={"ring_ms": 500, "talk_ms": 9000})  # fmt: skip
+    start_desks(
+        phones,
+        work,
+        op110_1={"ring_ms": 200, "keys": "*912345", "talk_ms": 6000},
+        op12345_1={"ring_ms": 500, "talk_ms": 9000},
+    )
     result = await citizen_calls("110", work, "1381021")
     assert result.outcomes == {"13810211": "answered"}, result.stdout_tail
 
     [transfer] = await wait_transfers(liandong)
     assert (transfer["mode"], transfer["target"], transfer["requested_by"]) == (
-        "attended", "12345", "phone",
-    )  # fmt: skip
+        "attended",
+        "12345",
+        "phone",
+    )
     assert states(transfer) == ["requested", "ringing", "answered", "completed"]
     call = await ended_call(liandong, "1381021")
     legs = legs_by_endpoint(call)
@@ -88,8 +98,10 @@ async def test_phone_attended_transfer_by_refer_with_replaces_is_recorded(
     assert result.outcomes == {"13810221": "answered"}, result.stdout_tail
     [transfer] = await wait_transfers(liandong)
     assert (transfer["mode"], transfer["target"], transfer["requested_by"]) == (
-        "attended", "12345", "phone",
-    )  # fmt: skip
+        "attended",
+        "12345",
+        "phone",
+    )
     assert states(transfer) == ["requested", "ringing", "answered", "completed"]
     call = await ended_call(liandong, "1381022")
     [taker] = [leg for leg in legs_by_endpoint(call)["op12345-1"] if leg["answered_at"]]
@@ -109,9 +121,11 @@ async def pjsip_dialog(liandong: Liandong, channel: str, caller_uri: str) -> sip
         return reply.get("Value") or ""
 
     return sipp.Dialog(
-        call_id=await get("call-id"), phone_tag=await get("remote_tag"),
-        pbx_tag=await get("local_tag"), caller_uri=caller_uri,
-    )  # fmt: skip
+        call_id=await get("call-id"),
+        phone_tag=await get("remote_tag"),
+        pbx_tag=await get("local_tag"),
+        caller_uri=caller_uri,
+    )
 
 
 async def test_phone_blind_transfer_to_a_busy_desk_is_failed_and_the_caller_kept(
@@ -119,10 +133,13 @@ async def test_phone_blind_transfer_to_a_busy_desk_is_failed_and_the_caller_kept
 ) -> None:
     """Asterisk's dialplan, not the server, drives a phone's own transfer: when
     nobody takes it the citizen rings their desk again instead of being dropped."""
-    start_desks(phones, work,
-                op110_1={"ring_ms": 200, "refer_to": "12345", "keys_after_ms": 800,
-                         "talk_ms": 3000},
-                op12345_1={"busy": True}, op12345_2={"busy": True})  # fmt: skip
+    start_desks(
+        phones,
+        work,
+        op110_1={"ring_ms": 200, "refer_to": "12345", "keys_after_ms": 800, "talk_ms": 3000},
+        op12345_1={"busy": True},
+        op12345_2={"busy": True},
+    )
     result = await citizen_calls("110", work, "1381023")
     assert result.outcomes == {"13810231": "answered"}, result.stdout_tail
 

@@ -26,9 +26,12 @@ from tests.integration.transfer_kit import (
 async def test_operator_hangs_up_while_the_target_rings_and_it_goes_on_blind(
     liandong: Liandong, work: Path, phones: dict[str, sipp.Phone]
 ) -> None:
-    start_desks(phones, work,
-                op110_1={"ring_ms": 200, "keys": "*2", "talk_ms": 2000},
-                op12345_1={"ring_ms": 2500, "talk_ms": 2000})  # fmt: skip
+    start_desks(
+        phones,
+        work,
+        op110_1={"ring_ms": 200, "keys": "*2", "talk_ms": 2000},
+        op12345_1={"ring_ms": 2500, "talk_ms": 2000},
+    )
     result = await citizen_calls("110", work, "1381010")
     assert result.outcomes == {"13810101": "answered"}, result.stdout_tail
 
@@ -36,17 +39,22 @@ async def test_operator_hangs_up_while_the_target_rings_and_it_goes_on_blind(
     assert states(transfer) == ["requested", "ringing", "ringing", "answered", "completed"]
     became = transfer["timeline"][2]
     assert (became["reason"], became["mode"], became["by"]) == (
-        "became_blind", "blind", "operator_hangup",
-    )  # fmt: skip
+        "became_blind",
+        "blind",
+        "operator_hangup",
+    )
     call = await ended_call(liandong, "1381010")
     assert talked(call, "trunk-110", "op12345-1")
     assert not talked(call, "op110-1", "op12345-1")
 
 
 async def test_server_restarts_while_the_target_rings(
-    pbx_clean: testbed.TestbedConfig, tmp_path: Path, aiohttp_client: Any,
-    work: Path, phones: dict[str, sipp.Phone],
-) -> None:  # fmt: skip
+    pbx_clean: testbed.TestbedConfig,
+    tmp_path: Path,
+    aiohttp_client: Any,
+    work: Path,
+    phones: dict[str, sipp.Phone],
+) -> None:
     """The server is away while the ring ends unanswered: on its return it finds
     the transfer still "ringing" in its records, settles it as lost, and the
     operator is rung back (their phone is known from the call records)."""
@@ -71,17 +79,23 @@ async def test_server_restarts_while_the_target_rings(
 
 
 async def test_a_three_way_room_left_with_one_person_while_away_is_ended(
-    pbx_clean: testbed.TestbedConfig, tmp_path: Path, aiohttp_client: Any,
-    work: Path, phones: dict[str, sipp.Phone],
-) -> None:  # fmt: skip
+    pbx_clean: testbed.TestbedConfig,
+    tmp_path: Path,
+    aiohttp_client: Any,
+    work: Path,
+    phones: dict[str, sipp.Phone],
+) -> None:
     """Both operators leave the room while the server is stopped: on its return
     it finds the caller alone in the room and ends the call, rather than leave
     them listening to music."""
     settings = server_settings(pbx_clean, f"sqlite+aiosqlite:///{tmp_path}/liandong.db")
     first = await start_server(aiohttp_client, settings)
-    start_desks(phones, work,
-                op110_1={"ring_ms": 200, "keys": "*3", "talk_ms": 4000},
-                op12345_1={"ring_ms": 500, "talk_ms": 5000})  # fmt: skip
+    start_desks(
+        phones,
+        work,
+        op110_1={"ring_ms": 200, "keys": "*3", "talk_ms": 4000},
+        op12345_1={"ring_ms": 500, "talk_ms": 5000},
+    )
     citizen = citizen_calls("110", work, "1381012")
     [running] = await wait_transfers(first, ended=False)
     await wait_state(first, running["id"], "answered")

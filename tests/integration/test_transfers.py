@@ -54,20 +54,31 @@ async def live_messages(
     ids=["110-to-12345", "12345-to-110"],
 )
 async def test_one_key_transfer_to_the_other_desk(
-    liandong: Liandong, work: Path, phones: dict[str, sipp.Phone],
-    trunk: str, operator: str, target_phone: str, target: str,
-) -> None:  # fmt: skip
-    start_desks(phones, work, **{
-        operator.replace("-", "_"): {"ring_ms": 200, "keys": "*1"},
-        target_phone.replace("-", "_"): {"ring_ms": 500, "talk_ms": 2000},
-    })  # fmt: skip
+    liandong: Liandong,
+    work: Path,
+    phones: dict[str, sipp.Phone],
+    trunk: str,
+    operator: str,
+    target_phone: str,
+    target: str,
+) -> None:
+    start_desks(
+        phones,
+        work,
+        **{
+            operator.replace("-", "_"): {"ring_ms": 200, "keys": "*1"},
+            target_phone.replace("-", "_"): {"ring_ms": 500, "talk_ms": 2000},
+        },
+    )
     result = await citizen_calls(trunk, work, "1381000", caller_name="李四")
     assert result.outcomes == {"13810001": "answered"}, result.stdout_tail
 
     [transfer] = await wait_transfers(liandong)
     assert (transfer["mode"], transfer["target"], transfer["requested_by"]) == (
-        "blind", target, "operator_key",
-    )  # fmt: skip
+        "blind",
+        target,
+        "operator_key",
+    )
     assert states(transfer) == ["requested", "ringing", "answered", "completed"]
     assert transfer["timeline"][-1]["reason"] == "handed_over"
 
@@ -86,9 +97,12 @@ async def test_one_key_transfer_to_the_other_desk(
 async def test_attended_transfer_completed_with_the_key_again(
     liandong: Liandong, work: Path, phones: dict[str, sipp.Phone]
 ) -> None:
-    start_desks(phones, work,
-                op110_1={"ring_ms": 200, "keys": "*2....*2"},
-                op12345_1={"ring_ms": 500, "talk_ms": 9000})  # fmt: skip
+    start_desks(
+        phones,
+        work,
+        op110_1={"ring_ms": 200, "keys": "*2....*2"},
+        op12345_1={"ring_ms": 500, "talk_ms": 9000},
+    )
     result = await citizen_calls("110", work, "1381001", caller_name="王五")
     assert result.outcomes == {"13810011": "answered"}, result.stdout_tail
 
@@ -108,9 +122,12 @@ async def test_attended_transfer_completed_with_the_key_again(
 async def test_attended_transfer_cancelled_returns_the_caller(
     liandong: Liandong, work: Path, phones: dict[str, sipp.Phone]
 ) -> None:
-    start_desks(phones, work,
-                op110_1={"ring_ms": 200, "keys": "*2....*0", "talk_ms": 9000},
-                op12345_1={"ring_ms": 500})  # fmt: skip
+    start_desks(
+        phones,
+        work,
+        op110_1={"ring_ms": 200, "keys": "*2....*0", "talk_ms": 9000},
+        op12345_1={"ring_ms": 500},
+    )
     result = await citizen_calls("110", work, "1381002")
     assert result.outcomes == {"13810021": "answered"}, result.stdout_tail
 
@@ -130,9 +147,13 @@ async def test_target_does_not_come_and_the_operator_is_rung_back(
     liandong: Liandong, work: Path, phones: dict[str, sipp.Phone], why: str
 ) -> None:
     other_desk = {"busy": True} if why == "busy" else {"ring_ms": NEVER}
-    start_desks(phones, work,
-                op110_1={"ring_ms": 200, "keys": "*1", "talk_ms": 3000},
-                op12345_1=other_desk, op12345_2=other_desk)  # fmt: skip
+    start_desks(
+        phones,
+        work,
+        op110_1={"ring_ms": 200, "keys": "*1", "talk_ms": 3000},
+        op12345_1=other_desk,
+        op12345_2=other_desk,
+    )
     ws = await liandong.client.ws_connect("/api/v1/live", headers=liandong.auth())
     assert (await ws.receive_json())["type"] == "hello"
     result = await citizen_calls("110", work, "1381003")
@@ -172,9 +193,12 @@ async def test_caller_hangs_up_during_the_hand_over(
 async def test_three_way_call_110_leaves_and_12345_stays_with_the_caller(
     liandong: Liandong, work: Path, phones: dict[str, sipp.Phone]
 ) -> None:
-    start_desks(phones, work,
-                op110_1={"ring_ms": 200, "keys": "*3", "talk_ms": 5000},
-                op12345_1={"ring_ms": 500, "talk_ms": 8000})  # fmt: skip
+    start_desks(
+        phones,
+        work,
+        op110_1={"ring_ms": 200, "keys": "*3", "talk_ms": 5000},
+        op12345_1={"ring_ms": 500, "talk_ms": 8000},
+    )
     result = await citizen_calls("110", work, "1381005", caller_name="赵六")
     assert result.outcomes == {"13810051": "answered"}, result.stdout_tail
 

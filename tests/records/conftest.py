@@ -27,9 +27,18 @@ from database.migrate import upgrade
 
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 TABLES = (
-    "case_events", "case_calls", "cases", "case_counters", "units",
-    "transfer_steps", "transfers", "bridge_memberships", "legs", "calls", "api_tokens",
-)  # fmt: skip
+    "case_events",
+    "case_calls",
+    "cases",
+    "case_counters",
+    "units",
+    "transfer_steps",
+    "transfers",
+    "bridge_memberships",
+    "legs",
+    "calls",
+    "api_tokens",
+)
 
 _PG_SKIPPED = pytest.StashKey[str]()
 T = TypeVar("T")

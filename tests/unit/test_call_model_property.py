@@ -49,9 +49,14 @@ class Op:
 
     def message(self, pos: int) -> AmiMessage:
         return channel_event(
-            self.kind, self.uid, self.channel, self.linkedid, at=f"{T0 + pos}.000000",
-            state=self.state, extra=self.extra,
-        )  # fmt: skip
+            self.kind,
+            self.uid,
+            self.channel,
+            self.linkedid,
+            at=f"{T0 + pos}.000000",
+            state=self.state,
+            extra=self.extra,
+        )
 
     @property
     def cause(self) -> int | None:
@@ -336,8 +341,10 @@ def test_a_plain_answered_script_replays_cleanly() -> None:
     assert run.model.legs == {}
     assert run.ledger.counts["CallAnswered"] == 1
     assert {u: leg.cause for u, leg in run.ledger.legs.items()} == {
-        "ld-0.0": 16, "ld-0.1": 16, "ld-0.2": 26,
-    }  # fmt: skip
+        "ld-0.0": 16,
+        "ld-0.1": 16,
+        "ld-0.2": 26,
+    }
     assert [op.kind for op in ops].count("BridgeEnter") == 2
     hangup = next(pos for pos, op in enumerate(ops) if op.kind == "Hangup" and op.uid == "ld-0.0")
     assert run.ledger.legs["ld-0.0"].ended_at == at(hangup)

@@ -48,15 +48,29 @@ CHAN = {
 
 
 def newchannel(
-    uid: str, linkedid: str, t: float, *, number: str = "", name: str = "", role: str = "",
+    uid: str,
+    linkedid: str,
+    t: float,
+    *,
+    number: str = "",
+    name: str = "",
+    role: str = "",
     trunk: str = "",
-) -> AmiMessage:  # fmt: skip
+) -> AmiMessage:
     """A Newchannel as Asterisk sends it: a trunk channel in Ring, a phone Down."""
     state = "4" if CHAN[uid].startswith("PJSIP/trunk") else "0"
     return channel_event(
-        "Newchannel", uid, CHAN[uid], linkedid, at=at(t), state=state,
-        number=number or "<unknown>", name=name or "<unknown>", role=role, trunk=trunk,
-    )  # fmt: skip
+        "Newchannel",
+        uid,
+        CHAN[uid],
+        linkedid,
+        at=at(t),
+        state=state,
+        number=number or "<unknown>",
+        name=name or "<unknown>",
+        role=role,
+        trunk=trunk,
+    )
 
 
 def event(kind: str, uid: str, linkedid: str, t: float, **kw: str) -> AmiMessage:
@@ -105,9 +119,13 @@ def test_a_hangup_for_an_unknown_uniqueid_emits_nothing() -> None:
     line = Line()
     line(newchannel(A0, A, 0))
     stranger = channel_event(
-        "Hangup", "liandong-999.9", "PJSIP/op110-2-00000099", "liandong-999.9",
-        at=at(1), extra=[("Cause", "16"), ("Cause-txt", "Normal Clearing")],
-    )  # fmt: skip
+        "Hangup",
+        "liandong-999.9",
+        "PJSIP/op110-2-00000099",
+        "liandong-999.9",
+        at=at(1),
+        extra=[("Cause", "16"), ("Cause-txt", "Normal Clearing")],
+    )
     assert line(stranger) == []
     assert list(line.model.legs) == [A0]
 
@@ -236,8 +254,11 @@ def test_an_unknown_linkedid_is_a_new_name_for_the_same_call() -> None:
     assert line(event("Newstate", A0, z, 3, state="6")) == [ev.LegAnswered(A0, ts(at(3)))]
     assert set(line.model.calls) == {A}
     line(hangup(A0, z, 4))
-    out = line(channel_event("Hangup", "u-new", "PJSIP/unit-01-00000009", z, at=at(5),
-                             extra=[("Cause", "16")]))  # fmt: skip
+    out = line(
+        channel_event(
+            "Hangup", "u-new", "PJSIP/unit-01-00000009", z, at=at(5), extra=[("Cause", "16")]
+        )
+    )
     assert out[-1] == ev.CallEnded(A, ts(at(5)))
     assert "CallMerged" not in line.ledger.counts
     # The alias died with its call: the same Linkedid now names a call of its own.
@@ -308,8 +329,10 @@ def test_role_from_the_endpoint_then_from_ld_role_and_trunk_from_ld_trunk() -> N
     (started,) = line(newchannel(A1, A, 0))[1:]  # empty LD_ROLE / LD_TRUNK
     assert isinstance(started, ev.LegStarted)
     assert (started.role, started.trunk, started.endpoint) == (
-        LegRole.OPERATOR_110, None, "op110-1",
-    )  # fmt: skip
+        LegRole.OPERATOR_110,
+        None,
+        "op110-1",
+    )
     out = line(event("NewConnectedLine", A1, A, 1, role="operator_110", trunk="110"))
     assert out == [ev.LegUpdated(A1, CHAN[A1], None, None, ts(at(1)), role=None, trunk=Trunk.T110)]
     # The phone was moved to the other desk: its LD_ROLE says so.
@@ -330,9 +353,17 @@ def test_an_unknown_endpoint_is_unknown_until_ld_role_names_it() -> None:
     uid, chan = "liandong-1795940000.30", "PJSIP/softphone-7-0000001e"
     out = line(channel_event("Newchannel", uid, chan, uid, at=at(0), state="4"))
     assert out[1] == ev.LegStarted(
-        uid, uid, chan, "softphone-7", LegRole.UNKNOWN, None, Direction.INBOUND, None, None,
+        uid,
+        uid,
+        chan,
+        "softphone-7",
+        LegRole.UNKNOWN,
+        None,
+        Direction.INBOUND,
+        None,
+        None,
         ts(at(0)),
-    )  # fmt: skip
+    )
     out = line(channel_event("Newstate", uid, chan, uid, at=at(1), state="6", role="unit"))
     assert out == [
         ev.LegUpdated(uid, chan, None, None, ts(at(1)), role=LegRole.UNIT),
@@ -393,9 +424,10 @@ def test_a_linkedid_that_outlived_its_call_starts_a_new_call_not_the_old_one_aga
     out = line(channel_event("Newchannel", u2, unit2, lx, at=at(21)))
     assert out == [
         ev.CallStarted(u2, None, None, None, ts(at(21))),
-        ev.LegStarted(u2, u2, unit2, "unit-02", LegRole.UNIT, None, Direction.OUTBOUND, None,
-                      None, ts(at(21))),
-    ]  # fmt: skip
+        ev.LegStarted(
+            u2, u2, unit2, "unit-02", LegRole.UNIT, None, Direction.OUTBOUND, None, None, ts(at(21))
+        ),
+    ]
     # Later events with that Linkedid stay in the new call.
     assert line(channel_event("Newstate", u2, unit2, lx, at=at(22), state="6")) == [
         ev.LegAnswered(u2, ts(at(22)))

@@ -19,13 +19,37 @@ NOW = datetime(2026, 11, 29, 6, 0, 0, tzinfo=UTC)
 X, Y = "liandong-1795930000.10", "liandong-1795930000.20"
 X0, X1, Y0 = X, "liandong-1795930000.11", Y
 KNOWN = [
-    KnownLeg(X0, X, "PJSIP/trunk-110-0000000a", "trunk-110", LegRole.CITIZEN, Trunk.T110,
-             Direction.INBOUND, answered=True),
-    KnownLeg(X1, X, "PJSIP/op110-1-0000000b", "op110-1", LegRole.OPERATOR_110, Trunk.T110,
-             Direction.OUTBOUND, answered=True),
-    KnownLeg(Y0, Y, "PJSIP/trunk-12345-00000014", "trunk-12345", LegRole.CITIZEN,
-             Trunk.T12345, Direction.INBOUND, answered=False),
-]  # fmt: skip
+    KnownLeg(
+        X0,
+        X,
+        "PJSIP/trunk-110-0000000a",
+        "trunk-110",
+        LegRole.CITIZEN,
+        Trunk.T110,
+        Direction.INBOUND,
+        answered=True,
+    ),
+    KnownLeg(
+        X1,
+        X,
+        "PJSIP/op110-1-0000000b",
+        "op110-1",
+        LegRole.OPERATOR_110,
+        Trunk.T110,
+        Direction.OUTBOUND,
+        answered=True,
+    ),
+    KnownLeg(
+        Y0,
+        Y,
+        "PJSIP/trunk-12345-00000014",
+        "trunk-12345",
+        LegRole.CITIZEN,
+        Trunk.T12345,
+        Direction.INBOUND,
+        answered=False,
+    ),
+]
 
 
 class Line:
@@ -39,9 +63,19 @@ class Line:
                 if k.call_id not in self.ledger.calls:
                     self.ledger.apply(ev.CallStarted(k.call_id, k.trunk, None, None, NOW))
                 self.ledger.apply(
-                    ev.LegStarted(k.uniqueid, k.call_id, k.channel, k.endpoint, k.role, k.trunk,
-                                  k.direction, None, None, NOW - timedelta(minutes=5))
-                )  # fmt: skip
+                    ev.LegStarted(
+                        k.uniqueid,
+                        k.call_id,
+                        k.channel,
+                        k.endpoint,
+                        k.role,
+                        k.trunk,
+                        k.direction,
+                        None,
+                        None,
+                        NOW - timedelta(minutes=5),
+                    )
+                )
 
     def sync(
         self, live: list[AmiMessage], now: datetime = NOW, endings: dict[str, Ending] | None = None
@@ -58,10 +92,19 @@ class Line:
 
 def live_x0(bridge: str = "br-x") -> AmiMessage:
     return core_show_channel(
-        X0, "PJSIP/trunk-110-0000000a", X, state="6", number="13900001", name="张三丰",
-        context="ring-desk", exten="s", application="Dial",
-        application_data="PJSIP/op110-1&PJSIP/op110-2,20,tT", duration="00:03:12", bridge=bridge,
-    )  # fmt: skip
+        X0,
+        "PJSIP/trunk-110-0000000a",
+        X,
+        state="6",
+        number="13900001",
+        name="张三丰",
+        context="ring-desk",
+        exten="s",
+        application="Dial",
+        application_data="PJSIP/op110-1&PJSIP/op110-2,20,tT",
+        duration="00:03:12",
+        bridge=bridge,
+    )
 
 
 # ---------------------------------------------------------------- (a) vanished legs
@@ -114,9 +157,14 @@ def test_a_call_ends_when_its_last_leg_ended_not_when_the_last_was_listed() -> N
 def test_a_known_live_leg_catches_up_on_state_and_bridges() -> None:
     line = Line(KNOWN)
     ringing_y0 = core_show_channel(
-        Y0, "PJSIP/trunk-12345-00000014", Y, state="5", context="ring-desk",
-        application="Dial", duration="00:00:12",
-    )  # fmt: skip
+        Y0,
+        "PJSIP/trunk-12345-00000014",
+        Y,
+        state="5",
+        context="ring-desk",
+        application="Dial",
+        duration="00:00:12",
+    )
     assert line.sync([live_x0("br-1"), ringing_y0]) == [
         ev.LegJoinedBridge(X0, "br-1", NOW),
         ev.LegRinging(Y0, NOW),
@@ -124,9 +172,14 @@ def test_a_known_live_leg_catches_up_on_state_and_bridges() -> None:
     ]
     # The citizen moved to another bridge while we were away; Y0 is answered now.
     up_y0 = core_show_channel(
-        Y0, "PJSIP/trunk-12345-00000014", Y, state="6", context="ring-desk",
-        application="Dial", duration="00:00:20",
-    )  # fmt: skip
+        Y0,
+        "PJSIP/trunk-12345-00000014",
+        Y,
+        state="6",
+        context="ring-desk",
+        application="Dial",
+        duration="00:00:20",
+    )
     later = NOW + timedelta(seconds=8)
     out = line.sync([live_x0("br-2"), up_y0], later)
     assert out == [
@@ -139,15 +192,29 @@ def test_a_known_live_leg_catches_up_on_state_and_bridges() -> None:
 
 def test_restoring_twice_counts_each_leg_once() -> None:
     """Y's citizen alone being up (an IVR) is not an answered call, restored twice or not."""
-    known = [KnownLeg(Y0, Y, "PJSIP/trunk-12345-00000014", "trunk-12345", LegRole.CITIZEN,
-                      Trunk.T12345, Direction.INBOUND, answered=True)]  # fmt: skip
+    known = [
+        KnownLeg(
+            Y0,
+            Y,
+            "PJSIP/trunk-12345-00000014",
+            "trunk-12345",
+            LegRole.CITIZEN,
+            Trunk.T12345,
+            Direction.INBOUND,
+            answered=True,
+        )
+    ]
     line = Line(known)
     line.model.restore(known)
     op = "liandong-1795930000.21"
-    line.handle(channel_event("Newchannel", op, "PJSIP/op12345-2-00000015", Y,
-                              at="1795930000.100000"))  # fmt: skip
-    out = line.handle(channel_event("Newstate", op, "PJSIP/op12345-2-00000015", Y, state="6",
-                                    at="1795930001.000000"))  # fmt: skip
+    line.handle(
+        channel_event("Newchannel", op, "PJSIP/op12345-2-00000015", Y, at="1795930000.100000")
+    )
+    out = line.handle(
+        channel_event(
+            "Newstate", op, "PJSIP/op12345-2-00000015", Y, state="6", at="1795930001.000000"
+        )
+    )
     assert out == [ev.LegAnswered(op, ts("1795930001")), ev.CallAnswered(Y, ts("1795930001"))]
 
 
@@ -158,30 +225,65 @@ def test_a_live_channel_we_never_saw_is_picked_up() -> None:
     line = Line()
     z0, z1 = "liandong-1795930300.40", "liandong-1795930300.41"
     citizen = core_show_channel(
-        z0, "PJSIP/trunk-110-00000028", z0, state="6", number="13900001", name="张三丰",
-        context="ring-desk", exten="s", application="Dial",
-        application_data="PJSIP/op110-1&PJSIP/op110-2,20,tT", duration="00:00:09",
+        z0,
+        "PJSIP/trunk-110-00000028",
+        z0,
+        state="6",
+        number="13900001",
+        name="张三丰",
+        context="ring-desk",
+        exten="s",
+        application="Dial",
+        application_data="PJSIP/op110-1&PJSIP/op110-2,20,tT",
+        duration="00:00:09",
         bridge="br-z",
-    )  # fmt: skip
+    )
     phone = core_show_channel(
-        z1, "PJSIP/op110-2-00000029", z0, state="6", number="8102", name="110坐席2",
-        context="from-desk", exten="", duration="00:00:07", bridge="br-z",
-    )  # fmt: skip
+        z1,
+        "PJSIP/op110-2-00000029",
+        z0,
+        state="6",
+        number="8102",
+        name="110坐席2",
+        context="from-desk",
+        exten="",
+        duration="00:00:07",
+        bridge="br-z",
+    )
     # Listed youngest first: the call still starts with its oldest leg.
     out = line.sync([phone, citizen])
     assert out == [
         ev.CallStarted(z0, Trunk.T110, "13900001", "张三丰", NOW - timedelta(seconds=9)),
-        ev.LegStarted(z0, z0, "PJSIP/trunk-110-00000028", "trunk-110", LegRole.CITIZEN,
-                      Trunk.T110, Direction.INBOUND, "13900001", "张三丰",
-                      NOW - timedelta(seconds=9)),
+        ev.LegStarted(
+            z0,
+            z0,
+            "PJSIP/trunk-110-00000028",
+            "trunk-110",
+            LegRole.CITIZEN,
+            Trunk.T110,
+            Direction.INBOUND,
+            "13900001",
+            "张三丰",
+            NOW - timedelta(seconds=9),
+        ),
         ev.LegAnswered(z0, NOW - timedelta(seconds=9), at_bound=True),  # at the earliest
         ev.LegJoinedBridge(z0, "br-z", NOW),
-        ev.LegStarted(z1, z0, "PJSIP/op110-2-00000029", "op110-2", LegRole.OPERATOR_110, None,
-                      Direction.OUTBOUND, "8102", "110坐席2", NOW - timedelta(seconds=7)),
+        ev.LegStarted(
+            z1,
+            z0,
+            "PJSIP/op110-2-00000029",
+            "op110-2",
+            LegRole.OPERATOR_110,
+            None,
+            Direction.OUTBOUND,
+            "8102",
+            "110坐席2",
+            NOW - timedelta(seconds=7),
+        ),
         ev.LegAnswered(z1, NOW - timedelta(seconds=7), at_bound=True),
         ev.CallAnswered(z0, NOW - timedelta(seconds=7)),
         ev.LegJoinedBridge(z1, "br-z", NOW),
-    ]  # fmt: skip
+    ]
     assert set(line.model.legs) == {z0, z1}
 
 
@@ -189,9 +291,16 @@ def test_a_ringing_channel_is_picked_up_ringing_and_not_answered() -> None:
     line = Line()
     uid = "liandong-1795930300.50"
     ringing = core_show_channel(
-        uid, "PJSIP/unit-03-00000032", uid, state="5", context="", exten="",
-        application="", application_data="", duration="01:02:03",
-    )  # fmt: skip
+        uid,
+        "PJSIP/unit-03-00000032",
+        uid,
+        state="5",
+        context="",
+        exten="",
+        application="",
+        application_data="",
+        duration="01:02:03",
+    )
     out = line.sync([ringing])
     started = out[1]
     assert isinstance(started, ev.LegStarted)
@@ -212,13 +321,21 @@ def test_plumbing_and_nameless_channels_in_the_list_are_ignored() -> None:
 def test_a_picked_up_channel_joins_a_known_call_that_now_has_a_new_linkedid() -> None:
     line = Line(KNOWN)
     x0_new_name = core_show_channel(
-        X0, "PJSIP/trunk-110-0000000a", "liandong-1795930000.99", state="6",
-        application="Dial", context="ring-desk", duration="00:05:00",
-    )  # fmt: skip
+        X0,
+        "PJSIP/trunk-110-0000000a",
+        "liandong-1795930000.99",
+        state="6",
+        application="Dial",
+        context="ring-desk",
+        duration="00:05:00",
+    )
     unit = core_show_channel(
-        "liandong-1795930000.99", "PJSIP/unit-01-00000063", "liandong-1795930000.99",
-        state="6", duration="00:00:30",
-    )  # fmt: skip
+        "liandong-1795930000.99",
+        "PJSIP/unit-01-00000063",
+        "liandong-1795930000.99",
+        state="6",
+        duration="00:00:30",
+    )
     out = line.sync([x0_new_name, unit], endings={})
     started = [e for e in out if isinstance(e, ev.LegStarted)]
     assert [(e.uniqueid, e.call_id) for e in started] == [("liandong-1795930000.99", X)]
@@ -232,15 +349,30 @@ def test_a_picked_up_channel_then_ends_on_its_normal_hangup() -> None:
     line = Line()
     uid = "liandong-1795930300.60"
     chan = "PJSIP/trunk-110-0000003c"
-    line.sync([core_show_channel(uid, chan, uid, state="4", context="from-trunk-110",
-                                 application="Playback", duration="00:00:02")])  # fmt: skip
+    playing = core_show_channel(
+        uid,
+        chan,
+        uid,
+        state="4",
+        context="from-trunk-110",
+        application="Playback",
+        duration="00:00:02",
+    )
+    line.sync([playing])
     # The Newchannel that was queued behind the snapshot: nothing new.
-    assert line.handle(channel_event("Newchannel", uid, chan, uid, state="4",
-                                     at="1795930298.000000")) == []  # fmt: skip
+    assert (
+        line.handle(channel_event("Newchannel", uid, chan, uid, state="4", at="1795930298.000000"))
+        == []
+    )
     hangup = channel_event(
-        "Hangup", uid, chan, uid, state="4", at="1795930310.500000",
+        "Hangup",
+        uid,
+        chan,
+        uid,
+        state="4",
+        at="1795930310.500000",
         extra=[("Cause", "16"), ("Cause-txt", "Normal Clearing")],
-    )  # fmt: skip
+    )
     out = line.handle(hangup)
     assert out == [
         ev.LegEnded(uid, ts("1795930310.5"), 16, "Normal Clearing", reconciled=False),
@@ -251,10 +383,17 @@ def test_a_picked_up_channel_then_ends_on_its_normal_hangup() -> None:
 
 def test_a_restored_leg_ends_on_its_hangup_without_any_sync() -> None:
     line = Line(KNOWN)
-    out = line.handle(channel_event(
-        "Hangup", Y0, "PJSIP/trunk-12345-00000014", Y, state="5", at="1795930400.000000",
-        extra=[("Cause", "19"), ("Cause-txt", "User alerting, no answer")],
-    ))  # fmt: skip
+    out = line.handle(
+        channel_event(
+            "Hangup",
+            Y0,
+            "PJSIP/trunk-12345-00000014",
+            Y,
+            state="5",
+            at="1795930400.000000",
+            extra=[("Cause", "19"), ("Cause-txt", "User alerting, no answer")],
+        )
+    )
     assert out == [
         ev.LegEnded(Y0, ts("1795930400"), 19, "User alerting, no answer"),
         ev.CallEnded(Y, ts("1795930400")),
@@ -284,12 +423,23 @@ def test_a_caller_that_vanished_gets_no_ringback_from_its_ringing_phone() -> Non
     the citizen is closed, not marked ringing after it ended."""
     line = Line()
     c, p = "liandong-1795930500.1", "liandong-1795930500.2"
-    line.handle(channel_event("Newchannel", c, "PJSIP/trunk-110-00000001", c, state="4",
-                              at="1795930500.000000"))  # fmt: skip
-    line.handle(channel_event("Newchannel", p, "PJSIP/op110-1-00000002", c,
-                              at="1795930500.100000"))  # fmt: skip
-    line.handle(channel_event("DialBegin", c, "PJSIP/trunk-110-00000001", c, state="4",
-                              at="1795930500.200000", extra=[("DestUniqueid", p)]))  # fmt: skip
+    line.handle(
+        channel_event(
+            "Newchannel", c, "PJSIP/trunk-110-00000001", c, state="4", at="1795930500.000000"
+        )
+    )
+    line.handle(channel_event("Newchannel", p, "PJSIP/op110-1-00000002", c, at="1795930500.100000"))
+    line.handle(
+        channel_event(
+            "DialBegin",
+            c,
+            "PJSIP/trunk-110-00000001",
+            c,
+            state="4",
+            at="1795930500.200000",
+            extra=[("DestUniqueid", p)],
+        )
+    )
     ringing = core_show_channel(p, "PJSIP/op110-1-00000002", c, state="5", duration="00:00:04")
     gone = ts("1795930503.5")
     out = line.sync([ringing], endings={c: Ending(gone, 127)})
@@ -301,11 +451,29 @@ def test_a_caller_that_vanished_gets_no_ringback_from_its_ringing_phone() -> Non
 
 def test_restored_bridges_are_not_joined_again_but_left_when_asterisk_says_so() -> None:
     known = [
-        KnownLeg(X0, X, "PJSIP/trunk-110-0000000a", "trunk-110", LegRole.CITIZEN, Trunk.T110,
-                 Direction.INBOUND, answered=True, bridges=frozenset({"br-x"})),
-        KnownLeg(X1, X, "PJSIP/op110-1-0000000b", "op110-1", LegRole.OPERATOR_110, Trunk.T110,
-                 Direction.OUTBOUND, answered=True, bridges=frozenset({"br-x"})),
-    ]  # fmt: skip
+        KnownLeg(
+            X0,
+            X,
+            "PJSIP/trunk-110-0000000a",
+            "trunk-110",
+            LegRole.CITIZEN,
+            Trunk.T110,
+            Direction.INBOUND,
+            answered=True,
+            bridges=frozenset({"br-x"}),
+        ),
+        KnownLeg(
+            X1,
+            X,
+            "PJSIP/op110-1-0000000b",
+            "op110-1",
+            LegRole.OPERATOR_110,
+            Trunk.T110,
+            Direction.OUTBOUND,
+            answered=True,
+            bridges=frozenset({"br-x"}),
+        ),
+    ]
     model = CallModel()
     model.restore(known)
     alone = core_show_channel(X1, "PJSIP/op110-1-0000000b", X, duration="00:03:10")
@@ -330,8 +498,9 @@ def test_differences_name_vanished_legs_and_unknown_channels_only() -> None:
         context="from-trunk-110",
         exten="110",
     )
-    local = core_show_channel("liandong-1795930000.31", "Local/110@from-desk-0001;1",
-                              "liandong-1795930000.31")  # fmt: skip
+    local = core_show_channel(
+        "liandong-1795930000.31", "Local/110@from-desk-0001;1", "liandong-1795930000.31"
+    )
     assert line.model.differences([live_x0(), new, local]) == {X1, Y0, "liandong-1795930000.30"}
 
 

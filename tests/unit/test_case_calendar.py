@@ -148,8 +148,14 @@ def test_an_empty_calendar_knows_weekends_and_the_holidays_fixed_by_date() -> No
     assert empty.years == ()
     assert empty.is_working_day(date(2026, 10, 9))  # a Friday
     assert not empty.is_working_day(date(2026, 10, 10))  # a Saturday
-    for day in (date(2027, 1, 1), date(2027, 5, 1), date(2027, 5, 2), date(2027, 10, 1),
-                date(2027, 10, 2), date(2027, 10, 3)):  # fmt: skip
+    for day in (
+        date(2027, 1, 1),
+        date(2027, 5, 1),
+        date(2027, 5, 2),
+        date(2027, 10, 1),
+        date(2027, 10, 2),
+        date(2027, 10, 3),
+    ):
         assert not empty.is_working_day(day), day
     assert empty.is_working_day(date(2027, 10, 4))  # a Monday; 10-4 is a notice's matter
     assert empty.missing_years(date(2026, 6, 1), date(2027, 6, 1)) == [2026, 2027]

@@ -116,9 +116,15 @@ def test_every_other_move_is_refused_with_the_allowed_ones(
 
 
 EVERYONE = (
-    OP110, OP12345, WATER, HOUSING, Actor("交通局", R.UNIT, unit="ROADS"),
-    SUPERVISOR, ADMIN, SYSTEM,
-)  # fmt: skip
+    OP110,
+    OP12345,
+    WATER,
+    HOUSING,
+    Actor("交通局", R.UNIT, unit="ROADS"),
+    SUPERVISOR,
+    ADMIN,
+    SYSTEM,
+)
 
 
 @pytest.mark.parametrize("desk", list(Desk))
@@ -127,9 +133,13 @@ def test_allowed_lists_exactly_the_moves_that_go_through(desk: Desk, state: Case
     """What a case's `allowed` offers each actor is what `act` then accepts:
     no button in the operators' page that answers 403 or 409."""
     base = CaseFile(
-        desk=desk, state=state, lead_unit="WATER", co_units=("HOUSING",),
-        route=Route.HOTLINE, due_close=T0 + timedelta(days=3),
-    )  # fmt: skip
+        desk=desk,
+        state=state,
+        lead_unit="WATER",
+        co_units=("HOUSING",),
+        route=Route.HOTLINE,
+        due_close=T0 + timedelta(days=3),
+    )
     for actor in EVERYONE:
         listed = permitted(base, actor, T0)
         for command in Command:
@@ -220,9 +230,18 @@ def test_the_whole_110_to_12345_to_unit_path() -> None:
     act(case, C.ARCHIVE, SYSTEM, T0, {})
     assert case.state is S.ARCHIVED
     assert [e.to_state for e in case.timeline] == [
-        S.RECEIVED, S.CLASSIFIED, S.DISPATCHED, S.SIGNED, S.ON_SCENE, S.FED_BACK,
-        S.REPLIED, S.REVIEWED, S.CLOSED, S.CLOSED, S.ARCHIVED,
-    ]  # fmt: skip
+        S.RECEIVED,
+        S.CLASSIFIED,
+        S.DISPATCHED,
+        S.SIGNED,
+        S.ON_SCENE,
+        S.FED_BACK,
+        S.REPLIED,
+        S.REVIEWED,
+        S.CLOSED,
+        S.CLOSED,
+        S.ARCHIVED,
+    ]
     assert [e.seq for e in case.timeline] == list(range(11))
 
 

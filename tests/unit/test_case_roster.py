@@ -60,12 +60,18 @@ def test_a_row_becomes_a_unit_with_all_its_phones(tmp_path: Path) -> None:
     roster = load_roster(write(tmp_path, HEADER, row))
     unit = roster.get("urban")
     assert unit == Unit(
-        "urban", "宝丰县城市管理局", UnitType.DEPARTMENT, None,
-        "王某某", ("13800000021", "0375-00000020"),
-        "执法大队", ("0375-00000022", "0375-00000023"),
-        "赵某", ("13900000023",),
+        "urban",
+        "宝丰县城市管理局",
+        UnitType.DEPARTMENT,
+        None,
+        "王某某",
+        ("13800000021", "0375-00000020"),
+        "执法大队",
+        ("0375-00000022", "0375-00000023"),
+        "赵某",
+        ("13900000023",),
         ("+86-13900000024",),
-    )  # fmt: skip
+    )
     assert roster.get("nobody") is None and roster.townships() == {}
 
 

@@ -78,8 +78,12 @@ def test_blind_opening_moves_the_caller_to_ring_the_target_and_leaves_the_operat
 def test_attended_opening_moves_caller_to_hold_and_operator_to_consult_in_one_redirect() -> None:
     _, who, steps = started(M.ATTENDED, ring_s=17)
     both = redirect(CALLER_CHAN, "ld-xfer-hold")
-    both |= {"ExtraChannel": OPERATOR_CHAN, "ExtraContext": "ld-xfer-consult",
-             "ExtraExten": "12345", "ExtraPriority": "1"}  # fmt: skip
+    both |= {
+        "ExtraChannel": OPERATOR_CHAN,
+        "ExtraContext": "ld-xfer-consult",
+        "ExtraExten": "12345",
+        "ExtraPriority": "1",
+    }
     assert actions(steps) == [
         setvar(OPERATOR_CHAN, "LD_XFER", XFER),
         setvar(OPERATOR_CHAN, "LD_XFER_TIMEOUT", "17"),
@@ -92,8 +96,12 @@ def test_attended_opening_moves_caller_to_hold_and_operator_to_consult_in_one_re
 def test_conference_opening_moves_both_into_the_room_then_rings_the_target_from_a_local() -> None:
     transfer, who, steps = started(M.CONFERENCE, ring_s=17)
     both = redirect(CALLER_CHAN, "ld-xfer-conf", ROOM)
-    both |= {"ExtraChannel": OPERATOR_CHAN, "ExtraContext": "ld-xfer-conf",
-             "ExtraExten": ROOM, "ExtraPriority": "1"}  # fmt: skip
+    both |= {
+        "ExtraChannel": OPERATOR_CHAN,
+        "ExtraContext": "ld-xfer-conf",
+        "ExtraExten": ROOM,
+        "ExtraPriority": "1",
+    }
     into_room, ring = actions(steps)
     assert into_room == both
     assert who.room == ROOM == room_number(transfer)
@@ -127,9 +135,12 @@ def test_the_room_number_is_digits_only_and_the_same_for_the_same_transfer() -> 
 
 @pytest.mark.parametrize(
     ("number", "name", "shown"),
-    [("13810001234", "张三", '"张三" <13810001234>'), ("13810001234", None, "13810001234"),
-     (None, None, "")],
-)  # fmt: skip
+    [
+        ("13810001234", "张三", '"张三" <13810001234>'),
+        ("13810001234", None, "13810001234"),
+        (None, None, ""),
+    ],
+)
 def test_the_caller_id_the_target_sees(number: str | None, name: str | None, shown: str) -> None:
     who = parties()
     who.caller_number, who.caller_name = number, name
@@ -143,8 +154,12 @@ def test_return_to_the_operator_waits_for_both_on_hold_music_before_bridging() -
     transfer, who, _ = started(M.ATTENDED)
     steps = step_on(transfer, who, TargetFailed(at(3), FailReason.BUSY))
     [back] = steps
-    assert back.action == {"Action": "Bridge", "Channel1": CALLER_CHAN,
-                           "Channel2": OPERATOR_CHAN, "Tone": "no"}  # fmt: skip
+    assert back.action == {
+        "Action": "Bridge",
+        "Channel1": CALLER_CHAN,
+        "Channel2": OPERATOR_CHAN,
+        "Tone": "no",
+    }
     assert back.after_hold == (CALLER, OPERATOR)
 
 

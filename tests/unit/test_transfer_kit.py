@@ -39,10 +39,16 @@ def request(
     mode: TransferMode, *, by: By = By.KEY, transfer_id: str = "tr-1", call_id: str = "call-1"
 ) -> Requested:
     return Requested(
-        transfer_id=transfer_id, call_id=call_id, caller_uniqueid="liandong-1767600000.1",
-        operator_uniqueid="liandong-1767600000.2", mode=mode, target=TARGET,
-        ring_timeout_s=TIMEOUT, by=by, at=T0,
-    )  # fmt: skip
+        transfer_id=transfer_id,
+        call_id=call_id,
+        caller_uniqueid="liandong-1767600000.1",
+        operator_uniqueid="liandong-1767600000.2",
+        mode=mode,
+        target=TARGET,
+        ring_timeout_s=TIMEOUT,
+        by=by,
+        at=T0,
+    )
 
 
 # One sample event of each kind, by the short names the matrices use.

@@ -40,9 +40,13 @@ LOCAL = "liandong-1767600000.6"  # Asterisk's feature-key transfer dials through
 
 def snapshot(prefix: str, channel: str, uniqueid: str, number: str, name: str) -> dict[str, str]:
     """A channel's snapshot headers in a transfer event, as Asterisk 22 names them."""
-    return {f"{prefix}Channel": channel, f"{prefix}CallerIDNum": number,
-            f"{prefix}CallerIDName": name, f"{prefix}Uniqueid": uniqueid,
-            f"{prefix}Linkedid": CALL}  # fmt: skip
+    return {
+        f"{prefix}Channel": channel,
+        f"{prefix}CallerIDNum": number,
+        f"{prefix}CallerIDName": name,
+        f"{prefix}Uniqueid": uniqueid,
+        f"{prefix}Linkedid": CALL,
+    }
 
 
 CALLER_SNAP = snapshot("Transferee", CALLER_CHAN, CALLER, "13810001234", "张三")
@@ -50,8 +54,14 @@ CALLER_SNAP = snapshot("Transferee", CALLER_CHAN, CALLER, "13810001234", "张三
 
 def blind(extension: str, result: str = "Success", **changes: str) -> AmiMessage:
     operator = snapshot("Transferer", OPERATOR_CHAN, OPERATOR, "1101", "op110-1")
-    headers = {"Result": result, **operator, **CALLER_SNAP, "IsExternal": "No",
-               "Context": "from-desk", "Extension": extension}  # fmt: skip
+    headers = {
+        "Result": result,
+        **operator,
+        **CALLER_SNAP,
+        "IsExternal": "No",
+        "Context": "from-desk",
+        "Extension": extension,
+    }
     return ami("BlindTransfer", **(headers | changes))
 
 
@@ -59,8 +69,14 @@ def attended(result: str = "Success", target: str = TARGET) -> AmiMessage:
     operator = snapshot("OrigTransferer", OPERATOR_CHAN, OPERATOR, "1101", "op110-1")
     second = snapshot("SecondTransferer", OPERATOR_CHAN, OPERATOR, "1101", "op110-1")
     called = snapshot("TransferTarget", TARGET_CHAN, target, "12345", "op12345-1")
-    headers = {"Result": result, **operator, **second, **CALLER_SNAP, **called,
-               "DestType": "Bridge"}  # fmt: skip
+    headers = {
+        "Result": result,
+        **operator,
+        **second,
+        **CALLER_SNAP,
+        **called,
+        "DestType": "Bridge",
+    }
     return ami("AttendedTransfer", **headers)
 
 
@@ -73,9 +89,13 @@ def call(*more: Leg) -> dict[str, Leg]:
 
 @pytest.mark.parametrize(
     ("extension", "target"),
-    [("12345", Target(desk=Desk.D12345)), ("110", Target(desk=Desk.D110)),
-     ("605", Target(unit="05")), ("601", Target(unit="01"))],
-)  # fmt: skip
+    [
+        ("12345", Target(desk=Desk.D12345)),
+        ("110", Target(desk=Desk.D110)),
+        ("605", Target(unit="05")),
+        ("601", Target(unit="01")),
+    ],
+)
 def test_a_phones_blind_transfer_is_recorded_as_made_by_the_phone(
     extension: str, target: Target
 ) -> None:
@@ -102,8 +122,9 @@ def test_a_blind_transfer_is_recorded_when_the_operators_leg_has_ended_already()
 
 
 def test_a_caller_the_call_model_does_not_know_is_tied_to_the_call_by_its_linkedid() -> None:
-    found = native_request(blind("12345", TransfereeUniqueid="liandong-1767600000.3"), {},
-                           RING_S, WHEN)  # fmt: skip
+    found = native_request(
+        blind("12345", TransfereeUniqueid="liandong-1767600000.3"), {}, RING_S, WHEN
+    )
     assert found is not None
     request, who, _ = found
     assert (request.caller_uniqueid, request.call_id) == ("liandong-1767600000.3", CALL)
@@ -147,8 +168,11 @@ def test_a_phones_attended_transfer_to_the_other_desk_ends_completed() -> None:
     found = native_request(attended(), call(target_leg(bridges=("bridge-consult",))), 20, WHEN)
     assert found is not None
     request, who, follow_ups = found
-    assert (request.mode, request.by, request.target) == (M.ATTENDED, By.PHONE,
-                                                           Target(desk=Desk.D12345))  # fmt: skip
+    assert (request.mode, request.by, request.target) == (
+        M.ATTENDED,
+        By.PHONE,
+        Target(desk=Desk.D12345),
+    )
     assert (request.caller_uniqueid, request.operator_uniqueid) == (CALLER, OPERATOR)
     assert (who.target_uniqueid, who.target_channel) == (TARGET, TARGET_CHAN)
     transfer, opening = Transfer.start(request)
@@ -197,10 +221,12 @@ def test_a_phones_attended_transfer_to_a_member_unit_names_the_unit() -> None:
 
 
 def test_through_a_local_channel_the_target_is_the_calls_answered_desk_leg() -> None:
-    ringing_only = leg("liandong-1767600000.7", "PJSIP/unit-04-7", LegRole.UNIT,
-                       endpoint="unit-04", answered=False)  # fmt: skip
-    other_call = leg("liandong-9.5", "PJSIP/unit-02-9", LegRole.UNIT, endpoint="unit-02",
-                     call_id="liandong-9.1")  # fmt: skip
+    ringing_only = leg(
+        "liandong-1767600000.7", "PJSIP/unit-04-7", LegRole.UNIT, endpoint="unit-04", answered=False
+    )
+    other_call = leg(
+        "liandong-9.5", "PJSIP/unit-02-9", LegRole.UNIT, endpoint="unit-02", call_id="liandong-9.1"
+    )
     legs = call(target_leg(), ringing_only, other_call)
     found = native_request(attended(target=LOCAL), legs, RING_S, WHEN)
     assert found is not None

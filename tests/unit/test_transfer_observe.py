@@ -56,16 +56,26 @@ def test_before_any_dial_is_set_up_a_dial_begin_means_nothing() -> None:
 
 def test_the_dialers_answer_tells_the_core_and_teaches_the_targets_channel() -> None:
     who = dialing(OPERATOR)
-    msg = ami("DialEnd", Uniqueid=OPERATOR, DestUniqueid=TARGET, DestChannel=TARGET_CHAN,
-              DialStatus="ANSWER")  # fmt: skip
+    msg = ami(
+        "DialEnd",
+        Uniqueid=OPERATOR,
+        DestUniqueid=TARGET,
+        DestChannel=TARGET_CHAN,
+        DialStatus="ANSWER",
+    )
     assert observe(msg, XFER, who, WHEN) == [te.TargetAnswered(WHEN, TARGET)]
     assert (who.target_uniqueid, who.target_channel) == (TARGET, TARGET_CHAN)
 
 
 def test_an_answer_on_another_channels_dial_teaches_nothing() -> None:
     who = dialing(OPERATOR)
-    msg = ami("DialEnd", Uniqueid=STRANGER, DestUniqueid=TARGET, DestChannel=TARGET_CHAN,
-              DialStatus="ANSWER")  # fmt: skip
+    msg = ami(
+        "DialEnd",
+        Uniqueid=STRANGER,
+        DestUniqueid=TARGET,
+        DestChannel=TARGET_CHAN,
+        DialStatus="ANSWER",
+    )
     assert observe(msg, XFER, who, WHEN) == []
     assert (who.target_uniqueid, who.target_channel) == (None, None)
 
@@ -73,23 +83,37 @@ def test_an_answer_on_another_channels_dial_teaches_nothing() -> None:
 @pytest.mark.parametrize("status", ["CANCEL", "BUSY", "NOANSWER", "CHANUNAVAIL"])
 def test_one_phone_of_the_desk_ending_its_ring_decides_nothing(status: str) -> None:
     who = dialing(OPERATOR)
-    msg = ami("DialEnd", Uniqueid=OPERATOR, DestUniqueid=TARGET, DestChannel=TARGET_CHAN,
-              DialStatus=status)  # fmt: skip
+    msg = ami(
+        "DialEnd",
+        Uniqueid=OPERATOR,
+        DestUniqueid=TARGET,
+        DestChannel=TARGET_CHAN,
+        DialStatus=status,
+    )
     assert observe(msg, XFER, who, WHEN) == []
     assert who.target_channel is None
 
 
 def ld_dial_end(transfer_id: str, status: str) -> list[te.Event]:
-    msg = ami("UserEvent", UserEvent="LdXferDialEnd", Uniqueid=OPERATOR,
-              Transfer=transfer_id, Status=status)  # fmt: skip
+    msg = ami(
+        "UserEvent",
+        UserEvent="LdXferDialEnd",
+        Uniqueid=OPERATOR,
+        Transfer=transfer_id,
+        Status=status,
+    )
     return observe(msg, XFER, dialing(OPERATOR), WHEN)
 
 
 @pytest.mark.parametrize(
     ("status", "reason"),
-    [("BUSY", FailReason.BUSY), ("NOANSWER", FailReason.NO_ANSWER),
-     ("CONGESTION", FailReason.CONGESTION), ("CHANUNAVAIL", FailReason.FAILED)],
-)  # fmt: skip
+    [
+        ("BUSY", FailReason.BUSY),
+        ("NOANSWER", FailReason.NO_ANSWER),
+        ("CONGESTION", FailReason.CONGESTION),
+        ("CHANUNAVAIL", FailReason.FAILED),
+    ],
+)
 def test_the_ring_ending_unanswered_fails_the_target_with_the_reason(
     status: str, reason: FailReason
 ) -> None:
@@ -121,9 +145,12 @@ def answered() -> Parties:
 
 @pytest.mark.parametrize(
     ("uniqueid", "event"),
-    [(CALLER, te.CallerHungUp(WHEN)), (OPERATOR, te.OperatorLeft(WHEN)),
-     (TARGET, te.TargetHungUp(WHEN))],
-)  # fmt: skip
+    [
+        (CALLER, te.CallerHungUp(WHEN)),
+        (OPERATOR, te.OperatorLeft(WHEN)),
+        (TARGET, te.TargetHungUp(WHEN)),
+    ],
+)
 def test_a_partys_hangup(uniqueid: str, event: te.Event) -> None:
     assert observe(ami("Hangup", Uniqueid=uniqueid, Cause="16"), XFER, answered(), WHEN) == [event]
 
@@ -173,9 +200,14 @@ def test_the_consultations_dial_events_bring_the_transfer_to_answered() -> None:
     who = dialing(OPERATOR)
     feed = [
         ami("DialBegin", Uniqueid=OPERATOR, DestUniqueid=TARGET, DestChannel=TARGET_CHAN),
-        ami("DialEnd", Uniqueid=OPERATOR, DestUniqueid=TARGET, DestChannel=TARGET_CHAN,
-            DialStatus="ANSWER"),
-    ]  # fmt: skip
+        ami(
+            "DialEnd",
+            Uniqueid=OPERATOR,
+            DestUniqueid=TARGET,
+            DestChannel=TARGET_CHAN,
+            DialStatus="ANSWER",
+        ),
+    ]
     for msg in feed:
         for event in observe(msg, transfer.id, who, WHEN):
             transfer.handle(event)

@@ -154,18 +154,29 @@ def _event(kind: str, when: float, draw: st.DrawFn) -> Event:
     if kind == "Reconciled":
         return Reconciled(t, draw(st.sampled_from(Finding)), TARGET_LEG)
     simple: dict[str, type[Event]] = {
-        "TargetRinging": TargetRinging, "RingTimeout": RingTimeout, "CallerHungUp": CallerHungUp,
-        "TargetHungUp": TargetHungUp, "OperatorLeft": OperatorLeft,
-    }  # fmt: skip
+        "TargetRinging": TargetRinging,
+        "RingTimeout": RingTimeout,
+        "CallerHungUp": CallerHungUp,
+        "TargetHungUp": TargetHungUp,
+        "OperatorLeft": OperatorLeft,
+    }
     if kind == "TargetAnswered":
         return TargetAnswered(t, TARGET_LEG)
     return simple[kind](t)
 
 
 KINDS = [
-    "TargetRinging", "TargetAnswered", "TargetFailed", "RingTimeout", "CompleteRequested",
-    "CancelRequested", "CallerHungUp", "TargetHungUp", "OperatorLeft", "Reconciled",
-]  # fmt: skip
+    "TargetRinging",
+    "TargetAnswered",
+    "TargetFailed",
+    "RingTimeout",
+    "CompleteRequested",
+    "CancelRequested",
+    "CallerHungUp",
+    "TargetHungUp",
+    "OperatorLeft",
+    "Reconciled",
+]
 
 
 @st.composite

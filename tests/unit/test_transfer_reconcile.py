@@ -17,10 +17,15 @@ from transfer.core.states import TransferState as S
 
 F, R = Finding, Reason
 RUNNING = [
-    (M.BLIND, S.REQUESTED), (M.BLIND, S.RINGING),
-    (M.ATTENDED, S.REQUESTED), (M.ATTENDED, S.RINGING), (M.ATTENDED, S.ANSWERED),
-    (M.CONFERENCE, S.REQUESTED), (M.CONFERENCE, S.RINGING), (M.CONFERENCE, S.ANSWERED),
-]  # fmt: skip
+    (M.BLIND, S.REQUESTED),
+    (M.BLIND, S.RINGING),
+    (M.ATTENDED, S.REQUESTED),
+    (M.ATTENDED, S.RINGING),
+    (M.ATTENDED, S.ANSWERED),
+    (M.CONFERENCE, S.REQUESTED),
+    (M.CONFERENCE, S.RINGING),
+    (M.CONFERENCE, S.ANSWERED),
+]
 BACK: dict[M, list[c.Command]] = {
     M.BLIND: [c.RecallOperator()],
     M.ATTENDED: [c.ReturnCallerToOperator()],
@@ -68,8 +73,9 @@ def expected(mode: M, state: S, finding: Finding) -> Outcome:
         return lost
     if mode is M.ATTENDED:
         return [(S.CANCELLED, R.TARGET_HUNG_UP)], [
-            c.ReturnCallerToOperator(), c.NotifyOperator(R.TARGET_HUNG_UP),
-        ]  # fmt: skip
+            c.ReturnCallerToOperator(),
+            c.NotifyOperator(R.TARGET_HUNG_UP),
+        ]
     return [(S.COMPLETED, R.TARGET_LEFT)], []
 
 

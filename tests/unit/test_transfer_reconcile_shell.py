@@ -82,8 +82,13 @@ def test_a_known_target_whose_leg_ended_is_gone() -> None:
 
 
 def test_a_target_still_ringing_is_found_among_the_calls_legs_by_its_desk() -> None:
-    stranger = leg("liandong-9.3", "PJSIP/op12345-2-00000009", LegRole.OPERATOR_12345,
-                   call_id="liandong-9.1", answered=False)  # fmt: skip
+    stranger = leg(
+        "liandong-9.3",
+        "PJSIP/op12345-2-00000009",
+        LegRole.OPERATOR_12345,
+        call_id="liandong-9.1",
+        answered=False,
+    )
     legs = legs_of(caller_leg(HELD), operator_leg(HELD), stranger, target_leg(answered=False))
     assert finding_for(ringing(M.BLIND), legs) == (Finding.TARGET_RINGING, TARGET)
 
@@ -100,12 +105,16 @@ def test_the_transferring_operator_is_never_taken_for_a_target_on_their_own_desk
 
 @pytest.mark.parametrize(
     ("endpoint", "finding"),
-    [("unit-07", Finding.TARGET_UP), ("unit-08", Finding.TARGET_GONE),
-     ("unit-7", Finding.TARGET_GONE)],
-)  # fmt: skip
+    [
+        ("unit-07", Finding.TARGET_UP),
+        ("unit-08", Finding.TARGET_GONE),
+        ("unit-7", Finding.TARGET_GONE),
+    ],
+)
 def test_a_member_unit_target_is_found_by_its_endpoint(endpoint: str, finding: Finding) -> None:
-    unit = leg(TARGET, f"PJSIP/{endpoint}-00000005", LegRole.UNIT, endpoint=endpoint,
-               bridges=(CONSULT,))  # fmt: skip
+    unit = leg(
+        TARGET, f"PJSIP/{endpoint}-00000005", LegRole.UNIT, endpoint=endpoint, bridges=(CONSULT,)
+    )
     legs = legs_of(caller_leg(HELD), operator_leg((CONSULT,)), unit)
     assert finding_for(ringing(M.ATTENDED, UNIT), legs)[0] is finding
 
@@ -191,8 +200,9 @@ def test_after_a_restart_legs_that_ended_leave_their_channels_unknown() -> None:
 
 def test_after_a_restart_a_three_way_transfer_still_has_its_room() -> None:
     transfer = answered(M.CONFERENCE)
-    legs = legs_of(caller_leg((ROOM_BRIDGE,)), operator_leg((ROOM_BRIDGE,)),
-                   target_leg(bridges=(ROOM_BRIDGE,)))  # fmt: skip
+    legs = legs_of(
+        caller_leg((ROOM_BRIDGE,)), operator_leg((ROOM_BRIDGE,)), target_leg(bridges=(ROOM_BRIDGE,))
+    )
     assert parties_after_restart(transfer, legs).room == room_number(transfer)
 
 
@@ -200,8 +210,13 @@ def test_after_a_restart_a_three_way_ring_turned_blind_still_sees_the_answer() -
     transfer = ringing(M.CONFERENCE)
     transfer.handle(te.OperatorLeft(at(2)))  # goes on blind, rung from the Local channel
     who = parties_after_restart(transfer, legs_of(caller_leg((ROOM_BRIDGE,))))
-    answer = ami("DialEnd", Uniqueid=f"{XFER}-ring", DestUniqueid=TARGET,
-                 DestChannel=TARGET_CHAN, DialStatus="ANSWER")  # fmt: skip
+    answer = ami(
+        "DialEnd",
+        Uniqueid=f"{XFER}-ring",
+        DestUniqueid=TARGET,
+        DestChannel=TARGET_CHAN,
+        DialStatus="ANSWER",
+    )
     assert observe(answer, XFER, who, at(3)) == [te.TargetAnswered(at(3), TARGET)]
 
 
@@ -250,8 +265,13 @@ def test_an_operator_not_on_a_call_cannot_hand_anyone_over() -> None:
 
 
 def test_the_calls_operator_leg_is_the_answered_one_in_a_bridge() -> None:
-    ringing_other = leg("liandong-1767600000.3", "PJSIP/op110-2-3", LegRole.OPERATOR_110,
-                        endpoint="op110-2", answered=False)  # fmt: skip
+    ringing_other = leg(
+        "liandong-1767600000.3",
+        "PJSIP/op110-2-3",
+        LegRole.OPERATOR_110,
+        endpoint="op110-2",
+        answered=False,
+    )
     legs = legs_of(caller_leg(), operator_leg(), ringing_other)
     assert operator_leg_of_call(legs, CALL, None) is legs[OPERATOR]
     assert operator_leg_of_call(legs, "liandong-9.1", None) is None

@@ -40,16 +40,21 @@ def test_blind_drops_the_operator_at_once_and_completes_without_operator_action(
     transfer.handle(TargetRinging(at(1)))
     assert transfer.handle(TargetAnswered(at(5), TARGET_LEG)) == [c.BridgeCallerWithTarget()]
     assert [step.to_state for step in transfer.timeline] == [
-        S.REQUESTED, S.RINGING, S.ANSWERED, S.COMPLETED,
-    ]  # fmt: skip
+        S.REQUESTED,
+        S.RINGING,
+        S.ANSWERED,
+        S.COMPLETED,
+    ]
 
 
 def test_attended_complete_before_answer_becomes_blind() -> None:
     transfer = reach(M.ATTENDED, S.RINGING)
     assert transfer.handle(CompleteRequested(at(3), By.KEY)) == [c.HangupOperatorLeg()]
     assert (transfer.state, transfer.mode, transfer.request.mode) == (
-        S.RINGING, M.BLIND, M.ATTENDED,
-    )  # fmt: skip
+        S.RINGING,
+        M.BLIND,
+        M.ATTENDED,
+    )
     assert transfer.timeline[-1].reason is Reason.BECAME_BLIND
     assert transfer.handle(TargetAnswered(at(6), TARGET_LEG)) == [c.BridgeCallerWithTarget()]
     assert transfer.state is S.COMPLETED
@@ -59,15 +64,17 @@ def test_attended_complete_before_answer_then_target_fails_rings_the_operator_ba
     transfer = reach(M.ATTENDED, S.RINGING)
     transfer.handle(OperatorLeft(at(3)))  # hanging up completes, too
     assert transfer.handle(TargetFailed(at(8), FailReason.NO_ANSWER)) == [
-        c.RecallOperator(), c.NotifyOperator(Reason.NO_ANSWER),
-    ]  # fmt: skip
+        c.RecallOperator(),
+        c.NotifyOperator(Reason.NO_ANSWER),
+    ]
 
 
 def test_attended_cancel_returns_the_caller_to_the_operator() -> None:
     transfer = reach(M.ATTENDED, S.ANSWERED)
     assert transfer.handle(CancelRequested(at(9), By.KEY)) == [
-        c.HangupTargetLeg(), c.ReturnCallerToOperator(),
-    ]  # fmt: skip
+        c.HangupTargetLeg(),
+        c.ReturnCallerToOperator(),
+    ]
     assert transfer.state is S.CANCELLED
 
 
@@ -77,8 +84,9 @@ def test_attended_target_failure_returns_the_caller_and_tells_the_operator_why(
 ) -> None:
     transfer = reach(M.ATTENDED, S.RINGING)
     assert transfer.handle(TargetFailed(at(4), why)) == [
-        c.ReturnCallerToOperator(), c.NotifyOperator(Reason(why.value)),
-    ]  # fmt: skip
+        c.ReturnCallerToOperator(),
+        c.NotifyOperator(Reason(why.value)),
+    ]
     assert (transfer.state, transfer.timeline[-1].reason) == (S.FAILED, Reason(why.value))
 
 
@@ -86,8 +94,10 @@ def test_ring_timeout_hangs_up_the_target_and_returns_the_caller() -> None:
     transfer = reach(M.ATTENDED, S.RINGING)
     assert transfer.ring_deadline == at(20)
     assert transfer.handle(RingTimeout(at(20))) == [
-        c.HangupTargetLeg(), c.ReturnCallerToOperator(), c.NotifyOperator(Reason.NO_ANSWER),
-    ]  # fmt: skip
+        c.HangupTargetLeg(),
+        c.ReturnCallerToOperator(),
+        c.NotifyOperator(Reason.NO_ANSWER),
+    ]
 
 
 def test_attended_target_hangs_up_during_consultation_returns_the_operator_to_the_caller() -> None:
@@ -206,8 +216,10 @@ def test_restore_continues_from_the_persisted_timeline() -> None:
     restored = Transfer.restore(original.request, list(original.timeline))
     assert (restored.state, restored.mode) == (S.RINGING, M.BLIND)
     assert restored.handle(RingTimeout(at(20))) == [
-        c.HangupTargetLeg(), c.RecallOperator(), c.NotifyOperator(Reason.NO_ANSWER),
-    ]  # fmt: skip
+        c.HangupTargetLeg(),
+        c.RecallOperator(),
+        c.NotifyOperator(Reason.NO_ANSWER),
+    ]
 
 
 def test_restore_needs_a_timeline() -> None:
@@ -220,6 +232,13 @@ def test_requests_need_aware_times_and_a_positive_timeout() -> None:
         TargetRinging(datetime(2026, 1, 5, 8, 0))
     with pytest.raises(ValueError, match="ring_timeout_s"):
         Requested(
-            transfer_id="t", call_id="c", caller_uniqueid="a", operator_uniqueid="b",
-            mode=M.BLIND, target=Target(desk=Desk.D110), ring_timeout_s=0, by=By.KEY, at=at(0),
-        )  # fmt: skip
+            transfer_id="t",
+            call_id="c",
+            caller_uniqueid="a",
+            operator_uniqueid="b",
+            mode=M.BLIND,
+            target=Target(desk=Desk.D110),
+            ring_timeout_s=0,
+            by=By.KEY,
+            at=at(0),
+        )

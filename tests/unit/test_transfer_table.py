@@ -31,10 +31,17 @@ conference answered   l  l  .  l  x  x  x  x  x  x
 *          ended      l  l  l  l  .  .  l  l  l  l
 """
 NAMES = {
-    "TR": "TargetRinging", "TA": "TargetAnswered", "TF": "TargetFailed", "RT": "RingTimeout",
-    "CO": "CompleteRequested", "CA": "CancelRequested", "CH": "CallerHungUp",
-    "TH": "TargetHungUp", "OL": "OperatorLeft", "RC": "Reconciled",
-}  # fmt: skip
+    "TR": "TargetRinging",
+    "TA": "TargetAnswered",
+    "TF": "TargetFailed",
+    "RT": "RingTimeout",
+    "CO": "CompleteRequested",
+    "CA": "CancelRequested",
+    "CH": "CallerHungUp",
+    "TH": "TargetHungUp",
+    "OL": "OperatorLeft",
+    "RC": "Reconciled",
+}
 
 
 def _grid() -> dict[tuple[M, S, str], str]:

@@ -27,68 +27,90 @@ def tell(reason: Reason) -> c.NotifyOperator:
 BEFORE, ANSWERED = (S.REQUESTED, S.RINGING), (S.ANSWERED,)
 SAME = None  # the step stays in the state it came from
 Steps = list[tuple[S | None, Reason]]
-# mode, from states, event, steps (to state, reason), commands, who acted, the mode afterwards
-# fmt: off
-ROWS: list[tuple[M, tuple[S, ...], str, Steps, list[c.Command], By | None, M | None]] = [
-    # ---- blind: the operator is gone at once; a failure rings them back
-    (M.BLIND, (S.REQUESTED,), "TR", [(S.RINGING, R.TARGET_RINGING)], [], None, None),
-    (M.BLIND, BEFORE, "TA", [(S.ANSWERED, R.TARGET_ANSWERED), (S.COMPLETED, R.HANDED_OVER)],
-        [BRIDGE], None, None),
-    (M.BLIND, BEFORE, "TF", [(S.FAILED, R.BUSY)], [RECALL, tell(R.BUSY)], None, None),
-    (M.BLIND, BEFORE, "RT", [(S.FAILED, R.NO_ANSWER)],
-        [DROP_TARGET, RECALL, tell(R.NO_ANSWER)], None, None),
-    (M.BLIND, BEFORE, "CH", [(S.ABANDONED, R.CALLER_HUNG_UP)], [DROP_TARGET], None, None),
-    (M.BLIND, BEFORE, "TH", [(S.FAILED, R.TARGET_HUNG_UP)],
-        [RECALL, tell(R.TARGET_HUNG_UP)], None, None),
-    # ---- attended: the caller holds while the operator consults
-    (M.ATTENDED, (S.REQUESTED,), "TR", [(S.RINGING, R.TARGET_RINGING)], [], None, None),
-    (M.ATTENDED, BEFORE, "TA", [(S.ANSWERED, R.TARGET_ANSWERED)],
-        [c.ConnectOperatorWithTarget()], None, None),
-    (M.ATTENDED, BEFORE, "TF", [(S.FAILED, R.BUSY)], [RETURN, tell(R.BUSY)], None, None),
-    (M.ATTENDED, BEFORE, "RT", [(S.FAILED, R.NO_ANSWER)],
-        [DROP_TARGET, RETURN, tell(R.NO_ANSWER)], None, None),
-    (M.ATTENDED, BEFORE, "CO", [(SAME, R.BECAME_BLIND)], [DROP_OP], By.KEY, M.BLIND),
-    (M.ATTENDED, BEFORE, "OL", [(SAME, R.BECAME_BLIND)], [], By.HANGUP, M.BLIND),
-    (M.ATTENDED, BEFORE, "CA", [(S.CANCELLED, R.CANCELLED)], [DROP_TARGET, RETURN], By.KEY, None),
-    (M.ATTENDED, BEFORE, "CH", [(S.ABANDONED, R.CALLER_HUNG_UP)],
-        [DROP_TARGET, tell(R.CALLER_HUNG_UP)], None, None),
-    (M.ATTENDED, BEFORE, "TH", [(S.FAILED, R.TARGET_HUNG_UP)],
-        [RETURN, tell(R.TARGET_HUNG_UP)], None, None),
-    (M.ATTENDED, ANSWERED, "CO", [(S.COMPLETED, R.HANDED_OVER)], [BRIDGE, DROP_OP], By.KEY, None),
-    (M.ATTENDED, ANSWERED, "OL", [(S.COMPLETED, R.HANDED_OVER)], [BRIDGE], By.HANGUP, None),
-    (M.ATTENDED, ANSWERED, "CA", [(S.CANCELLED, R.CANCELLED)], [DROP_TARGET, RETURN], By.KEY,
-        None),
-    (M.ATTENDED, ANSWERED, "CH", [(S.ABANDONED, R.CALLER_HUNG_UP)], [tell(R.CALLER_HUNG_UP)],
-        None, None),
-    (M.ATTENDED, ANSWERED, "TH", [(S.CANCELLED, R.TARGET_HUNG_UP)],
-        [RETURN, tell(R.TARGET_HUNG_UP)], None, None),
-    # ---- conference: caller and operator share a room; the target joins it
-    (M.CONFERENCE, (S.REQUESTED,), "TR", [(S.RINGING, R.TARGET_RINGING)], [], None, None),
-    (M.CONFERENCE, BEFORE, "TA", [(S.ANSWERED, R.TARGET_ANSWERED)],
-        [c.AddTargetToConference()], None, None),
-    (M.CONFERENCE, BEFORE, "TF", [(S.FAILED, R.BUSY)], [tell(R.BUSY)], None, None),
-    (M.CONFERENCE, BEFORE, "RT", [(S.FAILED, R.NO_ANSWER)], [DROP_TARGET, tell(R.NO_ANSWER)],
-        None, None),
-    (M.CONFERENCE, BEFORE, "CO", [(SAME, R.BECAME_BLIND)], [HOLD, DROP_OP], By.KEY, M.BLIND),
-    (M.CONFERENCE, BEFORE, "OL", [(SAME, R.BECAME_BLIND)], [HOLD], By.HANGUP, M.BLIND),
-    (M.CONFERENCE, BEFORE, "CA", [(S.CANCELLED, R.CANCELLED)], [DROP_TARGET], By.KEY, None),
-    (M.CONFERENCE, BEFORE, "CH", [(S.ABANDONED, R.CALLER_HUNG_UP)],
-        [DROP_TARGET, tell(R.CALLER_HUNG_UP), c.EndConference()], None, None),
-    (M.CONFERENCE, BEFORE, "TH", [(S.FAILED, R.TARGET_HUNG_UP)], [tell(R.TARGET_HUNG_UP)],
-        None, None),
-    (M.CONFERENCE, ANSWERED, "CO", [(S.COMPLETED, R.OPERATOR_LEFT)], [DROP_OP], By.KEY, None),
-    (M.CONFERENCE, ANSWERED, "OL", [(S.COMPLETED, R.OPERATOR_LEFT)], [], By.HANGUP, None),
-    (M.CONFERENCE, ANSWERED, "CA", [(S.CANCELLED, R.CANCELLED)], [DROP_TARGET], By.KEY, None),
-    (M.CONFERENCE, ANSWERED, "CH", [(S.ABANDONED, R.CALLER_HUNG_UP)], [tell(R.CALLER_HUNG_UP)],
-        None, None),
-    (M.CONFERENCE, ANSWERED, "TH", [(S.COMPLETED, R.TARGET_LEFT)], [], None, None),
-]
-# fmt: on
 Spec = tuple[Steps, list[c.Command], By | None, M | None]
+
+
+def then(
+    steps: Steps, commands: list[c.Command], by: By | None = None, after: M | None = None
+) -> Spec:
+    """What a transition does: the timeline steps it records (to state, reason), the
+    commands it gives, who acted (when the event says so) and the mode afterwards (when
+    the transition changes it)."""
+    return steps, commands, by, after
+
+
+# (mode, from states, event): what the transition does
+TABLE: dict[tuple[M, tuple[S, ...], str], Spec] = {
+    # ---- blind: the operator is gone at once; a failure rings them back
+    (M.BLIND, (S.REQUESTED,), "TR"): then([(S.RINGING, R.TARGET_RINGING)], []),
+    (M.BLIND, BEFORE, "TA"): then(
+        [(S.ANSWERED, R.TARGET_ANSWERED), (S.COMPLETED, R.HANDED_OVER)], [BRIDGE]
+    ),
+    (M.BLIND, BEFORE, "TF"): then([(S.FAILED, R.BUSY)], [RECALL, tell(R.BUSY)]),
+    (M.BLIND, BEFORE, "RT"): then(
+        [(S.FAILED, R.NO_ANSWER)], [DROP_TARGET, RECALL, tell(R.NO_ANSWER)]
+    ),
+    (M.BLIND, BEFORE, "CH"): then([(S.ABANDONED, R.CALLER_HUNG_UP)], [DROP_TARGET]),
+    (M.BLIND, BEFORE, "TH"): then([(S.FAILED, R.TARGET_HUNG_UP)], [RECALL, tell(R.TARGET_HUNG_UP)]),
+    # ---- attended: the caller holds while the operator consults
+    (M.ATTENDED, (S.REQUESTED,), "TR"): then([(S.RINGING, R.TARGET_RINGING)], []),
+    (M.ATTENDED, BEFORE, "TA"): then(
+        [(S.ANSWERED, R.TARGET_ANSWERED)], [c.ConnectOperatorWithTarget()]
+    ),
+    (M.ATTENDED, BEFORE, "TF"): then([(S.FAILED, R.BUSY)], [RETURN, tell(R.BUSY)]),
+    (M.ATTENDED, BEFORE, "RT"): then(
+        [(S.FAILED, R.NO_ANSWER)], [DROP_TARGET, RETURN, tell(R.NO_ANSWER)]
+    ),
+    (M.ATTENDED, BEFORE, "CO"): then([(SAME, R.BECAME_BLIND)], [DROP_OP], by=By.KEY, after=M.BLIND),
+    (M.ATTENDED, BEFORE, "OL"): then([(SAME, R.BECAME_BLIND)], [], by=By.HANGUP, after=M.BLIND),
+    (M.ATTENDED, BEFORE, "CA"): then(
+        [(S.CANCELLED, R.CANCELLED)], [DROP_TARGET, RETURN], by=By.KEY
+    ),
+    (M.ATTENDED, BEFORE, "CH"): then(
+        [(S.ABANDONED, R.CALLER_HUNG_UP)], [DROP_TARGET, tell(R.CALLER_HUNG_UP)]
+    ),
+    (M.ATTENDED, BEFORE, "TH"): then(
+        [(S.FAILED, R.TARGET_HUNG_UP)], [RETURN, tell(R.TARGET_HUNG_UP)]
+    ),
+    (M.ATTENDED, ANSWERED, "CO"): then(
+        [(S.COMPLETED, R.HANDED_OVER)], [BRIDGE, DROP_OP], by=By.KEY
+    ),
+    (M.ATTENDED, ANSWERED, "OL"): then([(S.COMPLETED, R.HANDED_OVER)], [BRIDGE], by=By.HANGUP),
+    (M.ATTENDED, ANSWERED, "CA"): then(
+        [(S.CANCELLED, R.CANCELLED)], [DROP_TARGET, RETURN], by=By.KEY
+    ),
+    (M.ATTENDED, ANSWERED, "CH"): then([(S.ABANDONED, R.CALLER_HUNG_UP)], [tell(R.CALLER_HUNG_UP)]),
+    (M.ATTENDED, ANSWERED, "TH"): then(
+        [(S.CANCELLED, R.TARGET_HUNG_UP)], [RETURN, tell(R.TARGET_HUNG_UP)]
+    ),
+    # ---- conference: caller and operator share a room; the target joins it
+    (M.CONFERENCE, (S.REQUESTED,), "TR"): then([(S.RINGING, R.TARGET_RINGING)], []),
+    (M.CONFERENCE, BEFORE, "TA"): then(
+        [(S.ANSWERED, R.TARGET_ANSWERED)], [c.AddTargetToConference()]
+    ),
+    (M.CONFERENCE, BEFORE, "TF"): then([(S.FAILED, R.BUSY)], [tell(R.BUSY)]),
+    (M.CONFERENCE, BEFORE, "RT"): then([(S.FAILED, R.NO_ANSWER)], [DROP_TARGET, tell(R.NO_ANSWER)]),
+    (M.CONFERENCE, BEFORE, "CO"): then(
+        [(SAME, R.BECAME_BLIND)], [HOLD, DROP_OP], by=By.KEY, after=M.BLIND
+    ),
+    (M.CONFERENCE, BEFORE, "OL"): then(
+        [(SAME, R.BECAME_BLIND)], [HOLD], by=By.HANGUP, after=M.BLIND
+    ),
+    (M.CONFERENCE, BEFORE, "CA"): then([(S.CANCELLED, R.CANCELLED)], [DROP_TARGET], by=By.KEY),
+    (M.CONFERENCE, BEFORE, "CH"): then(
+        [(S.ABANDONED, R.CALLER_HUNG_UP)], [DROP_TARGET, tell(R.CALLER_HUNG_UP), c.EndConference()]
+    ),
+    (M.CONFERENCE, BEFORE, "TH"): then([(S.FAILED, R.TARGET_HUNG_UP)], [tell(R.TARGET_HUNG_UP)]),
+    (M.CONFERENCE, ANSWERED, "CO"): then([(S.COMPLETED, R.OPERATOR_LEFT)], [DROP_OP], by=By.KEY),
+    (M.CONFERENCE, ANSWERED, "OL"): then([(S.COMPLETED, R.OPERATOR_LEFT)], [], by=By.HANGUP),
+    (M.CONFERENCE, ANSWERED, "CA"): then([(S.CANCELLED, R.CANCELLED)], [DROP_TARGET], by=By.KEY),
+    (M.CONFERENCE, ANSWERED, "CH"): then(
+        [(S.ABANDONED, R.CALLER_HUNG_UP)], [tell(R.CALLER_HUNG_UP)]
+    ),
+    (M.CONFERENCE, ANSWERED, "TH"): then([(S.COMPLETED, R.TARGET_LEFT)], []),
+}
 SPECS: dict[tuple[M, S, str], Spec] = {
-    (mode, state, short): (steps, commands, by, after)
-    for mode, states, short, steps, commands, by, after in ROWS
-    for state in states
+    (mode, state, short): spec for (mode, states, short), spec in TABLE.items() for state in states
 }
 
 

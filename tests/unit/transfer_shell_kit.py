@@ -45,10 +45,16 @@ def request(
     call_id: str = CALL,
 ) -> Requested:
     return Requested(
-        transfer_id=transfer_id, call_id=call_id, caller_uniqueid=CALLER,
-        operator_uniqueid=OPERATOR, mode=mode, target=target, ring_timeout_s=RING_S,
-        by=by, at=T0,
-    )  # fmt: skip
+        transfer_id=transfer_id,
+        call_id=call_id,
+        caller_uniqueid=CALLER,
+        operator_uniqueid=OPERATOR,
+        mode=mode,
+        target=target,
+        ring_timeout_s=RING_S,
+        by=by,
+        at=T0,
+    )
 
 
 def parties() -> Parties:
@@ -89,8 +95,13 @@ def actions(steps: list[AmiStep]) -> list[Action]:
 
 
 def redirect(channel: str, context: str, exten: str = "s") -> Action:
-    return {"Action": "Redirect", "Channel": channel, "Context": context, "Exten": exten,
-            "Priority": "1"}  # fmt: skip
+    return {
+        "Action": "Redirect",
+        "Channel": channel,
+        "Context": context,
+        "Exten": exten,
+        "Priority": "1",
+    }
 
 
 def hangup(channel: str) -> Action:
@@ -114,26 +125,47 @@ def leg(
 ) -> Leg:
     inbound = role is LegRole.CITIZEN
     return Leg(
-        uniqueid, call_id, channel, endpoint, role, trunk,
+        uniqueid,
+        call_id,
+        channel,
+        endpoint,
+        role,
+        trunk,
         Direction.INBOUND if inbound else Direction.OUTBOUND,
-        "13810001234" if inbound else None, "张三" if inbound else None,
-        ringing=not answered, answered=answered, bridges=set(bridges),
-    )  # fmt: skip
+        "13810001234" if inbound else None,
+        "张三" if inbound else None,
+        ringing=not answered,
+        answered=answered,
+        bridges=set(bridges),
+    )
 
 
 def caller_leg(bridges: tuple[str, ...] = (TALK,)) -> Leg:
-    return leg(CALLER, CALLER_CHAN, LegRole.CITIZEN, endpoint="trunk-110", trunk=Trunk.T110,
-               bridges=bridges)  # fmt: skip
+    return leg(
+        CALLER,
+        CALLER_CHAN,
+        LegRole.CITIZEN,
+        endpoint="trunk-110",
+        trunk=Trunk.T110,
+        bridges=bridges,
+    )
 
 
 def operator_leg(bridges: tuple[str, ...] = (TALK,)) -> Leg:
-    return leg(OPERATOR, OPERATOR_CHAN, LegRole.OPERATOR_110, endpoint=OPERATOR_PHONE,
-               bridges=bridges)  # fmt: skip
+    return leg(
+        OPERATOR, OPERATOR_CHAN, LegRole.OPERATOR_110, endpoint=OPERATOR_PHONE, bridges=bridges
+    )
 
 
 def target_leg(*, answered: bool = True, bridges: tuple[str, ...] = ()) -> Leg:
-    return leg(TARGET, TARGET_CHAN, LegRole.OPERATOR_12345, endpoint="op12345-1",
-               answered=answered, bridges=bridges)  # fmt: skip
+    return leg(
+        TARGET,
+        TARGET_CHAN,
+        LegRole.OPERATOR_12345,
+        endpoint="op12345-1",
+        answered=answered,
+        bridges=bridges,
+    )
 
 
 def legs_of(*legs: Leg) -> dict[str, Leg]:

@@ -142,11 +142,18 @@ def plan(
 
 def _setvars(channel: str, transfer: Transfer, ring_s: int) -> list[AmiStep]:
     return [
-        AmiStep({"Action": "Setvar", "Channel": channel, "Variable": "LD_XFER",
-                 "Value": transfer.id}),
-        AmiStep({"Action": "Setvar", "Channel": channel, "Variable": "LD_XFER_TIMEOUT",
-                 "Value": str(ring_s)}),
-    ]  # fmt: skip
+        AmiStep(
+            {"Action": "Setvar", "Channel": channel, "Variable": "LD_XFER", "Value": transfer.id}
+        ),
+        AmiStep(
+            {
+                "Action": "Setvar",
+                "Channel": channel,
+                "Variable": "LD_XFER_TIMEOUT",
+                "Value": str(ring_s),
+            }
+        ),
+    ]
 
 
 def hold_limit(channel: str, seconds: int) -> AmiStep:
@@ -159,10 +166,15 @@ def hold_limit(channel: str, seconds: int) -> AmiStep:
 
 def _redirect(channel: str, context: str, exten: str = "s") -> AmiStep:
     return AmiStep(
-        {"Action": "Redirect", "Channel": channel, "Context": context, "Exten": exten,
-         "Priority": "1"},
+        {
+            "Action": "Redirect",
+            "Channel": channel,
+            "Context": context,
+            "Exten": exten,
+            "Priority": "1",
+        },
         may_be_gone=True,
-    )  # fmt: skip
+    )
 
 
 def _hangup(channel: str) -> AmiStep:
@@ -196,9 +208,11 @@ def _dial(transfer: Transfer, parties: Parties, ring_s: int) -> list[AmiStep]:
         parties.dialer_uniqueid = parties.operator_uniqueid
         both = _redirect(parties.caller_channel, HOLD)
         both.action.update(
-            ExtraChannel=parties.operator_channel, ExtraContext=CONSULT, ExtraExten=exten,
+            ExtraChannel=parties.operator_channel,
+            ExtraContext=CONSULT,
+            ExtraExten=exten,
             ExtraPriority="1",
-        )  # fmt: skip
+        )
         return [*_setvars(parties.operator_channel, transfer, ring_s), limit, both]
     answers, dials = conference_ids(transfer)
     parties.dialer_uniqueid = dials
@@ -228,9 +242,11 @@ def _start_conference(transfer: Transfer, parties: Parties) -> list[AmiStep]:
     parties.room = room_number(transfer)
     both = _redirect(parties.caller_channel, CONF, parties.room)
     both.action.update(
-        ExtraChannel=parties.operator_channel, ExtraContext=CONF, ExtraExten=parties.room,
+        ExtraChannel=parties.operator_channel,
+        ExtraContext=CONF,
+        ExtraExten=parties.room,
         ExtraPriority="1",
-    )  # fmt: skip
+    )
     return [both]
 
 

@@ -35,8 +35,12 @@ from transfer.core.target import Desk, Target
 # Asterisk's LdKey arriving within this many seconds of the digit that made
 # the code is the same press.
 KEY_ECHO_S = 3.0
-KEY_MODES = {"blind": TransferMode.BLIND, "attended": TransferMode.ATTENDED,
-             "conference": TransferMode.CONFERENCE, "unit": TransferMode.BLIND}  # fmt: skip
+KEY_MODES = {
+    "blind": TransferMode.BLIND,
+    "attended": TransferMode.ATTENDED,
+    "conference": TransferMode.CONFERENCE,
+    "unit": TransferMode.BLIND,
+}
 # Codes after which the operator leaves the call: acted on at once.
 LEAVING = frozenset({"blind", "unit"})
 OTHER_DESK = {LegRole.OPERATOR_110: Desk.D12345, LegRole.OPERATOR_12345: Desk.D110}
@@ -113,9 +117,12 @@ class OperatorKeys:
 
 
 def meaning(
-    presser: str, press: KeyPress, running: Iterable[Transfer], legs: dict[str, Leg],
+    presser: str,
+    press: KeyPress,
+    running: Iterable[Transfer],
+    legs: dict[str, Leg],
     at: datetime,
-) -> KeyAction:  # fmt: skip
+) -> KeyAction:
     mine = next((t for t in running if t.request.operator_uniqueid == presser), None)
     if mine is not None:  # *2 again completes, *0 cancels; other keys mean nothing now
         if press.key == "attended":

@@ -55,9 +55,14 @@ class Transfer:
     @classmethod
     def start(cls, request: Requested) -> tuple[Transfer, list[c.Command]]:
         first = Step(
-            request.at, None, TransferState.REQUESTED, "Requested", Reason.REQUESTED,
-            request.mode, request.by,
-        )  # fmt: skip
+            request.at,
+            None,
+            TransferState.REQUESTED,
+            "Requested",
+            Reason.REQUESTED,
+            request.mode,
+            request.by,
+        )
         transfer = cls(request, [first], None)
         dial = c.DialTarget(request.target, request.ring_timeout_s)
         opening: dict[TransferMode, list[c.Command]] = {

@@ -68,9 +68,13 @@ def _blind(
 
 
 def _attended(
-    msg: AmiMessage, legs: dict[str, Leg], parties: Parties, call_id: str, ring_s: int,
+    msg: AmiMessage,
+    legs: dict[str, Leg],
+    parties: Parties,
+    call_id: str,
+    ring_s: int,
     at: datetime,
-) -> Found | None:  # fmt: skip
+) -> Found | None:
     target_leg = legs.get(msg.get("TransferTargetUniqueid") or "") or _answered_party(
         legs, call_id, parties
     )
@@ -97,22 +101,35 @@ def _answered_party(legs: dict[str, Leg], call_id: str, parties: Parties) -> Leg
     through a Local channel): the latest answered desk or unit leg of the call."""
     found = None
     for leg in legs.values():
-        if leg.call_id == call_id and leg.answered and leg.uniqueid not in (
-            parties.caller_uniqueid, parties.operator_uniqueid,
-        ) and (leg.role in _ROLE_DESK or leg.role is LegRole.UNIT):  # fmt: skip
+        if (
+            leg.call_id == call_id
+            and leg.answered
+            and leg.uniqueid not in (parties.caller_uniqueid, parties.operator_uniqueid)
+            and (leg.role in _ROLE_DESK or leg.role is LegRole.UNIT)
+        ):
             found = leg
     return found
 
 
 def _request(
-    mode: TransferMode, target: Target, parties: Parties, call_id: str, ring_s: int,
+    mode: TransferMode,
+    target: Target,
+    parties: Parties,
+    call_id: str,
+    ring_s: int,
     at: datetime,
-) -> te.Requested:  # fmt: skip
+) -> te.Requested:
     return te.Requested(
-        transfer_id=new_transfer_id(), call_id=call_id,
-        caller_uniqueid=parties.caller_uniqueid, operator_uniqueid=parties.operator_uniqueid,
-        mode=mode, target=target, ring_timeout_s=ring_s, by=By.PHONE, at=at,
-    )  # fmt: skip
+        transfer_id=new_transfer_id(),
+        call_id=call_id,
+        caller_uniqueid=parties.caller_uniqueid,
+        operator_uniqueid=parties.operator_uniqueid,
+        mode=mode,
+        target=target,
+        ring_timeout_s=ring_s,
+        by=By.PHONE,
+        at=at,
+    )
 
 
 def _target_of_exten(exten: str) -> Target | None:

@@ -69,8 +69,9 @@ def _target_leg(transfer: Transfer, legs: dict[str, Leg]) -> Leg | None:
     request = transfer.request
     for leg in legs.values():
         if leg.call_id != transfer.call_id or leg.uniqueid in (
-            request.caller_uniqueid, request.operator_uniqueid,
-        ):  # fmt: skip
+            request.caller_uniqueid,
+            request.operator_uniqueid,
+        ):
             continue
         if _is_target(leg, request.target):
             return leg

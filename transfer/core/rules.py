@@ -164,19 +164,32 @@ def reconcile(mode: TransferMode, state: S, event: Event) -> Move:
 
 # ---------------------------------------------------------------- the table
 
-# fmt: off
 _BEFORE_ANSWER_BLIND: dict[type[Event], Handler] = {
-    TargetAnswered: answer, TargetFailed: target_failed, RingTimeout: ring_timeout,
-    CallerHungUp: caller_gone, TargetHungUp: target_gone, Reconciled: reconcile,
+    TargetAnswered: answer,
+    TargetFailed: target_failed,
+    RingTimeout: ring_timeout,
+    CallerHungUp: caller_gone,
+    TargetHungUp: target_gone,
+    Reconciled: reconcile,
 }
 _BEFORE_ANSWER_WITH_OPERATOR: dict[type[Event], Handler] = {
-    TargetAnswered: answer, TargetFailed: target_failed, RingTimeout: ring_timeout,
-    CompleteRequested: complete, CancelRequested: cancel, CallerHungUp: caller_gone,
-    TargetHungUp: target_gone, OperatorLeft: complete, Reconciled: reconcile,
+    TargetAnswered: answer,
+    TargetFailed: target_failed,
+    RingTimeout: ring_timeout,
+    CompleteRequested: complete,
+    CancelRequested: cancel,
+    CallerHungUp: caller_gone,
+    TargetHungUp: target_gone,
+    OperatorLeft: complete,
+    Reconciled: reconcile,
 }
 _ANSWERED_WITH_OPERATOR: dict[type[Event], Handler] = {
-    CompleteRequested: complete, CancelRequested: cancel, CallerHungUp: caller_gone,
-    TargetHungUp: target_gone, OperatorLeft: complete, Reconciled: reconcile,
+    CompleteRequested: complete,
+    CancelRequested: cancel,
+    CallerHungUp: caller_gone,
+    TargetHungUp: target_gone,
+    OperatorLeft: complete,
+    Reconciled: reconcile,
 }
 RULES: dict[tuple[TransferMode, S], dict[type[Event], Handler]] = {
     (BLIND, S.REQUESTED): {TargetRinging: ring, **_BEFORE_ANSWER_BLIND},
@@ -200,7 +213,6 @@ LATE: dict[tuple[TransferMode, S], frozenset[type[Event]]] = {
     (ATTENDED, S.ANSWERED): _AFTER_ANSWER,
     (CONFERENCE, S.ANSWERED): _AFTER_ANSWER,
 }
-# fmt: on
 
 
 def rule(mode: TransferMode, state: S, kind: type[Event]) -> Handler | None:
