@@ -36,6 +36,7 @@ from transfer.core.key_codes import KeyCodesError, KeyDetector, load_key_codes
 from transfer.http import TRANSFERS
 from transfer.service.transfers import TransferService
 from web.app_state import ENGINE, LIVE, RULES, SESSIONS
+from web.tokens import names_on_phones
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
     roster = app[CASES].rules.roster
     transfers.unit_line_known = lambda line: roster.on_line(line) is not None
     ingest.observers.append(transfers.observe)
-    case_calls = CaseCalls(app[CASES], partial(channels_of, model))
+    case_calls = CaseCalls(app[CASES], partial(channels_of, model), names_on_phones(app[SESSIONS]))
     app[CASE_CALLS] = case_calls
     ingest.domain_observers.append(case_calls.on_events)
     ingest.observers.append(case_calls.observe)

@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
 from sqlalchemy import Integer, String, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from database.base import Base, str_enum
 from database.types import UtcDateTime
 
+NameOnPhone = Callable[[str], Awaitable[str | None]]
 # A longer "token" cannot be one of ours; don't hash megabytes for it.
 _MAX_TOKEN_LENGTH = 256
 
@@ -108,8 +110,28 @@ class TokenRepository:
         query = select(ApiToken.id).where(ApiToken.id.in_(ids), ApiToken.revoked_at.is_(None))
         return frozenset((await self._session.scalars(query)).all())
 
+    async def name_on_phone(self, phone: str) -> str | None:
+        """The name on the newest live token bound to a desk phone, if any."""
+        return await self._session.scalar(
+            select(ApiToken.name)
+            .where(ApiToken.phone == phone, ApiToken.revoked_at.is_(None))
+            .order_by(ApiToken.id.desc())
+            .limit(1)
+        )
+
     async def list_tokens(self) -> list[ApiToken]:
         return list((await self._session.scalars(select(ApiToken).order_by(ApiToken.id))).all())
+
+
+def names_on_phones(sessions: async_sessionmaker[AsyncSession]) -> NameOnPhone:
+    """Who acts from a desk phone, by the tokens bound to it (for the case
+    timeline: "who handed this caller over")."""
+
+    async def name_on_phone(phone: str) -> str | None:
+        async with sessions() as session:
+            return await TokenRepository(session).name_on_phone(phone)
+
+    return name_on_phone
 
 
 def hash_token(plain: str) -> str:

@@ -13,10 +13,8 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-
-from sqlalchemy import select
 
 from ami_client import AmiClient, AmiError, AmiMessage
 from records.core.case_file import Actor, IllegalMove, NotPermitted, Refused
@@ -28,7 +26,6 @@ from telephony.core import events as ev
 from transfer.core.machine import Transfer
 from transfer.core.parties import Parties
 from transfer.core.states import TransferState
-from web.tokens import ApiToken
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +78,8 @@ _Item = _Open | _Abandoned | _Link | _Merge | _Handover
 class CaseCalls:
     cases: CaseService
     channels_of: Callable[[str], list[str]]  # call id → its live channels
+    # A desk phone → the name of who acts from it (the web's tokens), or None.
+    name_on_phone: Callable[[str], Awaitable[str | None]]
     client: AmiClient | None = None
     _inbox: deque[_Item] = field(default_factory=deque)
     _wakeup: asyncio.Event = field(default_factory=asyncio.Event)
@@ -257,13 +256,7 @@ class CaseCalls:
         """The name on the token bound to the operator's phone, else the phone."""
         if phone is None:
             return "坐席"
-        async with self.cases.sessions() as session:
-            name = await session.scalar(
-                select(ApiToken.name)
-                .where(ApiToken.phone == phone, ApiToken.revoked_at.is_(None))
-                .order_by(ApiToken.id.desc())
-                .limit(1)
-            )
+        name = await self.name_on_phone(phone)
         return name or f"坐席 {phone}"
 
     async def _link(self, number: str, call_id: str) -> None:

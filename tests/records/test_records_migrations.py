@@ -12,8 +12,8 @@ from sqlalchemy import Connection, Enum, Table, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.schema import CreateTable
 
-from startup.schema import metadata
 from database.migrate import alembic_config, downgrade, upgrade
+from startup.schema import metadata
 
 
 def _differences(connection: Connection) -> list[Any]:
