@@ -17,10 +17,11 @@ from typing import Any
 
 from aiohttp import web
 
+from common.vocabulary import DESK_ROLES, TOKEN_ROLES, Desk, Role
 from records.core.case_file import Actor, IllegalMove, NotPermitted, Refused
-from records.core.lifecycle import GIVEN, OPEN_STATES, ActorRole, CaseState, Command
+from records.core.lifecycle import GIVEN, OPEN_STATES, CaseState, Command
 from records.core.payloads import Field, InvalidField, phone_number, validate_fields
-from records.core.vocabulary import DemandType, Desk
+from records.core.vocabulary import DemandType
 from records.county.roster import Unit
 from records.service.cases import CaseChanged, CaseNotFound, CaseView
 from records.shapes import case_json, case_summary, illegal_details
@@ -29,22 +30,19 @@ from records.storage.store import CaseFilter
 from records.storage.tables import CaseRecord, UnitRecord
 from telephony.storage.queries import CallRepository
 from web.app_state import CASES, SESSIONS
-from web.auth import ALL_ROLES, Principal, require
+from web.auth import Principal, require
 from web.errors import BadRequest, Conflict, Forbidden, NotFound
 from web.json_in import json_object
 from web.json_out import json_response
 from web.query import parse_bool, parse_limit, parse_time
-from web.tokens import TokenRole
-
-DESKS = (TokenRole.OPERATOR_110, TokenRole.OPERATOR_12345)
 
 
 def actor_of(principal: Principal) -> Actor:
-    return Actor(principal.name, ActorRole(principal.role.value), principal.unit)
+    return Actor(principal.name, principal.role, principal.unit)
 
 
 async def create_case(request: web.Request) -> web.Response:
-    principal = require(request, *DESKS, TokenRole.ADMIN)
+    principal = require(request, *DESK_ROLES, Role.ADMIN)
     body = await json_object(request)
     with case_errors():
         view = await request.app[CASES].open_case(actor_of(principal), body)
@@ -52,13 +50,13 @@ async def create_case(request: web.Request) -> web.Response:
 
 
 async def list_cases(request: web.Request) -> web.Response:
-    principal = require(request, *ALL_ROLES)
+    principal = require(request, *TOKEN_ROLES)
     query = request.query
     state = query.get("state")
     if state is not None and state not in CaseState.__members__.values():
         raise BadRequest(f"state: one of {', '.join(CaseState)}", {"field": "state"})
     desk = query.get("desk")
-    if desk is not None and desk not in ("110", "12345"):
+    if desk is not None and desk not in Desk.__members__.values():
         raise BadRequest("desk: 110 or 12345", {"field": "desk"})
     caller = query.get("caller_number")
     if caller and not principal.sees_full_numbers:
@@ -67,7 +65,7 @@ async def list_cases(request: web.Request) -> web.Response:
         with case_errors():
             caller = phone_number(caller)  # as numbers are stored: "139 1234 5678" finds it
     unit = query.get("unit")
-    if principal.role is TokenRole.UNIT:
+    if principal.role is Role.UNIT:
         unit = principal.unit  # a unit sees its own cases, whatever it asks for
     where = CaseFilter(
         state=CaseState(state) if state else None,
@@ -84,13 +82,13 @@ async def list_cases(request: web.Request) -> web.Response:
 
 
 async def get_case(request: web.Request) -> web.Response:
-    principal = require(request, *ALL_ROLES)
+    principal = require(request, *TOKEN_ROLES)
     view = await visible_case(request, principal)
     return json_response(await full_case(request, view, principal))
 
 
 async def get_suggestion(request: web.Request) -> web.Response:
-    principal = require(request, *DESKS, TokenRole.SUPERVISOR, TokenRole.ADMIN)
+    principal = require(request, *DESK_ROLES, Role.SUPERVISOR, Role.ADMIN)
     view = await visible_case(request, principal)
     with case_errors():
         draft = validate_fields(SUGGESTION_QUERY, dict(request.query), "a suggestion")
@@ -108,7 +106,7 @@ SUGGESTION_QUERY = (
 
 
 async def move_case(request: web.Request) -> web.Response:
-    principal = require(request, *ALL_ROLES)
+    principal = require(request, *TOKEN_ROLES)
     raw = request.match_info["command"]
     command = Command(raw) if raw in GIVEN else None
     if command is None:  # recorded entries (absorb, link_call) are nobody's to give
@@ -124,7 +122,7 @@ async def move_case(request: web.Request) -> web.Response:
 
 
 async def attach_call(request: web.Request) -> web.Response:
-    principal = require(request, *DESKS, TokenRole.ADMIN)
+    principal = require(request, *DESK_ROLES, Role.ADMIN)
     body = await json_object(request)
     number = body.get("case")
     if not isinstance(number, str) or not number:
@@ -149,7 +147,7 @@ async def attach_call(request: web.Request) -> web.Response:
 
 async def list_units(request: web.Request) -> web.Response:
     """The roster now, or as it stood at `?at=` (from the roster history)."""
-    require(request, *ALL_ROLES)
+    require(request, *TOKEN_ROLES)
     at = parse_time(request.query.get("at"), "at")
     if at is None:
         units = [unit_json(u) for u in request.app[CASES].rules.roster.units.values()]
@@ -187,7 +185,7 @@ async def visible_case(request: web.Request, principal: Principal) -> CaseView:
 
 def check_visible(record: CaseRecord, principal: Principal) -> None:
     """A unit sees the cases it leads or co-handles, and no other."""
-    if principal.role is not TokenRole.UNIT:
+    if principal.role is not Role.UNIT:
         return
     if principal.unit != record.lead_unit and principal.unit not in (record.co_units or ()):
         raise Forbidden(f"case {record.number} is not assigned to your unit")

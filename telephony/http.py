@@ -6,22 +6,20 @@ from typing import Any
 
 from aiohttp import web
 
+from common.vocabulary import DESK_ROLES, TOKEN_ROLES, Role
 from records.storage.store import CaseFilter, CaseRepository
 from telephony.shapes import call_json
 from telephony.storage.queries import CallRepository
 from telephony.storage.tables import Call
 from web.app_state import SESSIONS
-from web.auth import ALL_ROLES, Principal, require
+from web.auth import Principal, require
 from web.errors import NotFound
 from web.json_out import json_response
 from web.query import parse_bool, parse_limit, parse_time
-from web.tokens import TokenRole
-
-DESK_ROLES = (TokenRole.OPERATOR_110, TokenRole.OPERATOR_12345, TokenRole.ADMIN)
 
 
 async def list_calls(request: web.Request) -> web.Response:
-    principal = require(request, *ALL_ROLES)
+    principal = require(request, *TOKEN_ROLES)
     query = request.query
     active = parse_bool(query.get("active"), "active")
     since = parse_time(query.get("since"), "since")
@@ -33,7 +31,7 @@ async def list_calls(request: web.Request) -> web.Response:
 
 
 async def get_call(request: web.Request) -> web.Response:
-    principal = require(request, *ALL_ROLES)
+    principal = require(request, *TOKEN_ROLES)
     call_id = request.match_info["call_id"]
     async with request.app[SESSIONS]() as session:
         call = await CallRepository(session).get_call(call_id)
@@ -51,9 +49,9 @@ async def cases_of_call(request: web.Request, call: Call, principal: Principal) 
         repo = CaseRepository(session)
         numbers = await repo.cases_of_call(call.id)
         candidates = []
-        if call.caller_number and principal.role in DESK_ROLES:
+        if call.caller_number and principal.role in (*DESK_ROLES, Role.ADMIN):
             where = CaseFilter(open_only=True, caller_number=call.caller_number, limit=20)
             candidates = [r.number for r in await repo.find(where) if r.number not in numbers]
-    if principal.role is TokenRole.UNIT:
+    if principal.role is Role.UNIT:
         return {}  # which case a call belongs to is the desks' and supervisors' to see
     return {"cases": numbers, "case_candidates": candidates}

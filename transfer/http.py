@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from ami_client import AmiError
+from common.vocabulary import DESK_ROLES, Role
 from records.county.roster import Roster
 from transfer.core.errors import BadTarget, IllegalTransition, TransferRunning
 from transfer.core.machine import Transfer
@@ -23,10 +24,8 @@ from web.errors import BadRequest, Conflict, Forbidden, NotFound, Unavailable
 from web.json_in import json_object
 from web.json_out import json_response
 from web.query import parse_limit, parse_time
-from web.tokens import TokenRole
 
-OPERATORS = (TokenRole.OPERATOR_110, TokenRole.OPERATOR_12345)
-ACTORS = (*OPERATORS, TokenRole.ADMIN, TokenRole.SUPERVISOR)  # may act on transfers
+ACTORS = (*DESK_ROLES, Role.ADMIN, Role.SUPERVISOR)  # may act on transfers
 MODES = {"blind": TransferMode.BLIND, "attended": TransferMode.ATTENDED}
 
 
@@ -75,7 +74,7 @@ def _operator_leg(service: TransferService, principal: Principal, call_id: str) 
     legs = service.model.legs
     if not any(leg.call_id == call_id for leg in legs.values()):
         raise NotFound(f"no live call {call_id!r}")
-    if principal.role in OPERATORS:
+    if principal.role in DESK_ROLES:
         if principal.phone is None:
             raise Forbidden("this operator token is not bound to a desk phone")
         leg = operator_leg_of_call(legs, call_id, principal.phone)
@@ -115,7 +114,7 @@ async def _acting_on(request: web.Request) -> tuple[TransferService, Transfer]:
         # Read back from the records after a restart, not yet checked against
         # Asterisk: acting on it now would move a copy, not the call.
         raise Unavailable(f"transfer {transfer.id} is being reconciled with Asterisk; retry")
-    if principal.role in OPERATORS:
+    if principal.role in DESK_ROLES:
         parties = service.parties.get(transfer.id)
         phone = parties.operator_endpoint if parties else None
         if principal.phone is None or principal.phone != phone:

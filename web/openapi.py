@@ -19,9 +19,10 @@ from typing import Any
 
 from aiohttp import web
 
+from common.vocabulary import TOKEN_ROLES
 from records.openapi import CASE_SCHEMAS, case_paths
 from records.supervision.openapi import PATHS as SUPERVISION_PATHS
-from web.auth import ALL_ROLES, require
+from web.auth import require
 from web.json_out import json_response
 from web.openapi_blocks import (
     BOOLEAN,
@@ -39,7 +40,6 @@ from web.openapi_blocks import (
     ref,
     response,
 )
-from web.tokens import TokenRole
 
 PATH = "/api/v1/openapi.json"
 LIMIT = query_param("limit", {**INTEGER, "minimum": 1, "maximum": 1000}, "at most; default 100")
@@ -55,7 +55,7 @@ units, and cases (工单) from the first call to the archive.
 
 **Authentication.** Every call but `GET /api/v1/health` needs
 `Authorization: Bearer <token>` (tokens come from `liandong token create`); this
-document too, for any role ({", ".join(TokenRole)}). Without a valid token the
+document too, for any role ({", ".join(TOKEN_ROLES)}). Without a valid token the
 answer is 401. A role that may not do something gets 403. Units and supervisors
 see caller numbers masked.
 
@@ -229,5 +229,5 @@ def document() -> dict[str, Any]:
 
 
 async def openapi_json(request: web.Request) -> web.Response:
-    require(request, *ALL_ROLES)
+    require(request, *TOKEN_ROLES)
     return json_response(_document())

@@ -14,8 +14,9 @@ from enum import StrEnum
 from typing import Any
 
 from ami_client import LinkState
+from common.vocabulary import Desk
 from records.core.vocabulary import Route, UnitType
-from telephony.core.events import Direction, LegRole, Trunk
+from telephony.core.events import Direction, LegRole
 from transfer.core.states import By, Reason, TransferMode, TransferState
 
 Schema = dict[str, Any]
@@ -185,7 +186,7 @@ _LEG: dict[str, Schema] = {
     "endpoint": nullable(STRING),
     "role": enum_of(LegRole),
     "direction": enum_of(Direction),
-    "trunk": nullable(enum_of(Trunk)),
+    "trunk": nullable(enum_of(Desk)),
     "caller_number": nullable(
         {
             **STRING,
@@ -215,7 +216,7 @@ _BRIDGE = obj({"bridge_id": STRING, "joined_at": TIME, "left_at": nullable(TIME)
 def _call(leg: str) -> dict[str, Schema]:
     return {
         "id": STRING,
-        "trunk": nullable(enum_of(Trunk)),
+        "trunk": nullable(enum_of(Desk)),
         "caller_number": nullable({**STRING, "description": "masked for units and supervisors"}),
         "caller_name": nullable(STRING),
         "started_at": TIME,

@@ -46,11 +46,12 @@ from typing import Any, cast
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from common.vocabulary import Desk, Role
 from records.core.case_file import Actor, TimelineEntry
 from records.core.clocks import running_clocks
-from records.core.lifecycle import OPEN_STATES, TRANSITIONS, ActorRole, CaseState, Command
+from records.core.lifecycle import OPEN_STATES, TRANSITIONS, CaseState, Command
 from records.core.payloads import validate
-from records.core.vocabulary import DemandType, Desk, Route, Urgency
+from records.core.vocabulary import DemandType, Route, Urgency
 from records.county.calendar import COUNTY_TZ
 from records.county.routing import TOWNSHIP_LEAD, Category, RoutingCatalogue, Suggestion
 from records.county.rules import CaseRules
@@ -101,16 +102,14 @@ class Desks:
     """The people who give the commands."""
 
     def __init__(self, rules: CaseRules) -> None:
-        self.op110 = [Actor(f"110接警员{i:02d}", ActorRole.OPERATOR_110) for i in range(1, 7)]
-        self.op12345 = [
-            Actor(f"12345话务员{i:02d}", ActorRole.OPERATOR_12345) for i in range(1, 11)
-        ]
+        self.op110 = [Actor(f"110接警员{i:02d}", Role.OPERATOR_110) for i in range(1, 7)]
+        self.op12345 = [Actor(f"12345话务员{i:02d}", Role.OPERATOR_12345) for i in range(1, 11)]
         self.units = {
-            code: Actor(f"{unit.name}经办人", ActorRole.UNIT, code)
+            code: Actor(f"{unit.name}经办人", Role.UNIT, code)
             for code, unit in rules.roster.units.items()
         }
-        self.supervisor = Actor("督查局", ActorRole.SUPERVISOR)
-        self.ladder = Actor("督办系统", ActorRole.SYSTEM)
+        self.supervisor = Actor("督查局", Role.SUPERVISOR)
+        self.ladder = Actor("督办系统", Role.SYSTEM)
 
 
 class CasePlay:
@@ -344,7 +343,7 @@ class World:
         return self._withdrawn(number, created, previous)
 
     def _open(self, number: str, created: datetime, desk: Desk, about: str) -> CasePlay:
-        opener = self.pick(self.desks.op110 if desk is Desk.POLICE else self.desks.op12345)
+        opener = self.pick(self.desks.op110 if desk is Desk.D110 else self.desks.op12345)
         fields = {**self.caller(), "description": about}
         if self.chance(0.05):
             fields["urgency"] = Urgency.URGENT
@@ -367,7 +366,7 @@ class World:
     def _hotline(self, number: str, created: datetime) -> CasePlay:
         category = self.rng.choice(self.dispatchable)
         township = self.rng.choice(self.townships)
-        play = self._open(number, created, Desk.HOTLINE, f"市民反映{category.name}方面的问题")
+        play = self._open(number, created, Desk.D12345, f"市民反映{category.name}方面的问题")
         op = self.pick(self.desks.op12345)
         try:
             body = self._classify_body(category, township, Route.HOTLINE)
@@ -482,7 +481,7 @@ class World:
 
     def _answered(self, number: str, created: datetime) -> CasePlay:
         category = self.rng.choice(self.answerable)
-        play = self._open(number, created, Desk.HOTLINE, "咨询办理居住证需要什么材料")
+        play = self._open(number, created, Desk.D12345, "咨询办理居住证需要什么材料")
         op = self.pick(self.desks.op12345)
         try:
             body = {"demand_type": "enquiry", "route": "answer", "category": category.code}
@@ -500,7 +499,7 @@ class World:
         """110 hands a non-police matter to 12345; 1 in 8 comes back."""
         category = self.rng.choice(self.dispatchable)
         township = self.rng.choice(self.townships)
-        play = self._open(number, created, Desk.POLICE, f"群众反映{category.name}问题，非警务")
+        play = self._open(number, created, Desk.D110, f"群众反映{category.name}问题，非警务")
         p110, p12345 = self.pick(self.desks.op110), self.pick(self.desks.op12345)
         try:
             play.move(C.REFER_TO_12345, p110, {"note": "非警务，一键转12345"}, self.minutes(2, 10))
@@ -522,7 +521,7 @@ class World:
         """12345 refers a police (or unclear) matter to 110."""
         category = self.rng.choice(self.dispatchable)
         township = self.rng.choice(self.townships)
-        play = self._open(number, created, Desk.HOTLINE, "邻里纠纷，双方争吵")
+        play = self._open(number, created, Desk.D12345, "邻里纠纷，双方争吵")
         p110, p12345 = self.pick(self.desks.op110), self.pick(self.desks.op12345)
         try:
             route = Route.AMBIGUOUS if self.chance(0.6) else Route.POLICE
@@ -545,7 +544,7 @@ class World:
         return play
 
     def _police(self, number: str, created: datetime) -> CasePlay:
-        play = self._open(number, created, Desk.POLICE, "报警称有人打架")
+        play = self._open(number, created, Desk.D110, "报警称有人打架")
         p110 = self.pick(self.desks.op110)
         try:
             ticket = {"police_ticket": f"JJ{number.replace('-', '')}"}
@@ -557,9 +556,9 @@ class World:
         return play
 
     def _withdrawn(self, number: str, created: datetime, previous: str) -> CasePlay:
-        desk = Desk.POLICE if self.chance(0.3) else Desk.HOTLINE
+        desk = Desk.D110 if self.chance(0.3) else Desk.D12345
         play = self._open(number, created, desk, "重复来电")
-        op = self.pick(self.desks.op110 if desk is Desk.POLICE else self.desks.op12345)
+        op = self.pick(self.desks.op110 if desk is Desk.D110 else self.desks.op12345)
         try:
             if self.chance(0.57):
                 play.move(C.CANCEL, op, {"reason": "来电人撤回诉求"}, self.minutes(1, 30))

@@ -11,8 +11,9 @@ from enum import StrEnum
 from typing import Any
 
 from common.instants import BadInstant, parse_instant
+from common.vocabulary import Desk
 from records.core.lifecycle import Command
-from records.core.vocabulary import DemandType, Desk, Route, Urgency
+from records.core.vocabulary import DemandType, Route, Urgency
 
 MAX_TEXT = 4000
 MAX_ATTACHMENTS = 20

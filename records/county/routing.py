@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from records.core.vocabulary import DemandType, Desk, Route
+from common.vocabulary import Desk
+from records.core.vocabulary import DemandType, Route
 from records.county.config_file import Problem, Problems, read_yaml
 from records.county.roster import Roster
 from records.county.routing_load import (
@@ -161,7 +162,7 @@ class RoutingCatalogue:
         if found is None:
             return Suggestion(Route.HOTLINE, FALLBACK_REASON)
         matched, reason = found
-        answers = desk is Desk.HOTLINE and demand_type in (None, DemandType.ENQUIRY)
+        answers = desk is Desk.D12345 and demand_type in (None, DemandType.ENQUIRY)
         route = Route.ANSWER if matched.answerable and answers else Route.HOTLINE
         return _dispatch(Suggestion(route, reason, matched.code), matched, township)
 

@@ -23,11 +23,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from common.vocabulary import Desk
 from database.engine import WRITE_TRANSACTION
 from records.core.case_file import Actor, Refused, TimelineEntry, record
 from records.core.lifecycle import OPEN_STATES, Command
 from records.core.payloads import CREATE_FIELDS, InvalidField, validate, validate_fields
-from records.core.vocabulary import Desk
 from records.county.rules import CaseRules
 from records.service.moves import move_record, new_record, opening_entry
 from records.storage.store import CaseFilter, CaseRepository, case_file_of, jsonable

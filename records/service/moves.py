@@ -13,11 +13,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from common.vocabulary import Desk
 from records.core.case_file import Actor, IllegalMove, Refused, TimelineEntry, act, permitted
 from records.core.clocks import running_clocks
 from records.core.lifecycle import CaseState, Command
 from records.core.payloads import InvalidField
-from records.core.vocabulary import Desk, Urgency
+from records.core.vocabulary import Urgency
 from records.county.rules import CaseRules
 from records.service.effects import apply_effects
 from records.storage.store import case_file_of, store_case_file

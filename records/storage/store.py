@@ -11,9 +11,10 @@ from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.vocabulary import Desk
 from records.core.case_file import CaseFile, Extension, Handover, TimelineEntry
 from records.core.lifecycle import OPEN_STATES, CaseState
-from records.core.vocabulary import Desk, Route
+from records.core.vocabulary import Route
 from records.county.calendar import COUNTY_TZ
 from records.storage.tables import CaseCall, CaseCounter, CaseEvent, CaseRecord
 

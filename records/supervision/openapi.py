@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.vocabulary import Desk
 from records.core.lifecycle import CaseState
-from records.core.vocabulary import Desk, Urgency
+from records.core.vocabulary import Urgency
 
 Schema = dict[str, Any]
 

@@ -109,7 +109,9 @@ async def test_an_excluded_matter_is_answered_with_the_script_and_closed(desk: D
     }  # fmt: skip
 
 
-async def test_a_police_matter_reported_to_12345_is_handled_and_closed_by_110(desk: Desk) -> None:
+async def test_a_police_matter_reported_to_12345_is_handled_and_closed_by_110(
+    desk: Desk,
+) -> None:
     number = (await desk.open("op12345", description="有人持刀抢劫"))["number"]
     case = await desk.move(number, "classify", "op12345", demand_type="police_report",
                            route="police", urgency="urgent")  # fmt: skip

@@ -40,10 +40,11 @@ from schemathesis.core import NOT_SET
 from schemathesis.core.transport import Response
 from schemathesis.generation.case import Case
 
+from common.vocabulary import Desk
 from database.engine import create_engine, session_factory
 from records.core.lifecycle import GIVEN
 from server import create_app
-from telephony.core.events import Direction, LegRole, Trunk
+from telephony.core.events import Direction, LegRole
 from telephony.storage.tables import BridgeMembership, Call, Leg
 from tests.component.cases_kit import case_settings, make_users
 from transfer.core.states import By, Reason, TransferMode, TransferState
@@ -115,7 +116,7 @@ async def seed_calls(db_url: str) -> None:
     try:
         async with session_factory(engine)() as session, session.begin():
             session.add(
-                Call(id=CALL_ID, trunk=Trunk.T12345, caller_number="13912345678",
+                Call(id=CALL_ID, trunk=Desk.D12345, caller_number="13912345678",
                      started_at=at, answered_at=at, ended_at=at + timedelta(minutes=3))
             )  # fmt: skip
             for uid, role, direction, endpoint in (
@@ -124,7 +125,7 @@ async def seed_calls(db_url: str) -> None:
             ):
                 session.add(
                     Leg(uniqueid=uid, call_id=CALL_ID, channel=f"PJSIP/{uid}", endpoint=endpoint,
-                        role=role, direction=direction, trunk=Trunk.T12345, created_at=at,
+                        role=role, direction=direction, trunk=Desk.D12345, created_at=at,
                         answered_at=at, ended_at=at + timedelta(minutes=3), hangup_cause=16,
                         hangup_cause_text="Normal Clearing", reconciled=False)
                 )  # fmt: skip

@@ -21,6 +21,7 @@ import pytest
 from aiohttp import WSServerHandshakeError
 
 from ami_client import AmiMessage
+from common.vocabulary import Role
 from database.engine import create_engine, session_factory
 from records.service.cases import CaseService
 from tests.component.cases_kit import Desk, start_desk
@@ -32,7 +33,7 @@ from tests.component.conftest import (
     trace,
 )
 from web.app_state import CASES, INGEST
-from web.tokens import TokenRepository, TokenRole
+from web.tokens import TokenRepository
 
 ROOT = Path(__file__).resolve().parents[2]
 CALL = "liandong-1795930660.0"
@@ -98,7 +99,7 @@ async def test_masked_roles_see_at_most_half_of_a_callers_digits(
     start_liandong: StartLiandong, db_url: str, number: str, masked: str
 ) -> None:
     server = await start_liandong()
-    unit = (await make_tokens(db_url, [TokenRole.UNIT]))[TokenRole.UNIT]
+    unit = (await make_tokens(db_url, [Role.UNIT]))[Role.UNIT]
     server.push(replace_values(trace("answered_110"), TRACE_NUMBER, number))
     await server.call_where(CALL, lambda c: not c["active"], "call ended")
     call = await server.call(CALL, unit)
@@ -115,7 +116,7 @@ async def test_a_unit_token_without_a_unit_is_refused_everywhere(
     case = await desk.open("op12345", description="路灯不亮")  # received: not dispatched yet
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/privacy.db")
     async with session_factory(engine)() as session:
-        old = (await TokenRepository(session).create("老单位令牌", TokenRole.UNIT)).plain
+        old = (await TokenRepository(session).create("老单位令牌", Role.UNIT)).plain
         await session.commit()
     await engine.dispose()
     desk.tokens["old"] = old

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from test_call_model_kit import Ledger, channel_event, core_show_channel, ts
 
 from ami_client.message import AmiMessage
+from common.vocabulary import Desk
 from telephony.core import events as ev
-from telephony.core.events import Direction, LegRole, Trunk
+from telephony.core.events import Direction, LegRole
 from telephony.core.model import CallModel, Ending, KnownLeg
 
 NOW = datetime(2026, 11, 29, 6, 0, 0, tzinfo=UTC)
@@ -19,12 +20,12 @@ NOW = datetime(2026, 11, 29, 6, 0, 0, tzinfo=UTC)
 X, Y = "liandong-1795930000.10", "liandong-1795930000.20"
 X0, X1, Y0 = X, "liandong-1795930000.11", Y
 KNOWN = [
-    KnownLeg(X0, X, "PJSIP/trunk-110-0000000a", "trunk-110", LegRole.CITIZEN, Trunk.T110,
+    KnownLeg(X0, X, "PJSIP/trunk-110-0000000a", "trunk-110", LegRole.CITIZEN, Desk.D110,
              Direction.INBOUND, answered=True),
-    KnownLeg(X1, X, "PJSIP/op110-1-0000000b", "op110-1", LegRole.OPERATOR_110, Trunk.T110,
+    KnownLeg(X1, X, "PJSIP/op110-1-0000000b", "op110-1", LegRole.OPERATOR_110, Desk.D110,
              Direction.OUTBOUND, answered=True),
     KnownLeg(Y0, Y, "PJSIP/trunk-12345-00000014", "trunk-12345", LegRole.CITIZEN,
-             Trunk.T12345, Direction.INBOUND, answered=False),
+             Desk.D12345, Direction.INBOUND, answered=False),
 ]  # fmt: skip
 
 
@@ -140,7 +141,7 @@ def test_a_known_live_leg_catches_up_on_state_and_bridges() -> None:
 def test_restoring_twice_counts_each_leg_once() -> None:
     """Y's citizen alone being up (an IVR) is not an answered call, restored twice or not."""
     known = [KnownLeg(Y0, Y, "PJSIP/trunk-12345-00000014", "trunk-12345", LegRole.CITIZEN,
-                      Trunk.T12345, Direction.INBOUND, answered=True)]  # fmt: skip
+                      Desk.D12345, Direction.INBOUND, answered=True)]  # fmt: skip
     line = Line(known)
     line.model.restore(known)
     op = "liandong-1795930000.21"
@@ -170,9 +171,9 @@ def test_a_live_channel_we_never_saw_is_picked_up() -> None:
     # Listed youngest first: the call still starts with its oldest leg.
     out = line.sync([phone, citizen])
     assert out == [
-        ev.CallStarted(z0, Trunk.T110, "13900001", "张三丰", NOW - timedelta(seconds=9)),
+        ev.CallStarted(z0, Desk.D110, "13900001", "张三丰", NOW - timedelta(seconds=9)),
         ev.LegStarted(z0, z0, "PJSIP/trunk-110-00000028", "trunk-110", LegRole.CITIZEN,
-                      Trunk.T110, Direction.INBOUND, "13900001", "张三丰",
+                      Desk.D110, Direction.INBOUND, "13900001", "张三丰",
                       NOW - timedelta(seconds=9)),
         ev.LegAnswered(z0, NOW - timedelta(seconds=9), at_bound=True),  # at the earliest
         ev.LegJoinedBridge(z0, "br-z", NOW),
@@ -301,9 +302,9 @@ def test_a_caller_that_vanished_gets_no_ringback_from_its_ringing_phone() -> Non
 
 def test_restored_bridges_are_not_joined_again_but_left_when_asterisk_says_so() -> None:
     known = [
-        KnownLeg(X0, X, "PJSIP/trunk-110-0000000a", "trunk-110", LegRole.CITIZEN, Trunk.T110,
+        KnownLeg(X0, X, "PJSIP/trunk-110-0000000a", "trunk-110", LegRole.CITIZEN, Desk.D110,
                  Direction.INBOUND, answered=True, bridges=frozenset({"br-x"})),
-        KnownLeg(X1, X, "PJSIP/op110-1-0000000b", "op110-1", LegRole.OPERATOR_110, Trunk.T110,
+        KnownLeg(X1, X, "PJSIP/op110-1-0000000b", "op110-1", LegRole.OPERATOR_110, Desk.D110,
                  Direction.OUTBOUND, answered=True, bridges=frozenset({"br-x"})),
     ]  # fmt: skip
     model = CallModel()
@@ -448,7 +449,7 @@ def test_asterisk_restarted_legs_end_by_its_start_when_liandong_was_not_running(
             "PJSIP/trunk-12345-00000014",
             "trunk-12345",
             LegRole.CITIZEN,
-            Trunk.T12345,
+            Desk.D12345,
             Direction.INBOUND,
             answered=True,
             last_seen=seen,
@@ -459,7 +460,7 @@ def test_asterisk_restarted_legs_end_by_its_start_when_liandong_was_not_running(
             "PJSIP/trunk-110-0000000a",
             "trunk-110",
             LegRole.CITIZEN,
-            Trunk.T110,
+            Desk.D110,
             Direction.INBOUND,
             answered=True,
         ),  # nothing known of when it was alive
