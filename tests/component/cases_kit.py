@@ -54,7 +54,7 @@ def case_settings(db_url: str, **overrides: Any) -> Settings:
 
 
 @dataclass
-class Desk:
+class CaseApi:
     """The case API as each user sees it."""
 
     client: TestClient[web.Request, web.Application]
@@ -88,7 +88,7 @@ class Desk:
         return case  # type: ignore[no-any-return]
 
 
-async def start_desk(aiohttp_client: Any, db_url: str, **settings: Any) -> Desk:
+async def start_desk(aiohttp_client: Any, db_url: str, **settings: Any) -> CaseApi:
     tokens = await make_users(db_url)
     app = create_app(case_settings(db_url, **settings))
-    return Desk(await aiohttp_client(app), tokens)
+    return CaseApi(await aiohttp_client(app), tokens)

@@ -24,7 +24,7 @@ from ami_client import AmiMessage
 from common.vocabulary import Role
 from database.engine import create_engine, session_factory
 from records.service.cases import CaseService
-from tests.component.cases_kit import Desk, start_desk
+from tests.component.cases_kit import CaseApi, start_desk
 from tests.component.conftest import (
     DEADLINE_S,
     StartLiandong,
@@ -42,7 +42,7 @@ SECRET_NAME = "王秘密"
 
 
 @pytest.fixture
-async def desk(aiohttp_client: Any, tmp_path: Path) -> Desk:
+async def desk(aiohttp_client: Any, tmp_path: Path) -> CaseApi:
     return await start_desk(aiohttp_client, f"sqlite+aiosqlite:///{tmp_path}/privacy.db")
 
 
@@ -50,7 +50,7 @@ def text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-async def test_an_anonymous_callers_name_is_hidden_in_the_timeline_too(desk: Desk) -> None:
+async def test_an_anonymous_callers_name_is_hidden_in_the_timeline_too(desk: CaseApi) -> None:
     live = await desk.client.ws_connect(
         "/api/v1/live", headers={"Authorization": f"Bearer {desk.tokens['supervisor']}"}
     )
@@ -110,7 +110,7 @@ async def test_masked_roles_see_at_most_half_of_a_callers_digits(
 
 
 async def test_a_unit_token_without_a_unit_is_refused_everywhere(
-    desk: Desk, tmp_path: Path
+    desk: CaseApi, tmp_path: Path
 ) -> None:
     """Unit tokens made before migration 0004 have no unit."""
     case = await desk.open("op12345", description="路灯不亮")  # received: not dispatched yet
