@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+from common.vocabulary import Desk
 from county.config_file import Problem, Problems, read_yaml
 from county.roster import Roster
 from county.routing_load import (
@@ -42,7 +43,7 @@ from county.routing_load import (
     normalize,
     parse_entries,
 )
-from county.vocabulary import DemandType, Desk, Route
+from county.vocabulary import DemandType, Route
 
 __all__ = [
     "FALLBACK_REASON",
@@ -167,7 +168,7 @@ class RoutingCatalogue:
         if found is None:
             return Suggestion(Route.HOTLINE, FALLBACK_REASON)
         matched, reason = found
-        answers = desk is Desk.HOTLINE and demand_type in (None, DemandType.ENQUIRY)
+        answers = desk is Desk.D12345 and demand_type in (None, DemandType.ENQUIRY)
         route = Route.ANSWER if matched.answerable and answers else Route.HOTLINE
         return _dispatch(Suggestion(route, reason, matched.code), matched, township)
 

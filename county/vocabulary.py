@@ -1,14 +1,10 @@
-"""The words cases are made of: desks, demand types, urgency, routes, unit
-types. Values are stored and sent over the API; labels are what operators read."""
+"""The words cases are made of: demand types, urgency, routes, unit types.
+Values are stored and sent over the API; labels are what operators read. The
+desks (and who acts) are every part's words: `common.vocabulary`."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-
-
-class Desk(StrEnum):
-    POLICE = "110"
-    HOTLINE = "12345"
 
 
 class DemandType(StrEnum):

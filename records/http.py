@@ -17,10 +17,12 @@ from typing import Any
 
 from aiohttp import web
 
+from common.principal import Principal
+from common.vocabulary import DESK_ROLES, TOKEN_ROLES, Desk, Role
 from county.roster import Unit
-from county.vocabulary import DemandType, Desk
+from county.vocabulary import DemandType
 from records.core.case_file import Actor, IllegalMove, NotPermitted, Refused
-from records.core.lifecycle import GIVEN, OPEN_STATES, ActorRole, CaseState, Command
+from records.core.lifecycle import GIVEN, OPEN_STATES, CaseState, Command
 from records.core.payloads import Field, InvalidField, phone_number, validate_fields
 from records.service.call_link import CaseCalls
 from records.service.cases import CaseChanged, CaseNotFound, CaseService, CaseView
@@ -30,25 +32,22 @@ from records.storage.roster_history import roster_at
 from records.storage.tables import CaseRecord, UnitRecord
 from telephony.service.calls import Call, get_call
 from web.app_state import SESSIONS
-from web.auth import ALL_ROLES, Principal, require
+from web.auth import require
 from web.errors import BadRequest, Conflict, Forbidden, NotFound
 from web.json_in import json_object
 from web.json_out import json_response
 from web.query import parse_bool, parse_limit, parse_time
-from web.tokens import TokenRole
 
 CASES: web.AppKey[CaseService] = web.AppKey("cases")
 CASE_CALLS: web.AppKey[CaseCalls] = web.AppKey("case_calls")
 
-DESKS = (TokenRole.OPERATOR_110, TokenRole.OPERATOR_12345)
-
 
 def actor_of(principal: Principal) -> Actor:
-    return Actor(principal.name, ActorRole(principal.role.value), principal.unit)
+    return Actor(principal.name, principal.role, principal.unit)
 
 
 async def create_case(request: web.Request) -> web.Response:
-    principal = require(request, *DESKS, TokenRole.ADMIN)
+    principal = require(request, *DESK_ROLES, Role.ADMIN)
     body = await json_object(request)
     with case_errors():
         view = await request.app[CASES].open_case(actor_of(principal), body)
@@ -56,13 +55,13 @@ async def create_case(request: web.Request) -> web.Response:
 
 
 async def list_cases(request: web.Request) -> web.Response:
-    principal = require(request, *ALL_ROLES)
+    principal = require(request, *TOKEN_ROLES)
     query = request.query
     state = query.get("state")
     if state is not None and state not in CaseState.__members__.values():
         raise BadRequest(f"state: one of {', '.join(CaseState)}", {"field": "state"})
     desk = query.get("desk")
-    if desk is not None and desk not in ("110", "12345"):
+    if desk is not None and desk not in Desk.__members__.values():
         raise BadRequest("desk: 110 or 12345", {"field": "desk"})
     caller = query.get("caller_number")
     if caller and not principal.sees_full_numbers:
@@ -71,7 +70,7 @@ async def list_cases(request: web.Request) -> web.Response:
         with case_errors():
             caller = phone_number(caller)  # as numbers are stored: "139 1234 5678" finds it
     unit = query.get("unit")
-    if principal.role is TokenRole.UNIT:
+    if principal.role is Role.UNIT:
         unit = principal.unit  # a unit sees its own cases, whatever it asks for
     where = CaseFilter(
         state=CaseState(state) if state else None,
@@ -88,13 +87,13 @@ async def list_cases(request: web.Request) -> web.Response:
 
 
 async def get_case(request: web.Request) -> web.Response:
-    principal = require(request, *ALL_ROLES)
+    principal = require(request, *TOKEN_ROLES)
     view = await visible_case(request, principal)
     return json_response(await full_case(request, view, principal))
 
 
 async def get_suggestion(request: web.Request) -> web.Response:
-    principal = require(request, *DESKS, TokenRole.SUPERVISOR, TokenRole.ADMIN)
+    principal = require(request, *DESK_ROLES, Role.SUPERVISOR, Role.ADMIN)
     view = await visible_case(request, principal)
     with case_errors():
         draft = validate_fields(SUGGESTION_QUERY, dict(request.query), "a suggestion")
@@ -112,7 +111,7 @@ SUGGESTION_QUERY = (
 
 
 async def move_case(request: web.Request) -> web.Response:
-    principal = require(request, *ALL_ROLES)
+    principal = require(request, *TOKEN_ROLES)
     raw = request.match_info["command"]
     command = Command(raw) if raw in GIVEN else None
     if command is None:  # recorded entries (absorb, link_call) are nobody's to give
@@ -128,7 +127,7 @@ async def move_case(request: web.Request) -> web.Response:
 
 
 async def attach_call(request: web.Request) -> web.Response:
-    principal = require(request, *DESKS, TokenRole.ADMIN)
+    principal = require(request, *DESK_ROLES, Role.ADMIN)
     body = await json_object(request)
     number = body.get("case")
     if not isinstance(number, str) or not number:
@@ -153,7 +152,7 @@ async def attach_call(request: web.Request) -> web.Response:
 
 async def list_units(request: web.Request) -> web.Response:
     """The roster now, or as it stood at `?at=` (from the roster history)."""
-    require(request, *ALL_ROLES)
+    require(request, *TOKEN_ROLES)
     at = parse_time(request.query.get("at"), "at")
     if at is None:
         units = [unit_json(u) for u in request.app[CASES].rules.roster.units.values()]
@@ -191,7 +190,7 @@ async def visible_case(request: web.Request, principal: Principal) -> CaseView:
 
 def check_visible(record: CaseRecord, principal: Principal) -> None:
     """A unit sees the cases it leads or co-handles, and no other."""
-    if principal.role is not TokenRole.UNIT:
+    if principal.role is not Role.UNIT:
         return
     if principal.unit != record.lead_unit and principal.unit not in (record.co_units or ()):
         raise Forbidden(f"case {record.number} is not assigned to your unit")
@@ -242,9 +241,9 @@ async def cases_of_call(request: web.Request, call: Call, principal: Principal) 
         repo = CaseRepository(session)
         numbers = await repo.cases_of_call(call.id)
         candidates = []
-        if call.caller_number and principal.role in (*DESKS, TokenRole.ADMIN):
+        if call.caller_number and principal.role in (*DESK_ROLES, Role.ADMIN):
             where = CaseFilter(open_only=True, caller_number=call.caller_number, limit=20)
             candidates = [r.number for r in await repo.find(where) if r.number not in numbers]
-    if principal.role is TokenRole.UNIT:
+    if principal.role is Role.UNIT:
         return {}  # which case a call belongs to is the desks' and supervisors' to see
     return {"cases": numbers, "case_candidates": candidates}

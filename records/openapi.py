@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from county.vocabulary import DemandType, Desk, Route, UnitType, Urgency
+from common.vocabulary import DESK_ROLES, Desk, Role
+from county.vocabulary import DemandType, Route, UnitType, Urgency
 from records.core.case_file import Extension
-from records.core.lifecycle import GIVEN, ROLES, TRANSITIONS, ActorRole, CaseState, Command
+from records.core.lifecycle import GIVEN, ROLES, TRANSITIONS, CaseState, Command
 from records.core.payloads import CREATE_FIELDS, FIELDS, MAX_ATTACHMENTS, MAX_TEXT, Field
 from records.http import SUGGESTION_QUERY
 from web.openapi_blocks import (
@@ -132,7 +133,7 @@ _EVENT = obj(
         "from": nullable(enum_of(CaseState)),
         "to": enum_of(CaseState),
         "actor": STRING,
-        "role": enum_of(ActorRole),
+        "role": enum_of(Role),
         "unit": nullable(STRING),
         "data": {"type": "object", "description": "what the command carried, normalised"},
     }
@@ -242,7 +243,7 @@ def command_description(command: Command) -> str:
         f"{a.value}→{b.value}" if a != b else f"{a.value} (stays)"
         for a, b in TRANSITIONS[command].items()
     )
-    who = sorted(r.value for r in ROLES[command] if r is not ActorRole.SYSTEM)
+    who = sorted(r.value for r in ROLES[command] if r is not Role.SYSTEM)
     desk_rules = (
         "The desk holding the case and the unit it is assigned to are checked too (403); "
         "a state the table refuses is 409 with `details.allowed`."
@@ -271,7 +272,6 @@ def command_path(command: Command) -> Schema:
 
 
 def case_paths() -> dict[str, dict[str, Any]]:
-    desks = ("operator_110", "operator_12345")
     return {
         "/api/v1/cases": {
             "post": operation(
@@ -281,7 +281,7 @@ def case_paths() -> dict[str, dict[str, Any]]:
                 ok={"201": response("The new case.", ref("Case"))},
                 errors=(400, 403),
                 body={"required": False, "content": json_content(ref("NewCase"))},
-                description=f"{roles(*desks, 'admin')} An operator's desk is the default; "
+                description=f"{roles(*DESK_ROLES, 'admin')} An operator's desk is the default; "
                 "an admin names `desk`.",
             ),
             "get": operation(
@@ -324,7 +324,7 @@ def case_paths() -> dict[str, dict[str, Any]]:
                 },
                 errors=(403, 404),
                 parameters=[NUMBER, *(field_param(f) for f in SUGGESTION_QUERY)],
-                description=f"{roles(*desks, 'supervisor', 'admin')} What the operator has "
+                description=f"{roles(*DESK_ROLES, 'supervisor', 'admin')} What the operator has "
                 "typed so far stands in for what the case holds; other query parameters "
                 "are refused (400).",
             )
@@ -339,7 +339,7 @@ def case_paths() -> dict[str, dict[str, Any]]:
                 errors=(400, 403, 404, 409),
                 parameters=[path_param("call_id", "the call (Asterisk Linkedid)")],
                 body={"required": True, "content": json_content(ref("AttachCall"))},
-                description=roles(*desks, "admin"),
+                description=roles(*DESK_ROLES, "admin"),
             )
         },
         "/api/v1/units": {

@@ -6,15 +6,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from common.principal import Principal
 from county.vocabulary import DemandType
 from records.core.case_file import Actor
-from records.core.lifecycle import ActorRole, CaseState, Command
+from records.core.lifecycle import CaseState, Command
 from records.service.cases import CaseView
 from records.service.moves import moves_now
 from records.storage.tables import CaseEvent, CaseRecord
 from telephony.service.calls import Call
 from telephony.shapes import call_json, iso
-from web.auth import Principal
 
 
 def case_json(
@@ -91,7 +91,7 @@ def _summary(record: CaseRecord, principal: Principal, now: datetime) -> dict[st
 def your_moves(record: CaseRecord, principal: Principal, now: datetime) -> list[str]:
     """What this principal may do to the case now: the table, their role, and
     the case's situation (its desk, its units, a pending extension, ...)."""
-    actor = Actor(principal.name, ActorRole(principal.role.value), principal.unit)
+    actor = Actor(principal.name, principal.role, principal.unit)
     return [c.value for c in moves_now(record, actor, now)]
 
 

@@ -6,11 +6,12 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from common.vocabulary import TOKEN_ROLES, Role
 from county.roster import load_roster
 from database.engine import create_engine, session_factory
 from startup.contexts import prepare_database
 from startup.settings import Settings
-from web.tokens import TokenRepository, TokenRole
+from web.tokens import TokenRepository
 
 
 def add_parser(
@@ -20,7 +21,7 @@ def add_parser(
     parser = subparsers.add_parser("token", help="API tokens")
     verbs = parser.add_subparsers(dest="verb", required=True)
     create = verbs.add_parser("create", help="print a new token (shown once; stored hashed)")
-    create.add_argument("--role", required=True, choices=[r.value for r in TokenRole])
+    create.add_argument("--role", required=True, choices=[r.value for r in TOKEN_ROLES])
     create.add_argument("--name", required=True, help="who holds it, e.g. '110坐席 张警官'")
     create.add_argument(
         "--phone", help="operators: the desk phone they act from (PJSIP endpoint, e.g. op110-1)"
@@ -47,7 +48,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
                     print(f"liandong token: {problem}", file=sys.stderr)
                     return 2
                 issued = await repo.create(
-                    args.name.strip(), TokenRole(args.role), phone=args.phone, unit=args.unit
+                    args.name.strip(), Role(args.role), phone=args.phone, unit=args.unit
                 )
                 await session.commit()
                 print(issued.plain)
@@ -76,7 +77,7 @@ def name_problem(args: argparse.Namespace) -> str | None:
 
 def unit_problem(args: argparse.Namespace, settings: Settings) -> str | None:
     """Unit tokens must name a unit of the roster; other roles must not."""
-    if TokenRole(args.role) is not TokenRole.UNIT:
+    if Role(args.role) is not Role.UNIT:
         return "--unit is only for role unit" if args.unit else None
     if not args.unit:
         return "role unit needs --unit <roster code>"

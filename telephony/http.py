@@ -7,12 +7,14 @@ from typing import Any
 
 from aiohttp import web
 
+from common.principal import Principal
+from common.vocabulary import TOKEN_ROLES
 from telephony.service.ingest import Ingest
 from telephony.shapes import call_json
 from telephony.storage.repository import CallRepository
 from telephony.storage.tables import Call
 from web.app_state import SESSIONS
-from web.auth import ALL_ROLES, Principal, require
+from web.auth import require
 from web.errors import NotFound
 from web.json_out import json_response
 from web.query import parse_bool, parse_limit, parse_time
@@ -31,7 +33,7 @@ def add_routes(app: web.Application) -> None:
 
 
 async def list_calls(request: web.Request) -> web.Response:
-    principal = require(request, *ALL_ROLES)
+    principal = require(request, *TOKEN_ROLES)
     query = request.query
     active = parse_bool(query.get("active"), "active")
     since = parse_time(query.get("since"), "since")
@@ -43,7 +45,7 @@ async def list_calls(request: web.Request) -> web.Response:
 
 
 async def get_call(request: web.Request) -> web.Response:
-    principal = require(request, *ALL_ROLES)
+    principal = require(request, *TOKEN_ROLES)
     call_id = request.match_info["call_id"]
     async with request.app[SESSIONS]() as session:
         call = await CallRepository(session).get_call(call_id)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from telephony.core.events import Direction, LegRole, Trunk
+from common.vocabulary import Desk
+from telephony.core.events import Direction, LegRole
 from web.openapi_blocks import (
     BOOLEAN,
     CALL_ID,
@@ -30,7 +31,7 @@ _LEG: dict[str, Schema] = {
     "endpoint": nullable(STRING),
     "role": enum_of(LegRole),
     "direction": enum_of(Direction),
-    "trunk": nullable(enum_of(Trunk)),
+    "trunk": nullable(enum_of(Desk)),
     "caller_number": nullable(
         {
             **STRING,
@@ -60,7 +61,7 @@ _BRIDGE = obj({"bridge_id": STRING, "joined_at": TIME, "left_at": nullable(TIME)
 def _call(leg: str) -> dict[str, Schema]:
     return {
         "id": STRING,
-        "trunk": nullable(enum_of(Trunk)),
+        "trunk": nullable(enum_of(Desk)),
         "caller_number": nullable({**STRING, "description": "masked for units and supervisors"}),
         "caller_name": nullable(STRING),
         "started_at": TIME,

@@ -9,6 +9,8 @@ from typing import Any
 from aiohttp import web
 
 from ami_client import AmiError
+from common.principal import Principal
+from common.vocabulary import DESK_ROLES, Role
 from county.roster import Roster
 from transfer.core.errors import BadTarget, IllegalTransition, TransferRunning
 from transfer.core.machine import Transfer
@@ -18,17 +20,15 @@ from transfer.core.target import UNIT_PREFIX, parse_target
 from transfer.service.transfers import TransferService
 from transfer.shapes import transfer_json
 from web.app_state import RULES
-from web.auth import Principal, require
+from web.auth import require
 from web.errors import BadRequest, Conflict, Forbidden, NotFound, Unavailable
 from web.json_in import json_object
 from web.json_out import json_response
 from web.query import parse_limit, parse_time
-from web.tokens import TokenRole
 
 TRANSFERS: web.AppKey[TransferService] = web.AppKey("transfers")
 
-OPERATORS = (TokenRole.OPERATOR_110, TokenRole.OPERATOR_12345)
-ACTORS = (*OPERATORS, TokenRole.ADMIN, TokenRole.SUPERVISOR)  # may act on transfers
+ACTORS = (*DESK_ROLES, Role.ADMIN, Role.SUPERVISOR)  # may act on transfers
 MODES = {"blind": TransferMode.BLIND, "attended": TransferMode.ATTENDED}
 
 
@@ -77,7 +77,7 @@ def _operator_leg(service: TransferService, principal: Principal, call_id: str) 
     legs = service.model.legs
     if not any(leg.call_id == call_id for leg in legs.values()):
         raise NotFound(f"no live call {call_id!r}")
-    if principal.role in OPERATORS:
+    if principal.role in DESK_ROLES:
         if principal.phone is None:
             raise Forbidden("this operator token is not bound to a desk phone")
         leg = operator_leg_of_call(legs, call_id, principal.phone)
@@ -117,7 +117,7 @@ async def _acting_on(request: web.Request) -> tuple[TransferService, Transfer]:
         # Read back from the records after a restart, not yet checked against
         # Asterisk: acting on it now would move a copy, not the call.
         raise Unavailable(f"transfer {transfer.id} is being reconciled with Asterisk; retry")
-    if principal.role in OPERATORS:
+    if principal.role in DESK_ROLES:
         parties = service.parties.get(transfer.id)
         phone = parties.operator_endpoint if parties else None
         if principal.phone is None or principal.phone != phone:

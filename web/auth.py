@@ -6,41 +6,15 @@ SHA-256 is stored. Caller numbers are masked for roles that don't need them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from aiohttp import web
 
-from common.masking import masked
+from common.principal import Principal
+from common.vocabulary import Role
 from web.app_state import SESSIONS
 from web.errors import Forbidden, Handler, Unauthorized
-from web.tokens import TokenRepository, TokenRole
+from web.tokens import TokenRepository
 
 PUBLIC_PATHS = frozenset({"/api/v1/health"})
-# Member units and the supervision bureau work on cases, not on who called:
-# they see caller numbers masked. Desks and admins see them whole.
-MASKED_ROLES = frozenset({TokenRole.UNIT, TokenRole.SUPERVISOR})
-ALL_ROLES = frozenset(TokenRole)
-
-
-@dataclass(frozen=True)
-class Principal:
-    token_id: int
-    name: str
-    role: TokenRole
-    phone: str | None = None  # operators: the desk phone they act from
-    unit: str | None = None  # unit staff: the member unit (roster code) they act for
-
-    @property
-    def sees_full_numbers(self) -> bool:
-        return self.role not in MASKED_ROLES
-
-    def shown(self, value: dict[str, Any], *, anonymous: bool = False) -> dict[str, Any]:
-        """`value` (a whole output: a call, a case, a live event) as this
-        principal may read it: masked for the masked roles (common/masking.py)."""
-        return value if self.sees_full_numbers else masked(value, anonymous=anonymous)
-
-
 PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal", Principal)
 
 
@@ -54,7 +28,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     principal = await authenticate(request.app, token)
     if principal is None:
         raise Unauthorized("unknown or revoked token")
-    if principal.role is TokenRole.UNIT and principal.unit is None:
+    if principal.role is Role.UNIT and principal.unit is None:
         # Made before unit tokens had to name their unit (migration 0004): it
         # would otherwise see every unit's cases. Nothing is safe to show it.
         raise Forbidden(
@@ -86,11 +60,11 @@ async def authenticate(app: web.Application, token: str) -> Principal | None:
     if row is None:
         return None
     return Principal(
-        token_id=row.id, name=row.name, role=TokenRole(row.role), phone=row.phone, unit=row.unit
+        token_id=row.id, name=row.name, role=Role(row.role), phone=row.phone, unit=row.unit
     )
 
 
-def require(request: web.Request, *roles: TokenRole) -> Principal:
+def require(request: web.Request, *roles: Role) -> Principal:
     principal = request[PRINCIPAL]
     if principal.role not in roles:
         allowed = ", ".join(sorted(r.value for r in roles))

@@ -15,13 +15,14 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from common.principal import Principal
+from common.vocabulary import TOKEN_ROLES, Role
 from web.app_state import ALLOWED_ORIGINS, LIVE, SESSIONS
-from web.auth import ALL_ROLES, Principal, require
+from web.auth import require
 from web.errors import Forbidden
 from web.json_out import dumps
 from web.live import Subscription
 from web.revocation import watch_revocations
-from web.tokens import TokenRole
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ CUT_CLOSE_TIMEOUT_S = 5.0
 
 
 async def live(request: web.Request) -> web.WebSocketResponse:
-    principal = require(request, *ALL_ROLES)
+    principal = require(request, *TOKEN_ROLES)
     _check_origin(request)
     ws = web.WebSocketResponse(heartbeat=20)
     await ws.prepare(request)
@@ -72,7 +73,7 @@ async def _send_events(ws: web.WebSocketResponse, sub: Subscription, principal: 
         message = await sub.queue.get()
         if sub.cut.is_set():
             return  # cut off (revoked) while this message waited: nothing more for it
-        if principal.role is TokenRole.UNIT and not _units_business(message, principal.unit):
+        if principal.role is Role.UNIT and not _units_business(message, principal.unit):
             continue
         await ws.send_json(principal.shown(message), dumps=dumps)
 

@@ -24,7 +24,8 @@ from typing import Any
 from aiohttp import web
 
 from ami_client import LinkState
-from web.auth import ALL_ROLES, require
+from common.vocabulary import TOKEN_ROLES
+from web.auth import require
 from web.json_out import json_response
 from web.openapi_blocks import (
     BOOLEAN,
@@ -42,7 +43,6 @@ from web.openapi_blocks import (
     ref,
     response,
 )
-from web.tokens import TokenRole
 
 PATH = "/api/v1/openapi.json"
 
@@ -65,7 +65,7 @@ units, and cases (工单) from the first call to the archive.
 
 **Authentication.** Every call but `GET /api/v1/health` needs
 `Authorization: Bearer <token>` (tokens come from `liandong token create`); this
-document too, for any role ({", ".join(TokenRole)}). Without a valid token the
+document too, for any role ({", ".join(TOKEN_ROLES)}). Without a valid token the
 answer is 401. A role that may not do something gets 403. Units and supervisors
 see caller numbers masked.
 
@@ -191,5 +191,5 @@ def _tags(paths: dict[str, dict[str, Any]]) -> list[str]:
 
 
 async def openapi_json(request: web.Request) -> web.Response:
-    require(request, *ALL_ROLES)
+    require(request, *TOKEN_ROLES)
     return json_response(request.app[DOCUMENT])

@@ -1,6 +1,7 @@
-"""API bearer tokens: the table (only a token's SHA-256 is kept), the roles a
-token carries, and issuing, checking and revoking them. The repository takes a
-session and never commits: the caller owns the transaction."""
+"""API bearer tokens: the table (only a token's SHA-256 is kept), and issuing,
+checking and revoking them; the roles a token may carry are
+`common.vocabulary.TOKEN_ROLES`. The repository takes a session and never
+commits: the caller owns the transaction."""
 
 from __future__ import annotations
 
@@ -8,27 +9,19 @@ import hashlib
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import NamedTuple
 
 from sqlalchemy import Integer, String, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
+from common.vocabulary import TOKEN_ROLES, Role
 from database.base import Base, str_enum
 from database.types import UtcDateTime
 
 NameOnPhone = Callable[[str], Awaitable[str | None]]
 # A longer "token" cannot be one of ours; don't hash megabytes for it.
 _MAX_TOKEN_LENGTH = 256
-
-
-class TokenRole(StrEnum):
-    ADMIN = "admin"
-    OPERATOR_110 = "operator_110"
-    OPERATOR_12345 = "operator_12345"
-    SUPERVISOR = "supervisor"
-    UNIT = "unit"
 
 
 class ApiToken(Base):
@@ -38,7 +31,8 @@ class ApiToken(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String)
-    role: Mapped[TokenRole] = mapped_column(str_enum(TokenRole, "token_role"))
+    # Never "system" (the server itself): the column refuses it like any unknown role.
+    role: Mapped[Role] = mapped_column(str_enum(Role, "token_role", only=TOKEN_ROLES))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The desk phone (PJSIP endpoint, e.g. "op110-1") an operator acts from: an
     # operator may transfer only calls that phone is on.
@@ -61,16 +55,18 @@ class TokenRepository:
     async def create(
         self,
         name: str,
-        role: TokenRole,
+        role: Role,
         *,
         phone: str | None = None,
         unit: str | None = None,
         now: datetime | None = None,
     ) -> IssuedToken:
+        if Role(role) not in TOKEN_ROLES:  # "system" is the server's, never a token's
+            raise ValueError(f"{Role(role).value!r} is not a role a token may carry")
         plain = secrets.token_urlsafe(32)
         token = ApiToken(
             name=name,
-            role=TokenRole(role),
+            role=Role(role),
             token_hash=hash_token(plain),
             phone=phone,
             unit=unit,

@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy.engine import URL, make_url
 
 from ami_client.settings import AmiSettings, Secret
+from common.vocabulary import Role
 from county.rules import CaseRules
 from database.engine import create_engine, session_factory
 from database.migrate import upgrade
-from records.core.lifecycle import ActorRole
 from startup.settings import Settings
-from web.tokens import TokenRepository, TokenRole
+from web.tokens import TokenRepository
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/ld_bench"
 
@@ -87,13 +87,12 @@ def bench_settings(db_url: str) -> Settings:
 
 
 # The roles the benchmark's requests are made as; one token per unit as well.
-DESK_USERS: dict[str, TokenRole] = {
-    "op110": TokenRole.OPERATOR_110,
-    "op12345": TokenRole.OPERATOR_12345,
-    "supervisor": TokenRole.SUPERVISOR,
-    "admin": TokenRole.ADMIN,
+DESK_USERS: dict[str, Role] = {
+    "op110": Role.OPERATOR_110,
+    "op12345": Role.OPERATOR_12345,
+    "supervisor": Role.SUPERVISOR,
+    "admin": Role.ADMIN,
 }
-assert {role.value for role in DESK_USERS.values()} <= {role.value for role in ActorRole}
 
 
 async def make_users(db_url: str, rules: CaseRules) -> dict[str, str]:
@@ -101,10 +100,10 @@ async def make_users(db_url: str, rules: CaseRules) -> dict[str, str]:
     unit of the roster (keyed by its code); name → plain token."""
     await upgrade(db_url)
     engine = create_engine(db_url)
-    users: dict[str, tuple[TokenRole, str | None]] = {
+    users: dict[str, tuple[Role, str | None]] = {
         name: (role, None) for name, role in DESK_USERS.items()
     }
-    users |= {code: (TokenRole.UNIT, code) for code in rules.roster.units}
+    users |= {code: (Role.UNIT, code) for code in rules.roster.units}
     try:
         async with session_factory(engine)() as session:
             tokens = {}

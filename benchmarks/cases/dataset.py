@@ -46,12 +46,13 @@ from typing import Any, cast
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from common.vocabulary import Desk, Role
 from county.calendar import COUNTY_TZ
 from county.routing import TOWNSHIP_LEAD, Category, RoutingCatalogue, Suggestion
 from county.rules import CaseRules
-from county.vocabulary import DemandType, Desk, Route, Urgency
+from county.vocabulary import DemandType, Route, Urgency
 from records.core.case_file import Actor, TimelineEntry
-from records.core.lifecycle import OPEN_STATES, TRANSITIONS, ActorRole, CaseState, Command
+from records.core.lifecycle import OPEN_STATES, TRANSITIONS, CaseState, Command
 from records.core.payloads import validate
 from records.service.clocks import running_clocks
 from records.service.moves import move_record, new_record, opening_entry
@@ -97,20 +98,18 @@ class Dataset:
         )
 
 
-class Desks:
+class Staff:
     """The people who give the commands."""
 
     def __init__(self, rules: CaseRules) -> None:
-        self.op110 = [Actor(f"110接警员{i:02d}", ActorRole.OPERATOR_110) for i in range(1, 7)]
-        self.op12345 = [
-            Actor(f"12345话务员{i:02d}", ActorRole.OPERATOR_12345) for i in range(1, 11)
-        ]
+        self.op110 = [Actor(f"110接警员{i:02d}", Role.OPERATOR_110) for i in range(1, 7)]
+        self.op12345 = [Actor(f"12345话务员{i:02d}", Role.OPERATOR_12345) for i in range(1, 11)]
         self.units = {
-            code: Actor(f"{unit.name}经办人", ActorRole.UNIT, code)
+            code: Actor(f"{unit.name}经办人", Role.UNIT, code)
             for code, unit in rules.roster.units.items()
         }
-        self.supervisor = Actor("督查局", ActorRole.SUPERVISOR)
-        self.ladder = Actor("督办系统", ActorRole.SYSTEM)
+        self.supervisor = Actor("督查局", Role.SUPERVISOR)
+        self.ladder = Actor("督办系统", Role.SYSTEM)
 
 
 class CasePlay:
@@ -167,7 +166,7 @@ class CasePlay:
                 return
             note = f"{DEADLINE_LABELS[deadline]}时限 {due.isoformat(timespec='minutes')}"
             self._apply(
-                command, self.world.desks.ladder, {"deadline": deadline, "note": note}, when
+                command, self.world.staff.ladder, {"deadline": deadline, "note": note}, when
             )
 
     def _next_ladder_step(self) -> tuple[datetime, Command, str, datetime] | None:
@@ -276,7 +275,7 @@ class World:
         self.rules = remembering(rules)
         self.now = now
         self.rng = random.Random(seed)
-        self.desks = Desks(rules)
+        self.staff = Staff(rules)
         self.townships = sorted(rules.roster.townships())
         self.dispatchable = [c for c in rules.routing.categories if not c.answerable]
         self.answerable = [c for c in rules.routing.categories if c.answerable]
@@ -344,7 +343,7 @@ class World:
         return self._withdrawn(number, created, previous)
 
     def _open(self, number: str, created: datetime, desk: Desk, about: str) -> CasePlay:
-        opener = self.pick(self.desks.op110 if desk is Desk.POLICE else self.desks.op12345)
+        opener = self.pick(self.staff.op110 if desk is Desk.D110 else self.staff.op12345)
         fields = {**self.caller(), "description": about}
         if self.chance(0.05):
             fields["urgency"] = Urgency.URGENT
@@ -372,8 +371,8 @@ class World:
     def _hotline(self, number: str, created: datetime) -> CasePlay:
         category = self.rng.choice(self.dispatchable)
         township = self.rng.choice(self.townships)
-        play = self._open(number, created, Desk.HOTLINE, f"市民反映{category.name}方面的问题")
-        op = self.pick(self.desks.op12345)
+        play = self._open(number, created, Desk.D12345, f"市民反映{category.name}方面的问题")
+        op = self.pick(self.staff.op12345)
         try:
             body = self._classify_body(category, township, Route.HOTLINE)
             play.move(C.CLASSIFY, op, body, self.minutes(1, 8))
@@ -390,7 +389,7 @@ class World:
         play.move(C.DISPATCH, op, {"lead_unit": lead, "co_units": co_units}, self.minutes(3, 60))
         if self.chance(0.03):
             lead = self._return(play, op, lead)
-        unit = self.desks.units[lead]
+        unit = self.staff.units[lead]
         if play.record.state is S.DISPATCHED:  # a rejected return leaves a signed case signed
             self._sign(play, unit)
         record = play.record
@@ -435,7 +434,7 @@ class World:
         play.move(C.SIGN, unit, {}, wait)
 
     def _return(self, play: CasePlay, op: Actor, lead: str) -> str:
-        unit = self.desks.units[lead]
+        unit = self.staff.units[lead]
         if self.chance(0.4):
             self._sign(play, unit)
         play.move(C.REQUEST_RETURN, unit, {"reason": "不属于本单位职责"}, self.minutes(30, 600))
@@ -455,10 +454,10 @@ class World:
             self.minutes(30, 300),
         )
         if self.chance(0.8):
-            play.move(C.APPROVE_EXTENSION, self.pick(self.desks.op12345), {}, self.minutes(30, 300))
+            play.move(C.APPROVE_EXTENSION, self.pick(self.staff.op12345), {}, self.minutes(30, 300))
         else:
             body = {"reason": "可在时限内办结"}
-            play.move(C.REFUSE_EXTENSION, self.desks.supervisor, body, self.minutes(30, 300))
+            play.move(C.REFUSE_EXTENSION, self.staff.supervisor, body, self.minutes(30, 300))
 
     def _reply(self, play: CasePlay, unit: Actor) -> None:
         record = play.record
@@ -490,8 +489,8 @@ class World:
 
     def _answered(self, number: str, created: datetime) -> CasePlay:
         category = self.rng.choice(self.answerable)
-        play = self._open(number, created, Desk.HOTLINE, "咨询办理居住证需要什么材料")
-        op = self.pick(self.desks.op12345)
+        play = self._open(number, created, Desk.D12345, "咨询办理居住证需要什么材料")
+        op = self.pick(self.staff.op12345)
         try:
             body = {"demand_type": "enquiry", "route": "answer", "category": category.code}
             play.move(C.CLASSIFY, op, body, self.minutes(1, 5))
@@ -508,8 +507,8 @@ class World:
         """110 hands a non-police matter to 12345; 1 in 8 comes back."""
         category = self.rng.choice(self.dispatchable)
         township = self.rng.choice(self.townships)
-        play = self._open(number, created, Desk.POLICE, f"群众反映{category.name}问题，非警务")
-        p110, p12345 = self.pick(self.desks.op110), self.pick(self.desks.op12345)
+        play = self._open(number, created, Desk.D110, f"群众反映{category.name}问题，非警务")
+        p110, p12345 = self.pick(self.staff.op110), self.pick(self.staff.op12345)
         try:
             play.move(C.REFER_TO_12345, p110, {"note": "非警务，一键转12345"}, self.minutes(2, 10))
             if self.chance(1 / 8):
@@ -530,8 +529,8 @@ class World:
         """12345 refers a police (or unclear) matter to 110."""
         category = self.rng.choice(self.dispatchable)
         township = self.rng.choice(self.townships)
-        play = self._open(number, created, Desk.HOTLINE, "邻里纠纷，双方争吵")
-        p110, p12345 = self.pick(self.desks.op110), self.pick(self.desks.op12345)
+        play = self._open(number, created, Desk.D12345, "邻里纠纷，双方争吵")
+        p110, p12345 = self.pick(self.staff.op110), self.pick(self.staff.op12345)
         try:
             route = Route.AMBIGUOUS if self.chance(0.6) else Route.POLICE
             body = self._classify_body(category, township, route)
@@ -553,8 +552,8 @@ class World:
         return play
 
     def _police(self, number: str, created: datetime) -> CasePlay:
-        play = self._open(number, created, Desk.POLICE, "报警称有人打架")
-        p110 = self.pick(self.desks.op110)
+        play = self._open(number, created, Desk.D110, "报警称有人打架")
+        p110 = self.pick(self.staff.op110)
         try:
             ticket = {"police_ticket": f"JJ{number.replace('-', '')}"}
             play.move(C.ACCEPT_POLICE, p110, ticket, self.minutes(1, 5))
@@ -565,9 +564,9 @@ class World:
         return play
 
     def _withdrawn(self, number: str, created: datetime, previous: str) -> CasePlay:
-        desk = Desk.POLICE if self.chance(0.3) else Desk.HOTLINE
+        desk = Desk.D110 if self.chance(0.3) else Desk.D12345
         play = self._open(number, created, desk, "重复来电")
-        op = self.pick(self.desks.op110 if desk is Desk.POLICE else self.desks.op12345)
+        op = self.pick(self.staff.op110 if desk is Desk.D110 else self.staff.op12345)
         try:
             if self.chance(0.57):
                 play.move(C.CANCEL, op, {"reason": "来电人撤回诉求"}, self.minutes(1, 30))

@@ -15,12 +15,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from county.vocabulary import Desk, Route
+from common.vocabulary import ROLE_DESK, Desk, Role
+from county.vocabulary import Route
 from records.core.lifecycle import (
     FINAL_STATES,
     RECORDED,
     ROLES,
-    ActorRole,
     CaseState,
     Command,
     allowed_commands,
@@ -60,14 +60,12 @@ class Extension(StrEnum):
 @dataclass(frozen=True)
 class Actor:
     name: str
-    role: ActorRole
+    role: Role
     unit: str | None = None  # the unit code, for unit staff
 
     @property
     def desk(self) -> Desk | None:
-        return {ActorRole.OPERATOR_110: Desk.POLICE, ActorRole.OPERATOR_12345: Desk.HOTLINE}.get(
-            self.role
-        )
+        return ROLE_DESK.get(self.role)
 
 
 @dataclass(frozen=True)
@@ -89,7 +87,7 @@ class TimelineEntry:
     from_state: CaseState | None
     to_state: CaseState
     actor: str
-    role: ActorRole
+    role: Role
     unit: str | None
     data: dict[str, Any]
 
@@ -197,7 +195,7 @@ _LEAD_ONLY = frozenset({C.SIGN, C.REPLY, C.REQUEST_RETURN, C.REQUEST_EXTENSION})
 
 
 def _check_actor_holds_case(case: CaseFile, command: Command, actor: Actor) -> None:
-    if actor.role is ActorRole.UNIT:
+    if actor.role is Role.UNIT:
         if actor.unit is not None and actor.unit in _units_on(case, command):
             return
         if actor.unit is not None and actor.unit in case.co_units:
@@ -258,7 +256,7 @@ def _apply(
     if command in (C.REFER_TO_110, C.REFER_TO_12345):
         # The service names the matter's category when the case has none yet.
         case.handover = Handover(case.desk, actor.name, data.get("category", case.category), at)
-        case.desk = Desk.POLICE if command is C.REFER_TO_110 else Desk.HOTLINE
+        case.desk = Desk.D110 if command is C.REFER_TO_110 else Desk.D12345
         entry_data["to_desk"] = case.desk.value
         return
     if command is C.SEND_BACK:
@@ -270,7 +268,7 @@ def _apply(
         }
         case.desk = case.handover.from_desk
         case.handover = None
-        if case.desk is Desk.HOTLINE:  # 110 says it is not theirs: 12345 dispatches it
+        if case.desk is Desk.D12345:  # 110 says it is not theirs: 12345 dispatches it
             case.route = Route.HOTLINE
         entry_data["to_desk"] = case.desk.value
         return
@@ -278,7 +276,7 @@ def _apply(
     case.handover = None
     if command is C.POLICE_FEEDBACK:
         # The police found it is not theirs: 12345 takes it on to a unit.
-        case.desk = Desk.HOTLINE
+        case.desk = Desk.D12345
         case.route = Route.HOTLINE
         entry_data["to_desk"] = case.desk.value
     elif command in (C.DISPATCH, C.REDISPATCH):

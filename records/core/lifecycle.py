@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from common.vocabulary import DESK_ROLES, Role
+
 
 class CaseState(StrEnum):
     RECEIVED = "received"  # 已受理: a desk has the matter, not yet classified
@@ -150,27 +152,15 @@ RECORDED = frozenset({Command.ABSORB, Command.LINK_CALL})
 GIVEN = tuple(c for c in Command if c not in RECORDED)
 
 
-class ActorRole(StrEnum):
-    """Who gives a command: the API roles, and the server itself (the
-    supervisor ladder, a caller who hung up before anyone answered)."""
-
-    # The values of web.tokens.TokenRole (a test keeps them equal), plus "system".
-    OPERATOR_110 = "operator_110"
-    OPERATOR_12345 = "operator_12345"
-    UNIT = "unit"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
-    SYSTEM = "system"
-
-
-R = ActorRole
-_DESKS = frozenset({R.OPERATOR_110, R.OPERATOR_12345})
+# Who gives a command: `common.vocabulary.Role`, the API's roles and the server itself.
+R = Role
+_DESKS = frozenset(DESK_ROLES)
 _HOTLINE = frozenset({R.OPERATOR_12345})
 _POLICE = frozenset({R.OPERATOR_110})
 _UNIT = frozenset({R.UNIT})
 _LADDER = frozenset({R.SUPERVISOR, R.SYSTEM})
 
-ROLES: dict[Command, frozenset[ActorRole]] = {
+ROLES: dict[Command, frozenset[Role]] = {
     Command.CLASSIFY: _DESKS,
     Command.REFER_TO_110: _HOTLINE,
     Command.ACCEPT_POLICE: _POLICE,

@@ -11,7 +11,8 @@ from enum import StrEnum
 from typing import Any
 
 from common.instants import BadInstant, parse_instant
-from county.vocabulary import DemandType, Desk, Route, Urgency
+from common.vocabulary import Desk
+from county.vocabulary import DemandType, Route, Urgency
 from records.core.lifecycle import Command
 
 MAX_TEXT = 4000

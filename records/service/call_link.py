@@ -17,8 +17,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from ami_client import AmiClient, AmiError, AmiMessage
+from common.vocabulary import DESK_ROLE, Desk, Role
 from records.core.case_file import Actor, IllegalMove, NotPermitted, Refused
-from records.core.lifecycle import ActorRole, CaseState, Command
+from records.core.lifecycle import CaseState, Command
 from records.core.payloads import InvalidField
 from records.service.cases import CaseNotFound, CaseService
 from records.storage.repository import CaseRepository
@@ -29,7 +30,7 @@ from transfer.core.states import TransferState
 
 log = logging.getLogger(__name__)
 
-SYSTEM = Actor("liandong", ActorRole.SYSTEM)
+SYSTEM = Actor("liandong", Role.SYSTEM)
 CASE_VARIABLE = "LD_CASE"
 RETRY_S = 2.0
 ABANDONED = "来电在接听前挂断（未接通），自动撤销"
@@ -233,7 +234,7 @@ class CaseCalls:
 
     async def _hand_over(self, item: _Handover) -> None:
         command = Command.REFER_TO_12345 if item.to_desk == "12345" else Command.REFER_TO_110
-        role = ActorRole.OPERATOR_110 if item.to_desk == "12345" else ActorRole.OPERATOR_12345
+        role = DESK_ROLE[Desk(item.to_desk).other]  # the desk handing it over
         actor = Actor(await self._operator_name(item.operator_phone), role)
         note = "一键转接：来电已转至" + item.to_desk
         for number in await self._cases_of(item.call_id):

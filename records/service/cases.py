@@ -23,8 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from common.vocabulary import Desk
 from county.rules import CaseRules
-from county.vocabulary import Desk
 from database.engine import WRITE_TRANSACTION
 from records.core.case_file import Actor, Refused, TimelineEntry, record
 from records.core.lifecycle import OPEN_STATES, Command

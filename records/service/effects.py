@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from common.vocabulary import Desk
 from county.rules import CaseRules
 from county.time_limits import Duration, extend
-from county.vocabulary import DemandType, Desk, Urgency
+from county.vocabulary import DemandType, Urgency
 from records.core.case_file import TimelineEntry
 from records.core.lifecycle import Command
 from records.storage.tables import CaseRecord

@@ -18,15 +18,16 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from common.vocabulary import Role
 from records.core.case_file import Actor, IllegalMove, Refused
-from records.core.lifecycle import ON_THE_CLOCK, ActorRole, CaseState, Command
+from records.core.lifecycle import ON_THE_CLOCK, CaseState, Command
 from records.service.cases import CaseChanged, CaseService
 from records.service.clocks import running_clocks
 from records.storage.tables import CaseRecord
 
 log = logging.getLogger(__name__)
 
-LADDER = Actor("督办系统", ActorRole.SYSTEM)
+LADDER = Actor("督办系统", Role.SYSTEM)
 S = CaseState
 LABELS = {"sign_for": "签收", "arrive": "到场", "feedback": "反馈", "close": "办结"}
 

@@ -11,8 +11,9 @@ from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.vocabulary import Desk
 from county.calendar import COUNTY_TZ
-from county.vocabulary import Desk, Route
+from county.vocabulary import Route
 from records.core.case_file import CaseFile, Extension, Handover, TimelineEntry
 from records.core.lifecycle import OPEN_STATES, CaseState
 from records.storage.tables import CaseCall, CaseCounter, CaseEvent, CaseRecord

@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from county.vocabulary import DemandType, Desk, Route, UnitType, Urgency
+from common.vocabulary import Desk, Role
+from county.vocabulary import DemandType, Route, UnitType, Urgency
 from database.base import Base, BigId, str_enum
 from database.types import UtcDateTime
-from records.core.lifecycle import ActorRole, CaseState, Command
+from records.core.lifecycle import CaseState, Command
 
 
 class CaseRecord(Base):
@@ -87,7 +88,7 @@ class CaseEvent(Base):
     from_state: Mapped[CaseState | None] = mapped_column(str_enum(CaseState, "from_state", 24))
     to_state: Mapped[CaseState] = mapped_column(str_enum(CaseState, "to_state", 24))
     actor: Mapped[str] = mapped_column(String)
-    role: Mapped[ActorRole] = mapped_column(str_enum(ActorRole, "actor_role"))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "actor_role"))
     unit: Mapped[str | None] = mapped_column(String)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
 

@@ -23,6 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from common.instants import BadInstant, to_utc
+from common.vocabulary import Role
 from county.calendar import COUNTY_TZ
 from county.rules import CaseRules
 from records.core.lifecycle import CaseState, Command
@@ -41,9 +42,8 @@ from web.auth import require
 from web.errors import BadRequest, Forbidden
 from web.json_out import json_response
 from web.query import parse_bool, parse_time
-from web.tokens import TokenRole
 
-R = TokenRole
+R = Role
 LADDER_KEYS = tuple(command.value for command in stats.LADDER)
 # The query parameters each view takes (records/supervision/openapi.py documents them).
 OPEN_PARAMS = ("unit", "overdue", "format")

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from county.vocabulary import Desk, Urgency
+from common.vocabulary import Desk
+from county.vocabulary import Urgency
 from records.core.lifecycle import CaseState
 
 Schema = dict[str, Any]

@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from county.vocabulary import Desk
+from common.vocabulary import Desk
 from records.core.lifecycle import ON_THE_CLOCK as LIFECYCLE_CLOCK
 from records.core.lifecycle import OPEN_STATES, CaseState, Command
 from records.storage.tables import CaseEvent, CaseRecord
@@ -295,7 +295,7 @@ async def wrong_transfers(
     await queries.without_jit(session)
     counts: dict[TransferKey, TransferCount] = {}
     for actor, command, category, count in await session.execute(queries.handovers(start, end)):
-        desk = Desk.HOTLINE if command is Command.REFER_TO_110 else Desk.POLICE
+        desk = Desk.D12345 if command is Command.REFER_TO_110 else Desk.D110
         counts.setdefault((actor, desk, category), TransferCount()).handovers += count
     for by, from_desk, category, count in await session.execute(queries.send_backs(start, end)):
         key = (str(by), Desk(str(from_desk)), category)

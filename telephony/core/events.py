@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from common.vocabulary import Desk
+
 
 class LegRole(StrEnum):
     CITIZEN = "citizen"
@@ -20,9 +22,11 @@ class LegRole(StrEnum):
     UNKNOWN = "unknown"
 
 
-class Trunk(StrEnum):
-    T110 = "110"
-    T12345 = "12345"
+# The desk an operator's channel answers for, and the operators' channel role
+# of each desk. A leg's trunk (the number the citizen called) is a `Desk` too.
+LEG_ROLE_DESK = {LegRole.OPERATOR_110: Desk.D110, LegRole.OPERATOR_12345: Desk.D12345}
+DESK_LEG_ROLE = {desk: role for role, desk in LEG_ROLE_DESK.items()}
+OPERATOR_LEG_ROLES = frozenset(LEG_ROLE_DESK)
 
 
 class Direction(StrEnum):
@@ -37,7 +41,7 @@ class LegStarted:
     channel: str
     endpoint: str | None
     role: LegRole
-    trunk: Trunk | None
+    trunk: Desk | None
     direction: Direction
     caller_number: str | None
     caller_name: str | None
@@ -58,7 +62,7 @@ class LegUpdated:
     caller_name: str | None
     at: datetime
     role: LegRole | None = None
-    trunk: Trunk | None = None
+    trunk: Desk | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +95,7 @@ class LegEnded:
 @dataclass(frozen=True, slots=True)
 class CallStarted:
     call_id: str
-    trunk: Trunk | None
+    trunk: Desk | None
     caller_number: str | None
     caller_name: str | None
     at: datetime

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ami_client.message import AmiMessage
+from common.vocabulary import Desk
 from telephony.core import events as ev
 from telephony.core.calls import CallBook
 from telephony.core.headers import STATE_RINGING, STATE_UP, caller_of
@@ -226,7 +227,7 @@ class LegBook:
         at: datetime,
         *,
         role: ev.LegRole | None = None,
-        trunk: ev.Trunk | None = None,
+        trunk: Desk | None = None,
     ) -> ev.LegUpdated:
         return ev.LegUpdated(
             leg.uniqueid, leg.channel, leg.caller_number, leg.caller_name, at, role, trunk

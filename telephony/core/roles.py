@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telephony.core.events import LegRole, Trunk
+from common.vocabulary import Desk
+from telephony.core.events import LegRole
 
 # Channels that are Asterisk's own plumbing, never a person on the line.
 PLUMBING_PREFIXES = ("Local/", "CBAnn/", "CBRec/", "Announcer/", "Recorder/", "Snoop/", "Message/")
@@ -26,9 +27,9 @@ class EndpointRules:
         ("op12345-", LegRole.OPERATOR_12345),
         ("unit-", LegRole.UNIT),
     )
-    trunks: tuple[tuple[str, Trunk], ...] = (
-        ("trunk-110", Trunk.T110),
-        ("trunk-12345", Trunk.T12345),
+    trunks: tuple[tuple[str, Desk], ...] = (
+        ("trunk-110", Desk.D110),
+        ("trunk-12345", Desk.D12345),
     )
 
     def role_of(self, endpoint: str | None) -> LegRole:
@@ -38,7 +39,7 @@ class EndpointRules:
                     return role
         return LegRole.UNKNOWN
 
-    def trunk_of(self, endpoint: str | None) -> Trunk | None:
+    def trunk_of(self, endpoint: str | None) -> Desk | None:
         return dict(self.trunks).get(endpoint or "")
 
 
@@ -64,8 +65,8 @@ def parse_role(value: str | None) -> LegRole | None:
         return None
 
 
-def parse_trunk(value: str | None) -> Trunk | None:
+def parse_trunk(value: str | None) -> Desk | None:
     try:
-        return Trunk(value) if value else None
+        return Desk(value) if value else None
     except ValueError:
         return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from common.vocabulary import Desk
 from telephony.core import events as ev
 
 
@@ -16,7 +17,7 @@ class Leg:
     channel: str
     endpoint: str | None
     role: ev.LegRole
-    trunk: ev.Trunk | None
+    trunk: Desk | None
     direction: ev.Direction
     caller_number: str | None
     caller_name: str | None
@@ -50,7 +51,7 @@ class KnownLeg:
     channel: str
     endpoint: str | None
     role: ev.LegRole
-    trunk: ev.Trunk | None
+    trunk: Desk | None
     direction: ev.Direction
     answered: bool
     bridges: frozenset[str] = frozenset()  # bridges the database has it in, still open

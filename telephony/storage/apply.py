@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypedDict, assert_never
 
+from common.vocabulary import Desk
 from database.types import to_utc_ms
 from telephony.core.events import (
     CallAnswered,
@@ -56,13 +57,12 @@ from telephony.core.events import (
     LegRole,
     LegStarted,
     LegUpdated,
-    Trunk,
 )
 
 
 class CallRow(TypedDict):
     id: str
-    trunk: Trunk | None
+    trunk: Desk | None
     caller_number: str | None
     caller_name: str | None
     started_at: datetime
@@ -78,7 +78,7 @@ class LegRow(TypedDict):
     endpoint: str | None
     role: LegRole
     direction: Direction
-    trunk: Trunk | None
+    trunk: Desk | None
     caller_number: str | None
     caller_name: str | None
     created_at: datetime

@@ -7,9 +7,10 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from common.vocabulary import Desk
 from database.base import Base, BigId, str_enum
 from database.types import UtcDateTime
-from telephony.core.events import Direction, LegRole, Trunk
+from telephony.core.events import Direction, LegRole
 
 
 class Call(Base):
@@ -18,7 +19,7 @@ class Call(Base):
     __tablename__ = "calls"
 
     id: Mapped[str] = mapped_column(String, primary_key=True)
-    trunk: Mapped[Trunk | None] = mapped_column(str_enum(Trunk, "trunk"))
+    trunk: Mapped[Desk | None] = mapped_column(str_enum(Desk, "trunk"))
     caller_number: Mapped[str | None] = mapped_column(String)
     caller_name: Mapped[str | None] = mapped_column(String)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
@@ -44,7 +45,7 @@ class Leg(Base):
     endpoint: Mapped[str | None] = mapped_column(String)
     role: Mapped[LegRole] = mapped_column(str_enum(LegRole, "leg_role"))
     direction: Mapped[Direction] = mapped_column(str_enum(Direction, "direction"))
-    trunk: Mapped[Trunk | None] = mapped_column(str_enum(Trunk, "trunk"))
+    trunk: Mapped[Desk | None] = mapped_column(str_enum(Desk, "trunk"))
     caller_number: Mapped[str | None] = mapped_column(String)
     caller_name: Mapped[str | None] = mapped_column(String)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -10,21 +10,22 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from ami_client.settings import AmiSettings, Secret
+from common.vocabulary import Role
 from database.engine import create_engine, session_factory
 from database.migrate import upgrade
 from server import create_app
 from startup.settings import Settings
-from web.tokens import TokenRepository, TokenRole
+from web.tokens import TokenRepository
 
 # Users of the shipped roster (case-config/units.csv).
-USERS: dict[str, tuple[TokenRole, str | None]] = {
-    "op110": (TokenRole.OPERATOR_110, None),
-    "op12345": (TokenRole.OPERATOR_12345, None),
-    "water": (TokenRole.UNIT, "water"),
-    "housing": (TokenRole.UNIT, "housing"),
-    "chengguan": (TokenRole.UNIT, "chengguan"),
-    "supervisor": (TokenRole.SUPERVISOR, None),
-    "admin": (TokenRole.ADMIN, None),
+USERS: dict[str, tuple[Role, str | None]] = {
+    "op110": (Role.OPERATOR_110, None),
+    "op12345": (Role.OPERATOR_12345, None),
+    "water": (Role.UNIT, "water"),
+    "housing": (Role.UNIT, "housing"),
+    "chengguan": (Role.UNIT, "chengguan"),
+    "supervisor": (Role.SUPERVISOR, None),
+    "admin": (Role.ADMIN, None),
 }
 
 
@@ -53,7 +54,7 @@ def case_settings(db_url: str, **overrides: Any) -> Settings:
 
 
 @dataclass
-class Desk:
+class CaseApi:
     """The case API as each user sees it."""
 
     client: TestClient[web.Request, web.Application]
@@ -87,7 +88,7 @@ class Desk:
         return case  # type: ignore[no-any-return]
 
 
-async def start_desk(aiohttp_client: Any, db_url: str, **settings: Any) -> Desk:
+async def start_desk(aiohttp_client: Any, db_url: str, **settings: Any) -> CaseApi:
     tokens = await make_users(db_url)
     app = create_app(case_settings(db_url, **settings))
-    return Desk(await aiohttp_client(app), tokens)
+    return CaseApi(await aiohttp_client(app), tokens)

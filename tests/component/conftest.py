@@ -20,13 +20,14 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from ami_client import AmiMessage, parse_stream
+from common.vocabulary import Role
 from database.engine import create_engine, session_factory
 from database.migrate import upgrade
 from server import create_app
 from startup.settings import Settings
 from telephony.http import INGEST
 from tests.fakes.fake_ami import FakeAmiServer, format_message
-from web.tokens import TokenRepository, TokenRole
+from web.tokens import TokenRepository
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -155,8 +156,8 @@ def add_cel(path: Path, rows: Iterable[Mapping[str, str]]) -> None:
 
 
 async def make_tokens(
-    db_url: str, roles: Iterable[TokenRole], *, revoked: bool = False
-) -> dict[TokenRole, str]:
+    db_url: str, roles: Iterable[Role], *, revoked: bool = False
+) -> dict[Role, str]:
     """One token per role, created the way `liandong token create` does (a
     unit token for the roster's unit `water`)."""
     await upgrade(db_url)
@@ -165,7 +166,7 @@ async def make_tokens(
         async with session_factory(engine)() as session:
             out = {}
             for role in roles:
-                unit = "water" if role is TokenRole.UNIT else None
+                unit = "water" if role is Role.UNIT else None
                 issued = await TokenRepository(session).create(
                     f"测试 {role.value}", role, unit=unit
                 )
@@ -282,7 +283,7 @@ def db_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 async def admin_token(db_url: str) -> str:
-    return (await make_tokens(db_url, [TokenRole.ADMIN]))[TokenRole.ADMIN]
+    return (await make_tokens(db_url, [Role.ADMIN]))[Role.ADMIN]
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from records.http import CASES
-from tests.component.cases_kit import USERS, Desk, start_desk
+from tests.component.cases_kit import USERS, CaseApi, start_desk
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 MONDAY_9AM = datetime(2026, 11, 30, 9, 0, tzinfo=BEIJING)
@@ -23,11 +23,11 @@ LATER = (timedelta(hours=1), timedelta(hours=30), timedelta(days=60))
 
 
 @pytest.fixture
-async def desk(aiohttp_client: Any, tmp_path: Path) -> Desk:
+async def desk(aiohttp_client: Any, tmp_path: Path) -> CaseApi:
     return await start_desk(aiohttp_client, f"sqlite+aiosqlite:///{tmp_path}/allowed.db")
 
 
-async def case_in(desk: Desk, state: str) -> str:
+async def case_in(desk: CaseApi, state: str) -> str:
     desk.client.app[CASES].clock = lambda: MONDAY_9AM
     number: str = (await desk.open("op12345", description="噪音扰民投诉"))["number"]
     await desk.move(number, "classify", "op12345", demand_type="complaint", route="hotline")
@@ -39,7 +39,7 @@ async def case_in(desk: Desk, state: str) -> str:
 
 @pytest.mark.parametrize("state", ["dispatched", "signed"])
 async def test_every_listed_ladder_step_goes_through_and_every_other_is_refused(
-    desk: Desk, state: str
+    desk: CaseApi, state: str
 ) -> None:
     for later in LATER:
         for user in USERS:
@@ -68,7 +68,7 @@ async def test_every_listed_ladder_step_goes_through_and_every_other_is_refused(
                 assert listed == bool(went), (state, later, user, command, allowed, went)
 
 
-async def test_a_supervisor_is_offered_only_remind_before_any_deadline(desk: Desk) -> None:
+async def test_a_supervisor_is_offered_only_remind_before_any_deadline(desk: CaseApi) -> None:
     number = await case_in(desk, "signed")
     case = await desk.case(number, "supervisor")
     assert "remind" in case["allowed"]

@@ -7,16 +7,16 @@ from typing import Any
 
 import pytest
 
-from tests.component.cases_kit import Desk, start_desk
+from tests.component.cases_kit import CaseApi, start_desk
 
 
 @pytest.fixture
-async def desk(aiohttp_client: Any, tmp_path: Path) -> Desk:
+async def desk(aiohttp_client: Any, tmp_path: Path) -> CaseApi:
     return await start_desk(aiohttp_client, f"sqlite+aiosqlite:///{tmp_path}/cases.db")
 
 
 async def test_a_non_police_matter_goes_from_110_to_12345_to_a_unit_and_is_closed(
-    desk: Desk,
+    desk: CaseApi,
 ) -> None:
     case = await desk.open(
         "op110", caller_name="王女士", caller_number="13912345678", description="小区停水三天了"
@@ -72,7 +72,7 @@ async def test_a_non_police_matter_goes_from_110_to_12345_to_a_unit_and_is_close
     ]
 
 
-async def test_illegal_moves_are_refused_with_the_allowed_ones(desk: Desk) -> None:
+async def test_illegal_moves_are_refused_with_the_allowed_ones(desk: CaseApi) -> None:
     number = (await desk.open("op12345", description="咨询社保"))["number"]
     error = await desk.refused(number, "close", "op12345", 409)
     assert "classify" in error["details"]["allowed"]
@@ -81,7 +81,7 @@ async def test_illegal_moves_are_refused_with_the_allowed_ones(desk: Desk) -> No
 
 
 async def test_an_ambiguous_matter_goes_to_110_first_and_back_with_the_police_form(
-    desk: Desk,
+    desk: CaseApi,
 ) -> None:
     number = (await desk.open("op12345", description="楼上邻居吵架还动手了"))["number"]
     suggestion = (await desk.request("GET", f"/api/v1/cases/{number}/suggestion", "op12345"))[1]
@@ -113,7 +113,7 @@ async def test_an_ambiguous_matter_goes_to_110_first_and_back_with_the_police_fo
     assert form["findings"] == "邻里纠纷，无违法行为"
 
 
-async def test_an_excluded_matter_is_answered_with_the_script_and_closed(desk: Desk) -> None:
+async def test_an_excluded_matter_is_answered_with_the_script_and_closed(desk: CaseApi) -> None:
     number = (await desk.open("op12345", description="我要起诉我的老板，法院怎么立案"))["number"]
     suggestion = (await desk.request("GET", f"/api/v1/cases/{number}/suggestion", "op12345"))[1]
     assert suggestion["route"] == "excluded" and suggestion["answer"]
@@ -127,7 +127,9 @@ async def test_an_excluded_matter_is_answered_with_the_script_and_closed(desk: D
     }
 
 
-async def test_a_police_matter_reported_to_12345_is_handled_and_closed_by_110(desk: Desk) -> None:
+async def test_a_police_matter_reported_to_12345_is_handled_and_closed_by_110(
+    desk: CaseApi,
+) -> None:
     number = (await desk.open("op12345", description="有人持刀抢劫"))["number"]
     case = await desk.move(
         number, "classify", "op12345", demand_type="police_report", route="police", urgency="urgent"
@@ -140,7 +142,7 @@ async def test_a_police_matter_reported_to_12345_is_handled_and_closed_by_110(de
     assert (case["state"], case["police_ticket"]) == ("closed", "JJ20261130002")
 
 
-async def test_duplicate_cases_are_merged_and_the_survivor_lists_them(desk: Desk) -> None:
+async def test_duplicate_cases_are_merged_and_the_survivor_lists_them(desk: CaseApi) -> None:
     first = (await desk.open("op12345", caller_number="13900002222", description="噪音"))["number"]
     again = (await desk.open("op12345", caller_number="13900002222", description="噪音"))["number"]
     status, found = await desk.request(
@@ -163,7 +165,7 @@ async def test_duplicate_cases_are_merged_and_the_survivor_lists_them(desk: Desk
     assert error["details"]["field"] == "into"
 
 
-async def test_the_suggestion_follows_what_the_operator_types(desk: Desk) -> None:
+async def test_the_suggestion_follows_what_the_operator_types(desk: CaseApi) -> None:
     number = (await desk.open("op110", description="（待补充）"))["number"]
     await desk.move(number, "refer_to_12345", "op110")
     path = f"/api/v1/cases/{number}/suggestion"

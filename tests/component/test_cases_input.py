@@ -17,30 +17,30 @@ from records.http import CASES
 from records.supervision.openapi import PATHS
 from startup import tokens_cli
 from startup.settings import Settings
-from tests.component.cases_kit import Desk, start_desk
+from tests.component.cases_kit import CaseApi, start_desk
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOV_1 = "2026-10-31T16:00:00.000Z"  # 2026-11-01 00:00 county time
 
 
 @pytest.fixture
-async def desk(aiohttp_client: Any, tmp_path: Path) -> Desk:
+async def desk(aiohttp_client: Any, tmp_path: Path) -> CaseApi:
     return await start_desk(aiohttp_client, f"sqlite+aiosqlite:///{tmp_path}/input.db")
 
 
-async def classified(desk: Desk) -> str:
+async def classified(desk: CaseApi) -> str:
     number: str = (await desk.open("op12345", description="路灯不亮"))["number"]
     await desk.move(number, "classify", "op12345", demand_type="help", route="hotline")
     return number
 
 
-async def dispatched(desk: Desk, unit: str = "water") -> str:
+async def dispatched(desk: CaseApi, unit: str = "water") -> str:
     number = await classified(desk)
     await desk.move(number, "dispatch", "op12345", lead_unit=unit)
     return number
 
 
-async def post_raw(desk: Desk, path: str, user: str, data: bytes) -> tuple[int, Any]:
+async def post_raw(desk: CaseApi, path: str, user: str, data: bytes) -> tuple[int, Any]:
     headers = {
         "Authorization": f"Bearer {desk.tokens[user]}",
         "Content-Type": "application/json",
@@ -54,7 +54,7 @@ async def post_raw(desk: Desk, path: str, user: str, data: bytes) -> tuple[int, 
 
 @pytest.mark.parametrize("bad", ["\ud800", "a\x00b", "\x1b[31m"])
 async def test_text_that_cannot_be_sent_back_is_refused_and_the_case_stays_readable(
-    desk: Desk, bad: str
+    desk: CaseApi, bad: str
 ) -> None:
     number = (await desk.open("op12345", description="咨询"))["number"]
     for body, field in (
@@ -81,7 +81,7 @@ async def test_text_that_cannot_be_sent_back_is_refused_and_the_case_stays_reada
 # ------------------------------------------------------ 2. deeply nested body
 
 
-async def test_a_deeply_nested_body_is_a_400_not_a_500(desk: Desk) -> None:
+async def test_a_deeply_nested_body_is_a_400_not_a_500(desk: CaseApi) -> None:
     number = await classified(desk)
     for data in (b"[" * 100_000, b'{"note": ' + b"[" * 100_000):
         status, error = await post_raw(desk, f"/api/v1/cases/{number}/dispatch", "op12345", data)
@@ -97,7 +97,7 @@ async def test_a_deeply_nested_body_is_a_400_not_a_500(desk: Desk) -> None:
 # ------------------------------------------------------ 3. ladder deadlines
 
 
-async def test_a_supervisor_reminds_only_of_a_deadline_that_exists(desk: Desk) -> None:
+async def test_a_supervisor_reminds_only_of_a_deadline_that_exists(desk: CaseApi) -> None:
     number = await dispatched(desk)
     error = await desk.refused(number, "remind", "supervisor", 400, deadline="whenever")
     assert error["details"]["field"] == "deadline"
@@ -112,7 +112,7 @@ async def test_a_supervisor_reminds_only_of_a_deadline_that_exists(desk: Desk) -
 # ------------------------------------------------------ 4. reply time
 
 
-async def test_a_reply_finished_in_the_future_is_refused(desk: Desk) -> None:
+async def test_a_reply_finished_in_the_future_is_refused(desk: CaseApi) -> None:
     number = await dispatched(desk)
     await desk.move(number, "sign", "water")
     reply = {"measures": "更换阀门", "result": "已恢复供水", "handler": "张某某"}
@@ -128,7 +128,7 @@ async def test_a_reply_finished_in_the_future_is_refused(desk: Desk) -> None:
 # ------------------------------------------------------ 5. lead unit and co-units
 
 
-async def test_the_lead_unit_cannot_also_be_a_co_unit(desk: Desk) -> None:
+async def test_the_lead_unit_cannot_also_be_a_co_unit(desk: CaseApi) -> None:
     number = await classified(desk)
     error = await desk.refused(
         number, "dispatch", "op12345", 400, lead_unit="water", co_units=["water", "housing"]
@@ -143,7 +143,7 @@ async def test_the_lead_unit_cannot_also_be_a_co_unit(desk: Desk) -> None:
 # ------------------------------------------------------ 7. caller numbers
 
 
-async def test_a_caller_number_must_be_a_phone_number(desk: Desk) -> None:
+async def test_a_caller_number_must_be_a_phone_number(desk: CaseApi) -> None:
     for bad in ("李先生", "139-1234-abcd", "1" * 40):
         status, error = await desk.request(
             "POST", "/api/v1/cases", "op12345", {"description": "咨询", "caller_number": bad}
@@ -172,7 +172,7 @@ async def test_a_token_needs_a_name(
 # ------------------------------------------------------ 9. supervision parameters
 
 
-async def test_a_period_may_be_given_as_plain_county_dates(desk: Desk) -> None:
+async def test_a_period_may_be_given_as_plain_county_dates(desk: CaseApi) -> None:
     desk.client.app[CASES].clock = lambda: datetime(2026, 11, 15, 12, tzinfo=TZ)
     for view in ("units", "wrong-transfers"):
         status, body = await desk.request(
@@ -199,7 +199,7 @@ async def test_a_period_may_be_given_as_plain_county_dates(desk: Desk) -> None:
     ],
 )
 async def test_an_unknown_supervision_parameter_is_refused_listing_the_known_ones(
-    desk: Desk, view: str, query: str, name: str
+    desk: CaseApi, view: str, query: str, name: str
 ) -> None:
     status, error = await desk.request("GET", f"/api/v1/supervision/{view}?{query}", "supervisor")
     assert status == 400, error

@@ -13,7 +13,7 @@ import pytest
 
 from records.http import CASES
 from records.service.ladder import run_ladder
-from tests.component.cases_kit import Desk, start_desk
+from tests.component.cases_kit import CaseApi, start_desk
 from web.app_state import LIVE
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -25,26 +25,26 @@ def local(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 @pytest.fixture
-async def desk(aiohttp_client: Any, tmp_path: Path) -> Desk:
+async def desk(aiohttp_client: Any, tmp_path: Path) -> CaseApi:
     return await start_desk(
         aiohttp_client, f"sqlite+aiosqlite:///{tmp_path}/ladder.db", ladder_interval=0
     )
 
 
-async def dispatched_complaint(desk: Desk) -> str:
+async def dispatched_complaint(desk: CaseApi) -> str:
     number: str = (await desk.open("op12345", description="噪音扰民投诉"))["number"]
     await desk.move(number, "classify", "op12345", demand_type="complaint", route="hotline")
     await desk.move(number, "dispatch", "op12345", lead_unit="housing")
     return number
 
 
-async def ladder_at(desk: Desk, when: datetime) -> list[tuple[str, str, str]]:
+async def ladder_at(desk: CaseApi, when: datetime) -> list[tuple[str, str, str]]:
     service = desk.client.app[CASES]
     service.clock = lambda: when
     return [(s.case, s.command.value, s.deadline) for s in await run_ladder(service, when)]
 
 
-async def test_reminder_notice_and_bulletin_for_a_case_nobody_signs_for(desk: Desk) -> None:
+async def test_reminder_notice_and_bulletin_for_a_case_nobody_signs_for(desk: CaseApi) -> None:
     service = desk.client.app[CASES]
     service.clock = lambda: MONDAY_9AM
     ignored = await dispatched_complaint(desk)
@@ -90,7 +90,7 @@ async def test_reminder_notice_and_bulletin_for_a_case_nobody_signs_for(desk: De
     assert (signed_late, "bulletin") not in announced
 
 
-async def test_the_closing_deadline_is_chased_too_and_an_extension_moves_it(desk: Desk) -> None:
+async def test_the_closing_deadline_is_chased_too_and_an_extension_moves_it(desk: CaseApi) -> None:
     service = desk.client.app[CASES]
     service.clock = lambda: MONDAY_9AM
     number = await dispatched_complaint(desk)
@@ -108,7 +108,7 @@ async def test_the_closing_deadline_is_chased_too_and_an_extension_moves_it(desk
 
 
 async def test_a_closed_case_is_archived_seven_working_days_later_unless_reopened(
-    desk: Desk,
+    desk: CaseApi,
 ) -> None:
     service = desk.client.app[CASES]
     service.clock = lambda: MONDAY_9AM

@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from tests.component.cases_kit import Desk, start_desk
+from tests.component.cases_kit import CaseApi, start_desk
 
 
 @pytest.fixture
-async def desk(aiohttp_client: Any, tmp_path: Path) -> Desk:
+async def desk(aiohttp_client: Any, tmp_path: Path) -> CaseApi:
     return await start_desk(aiohttp_client, f"sqlite+aiosqlite:///{tmp_path}/perm.db")
 
 
-async def dispatched(desk: Desk, unit: str, number: str = "13912345678") -> str:
+async def dispatched(desk: CaseApi, unit: str, number: str = "13912345678") -> str:
     case = await desk.open(
         "op12345",
         caller_number=number,
@@ -40,7 +40,9 @@ async def dispatched(desk: Desk, unit: str, number: str = "13912345678") -> str:
         ("supervisor", "12345", 403),
     ],
 )
-async def test_who_may_open_a_case(desk: Desk, user: str, at_desk: str | None, status: int) -> None:
+async def test_who_may_open_a_case(
+    desk: CaseApi, user: str, at_desk: str | None, status: int
+) -> None:
     body = {"description": "咨询"} | ({"desk": at_desk} if at_desk else {})
     got, answer = await desk.request("POST", "/api/v1/cases", user, body)
     assert got == status, answer
@@ -48,7 +50,7 @@ async def test_who_may_open_a_case(desk: Desk, user: str, at_desk: str | None, s
         assert answer["error"]["details"]["field"] == "desk"
 
 
-async def test_a_unit_sees_and_moves_only_its_own_cases(desk: Desk) -> None:
+async def test_a_unit_sees_and_moves_only_its_own_cases(desk: CaseApi) -> None:
     water_case = await dispatched(desk, "water")
     housing_case = await dispatched(desk, "housing")
 
@@ -69,7 +71,7 @@ async def test_a_unit_sees_and_moves_only_its_own_cases(desk: Desk) -> None:
 
 
 async def test_desks_act_only_on_cases_they_hold_and_roles_only_on_their_moves(
-    desk: Desk,
+    desk: CaseApi,
 ) -> None:
     at_110 = (await desk.open("op110", description="有人吵架"))["number"]
     error = await desk.refused(
@@ -86,14 +88,14 @@ async def test_desks_act_only_on_cases_they_hold_and_roles_only_on_their_moves(
     assert (await desk.case(classified))["state"] == "classified"
 
 
-async def test_supervisors_read_everything_with_numbers_masked(desk: Desk) -> None:
+async def test_supervisors_read_everything_with_numbers_masked(desk: CaseApi) -> None:
     case = await dispatched(desk, "water", number="13800001111")
     seen = await desk.case(case, "supervisor")
     assert seen["caller"]["number"] == "138******11"
     assert (await desk.case(case, "op12345"))["caller"]["number"] == "13800001111"
 
 
-async def test_no_token_or_a_bad_one_is_401(desk: Desk) -> None:
+async def test_no_token_or_a_bad_one_is_401(desk: CaseApi) -> None:
     async with desk.client.get("/api/v1/cases") as resp:
         assert resp.status == 401
     headers = {"Authorization": "Bearer not-a-token"}
@@ -114,7 +116,7 @@ async def test_no_token_or_a_bad_one_is_401(desk: Desk) -> None:
     ],
 )
 async def test_bad_input_names_the_field(
-    desk: Desk, command: str, body: dict[str, Any], field: str
+    desk: CaseApi, command: str, body: dict[str, Any], field: str
 ) -> None:
     number = (await desk.open("op12345", description="咨询"))["number"]
     status, error = await desk.request("POST", f"/api/v1/cases/{number}/{command}", "op12345", body)
@@ -123,7 +125,7 @@ async def test_bad_input_names_the_field(
     assert (await desk.case(number))["timeline"][-1]["command"] == "open"  # nothing recorded
 
 
-async def test_bad_units_dates_json_commands_and_cases(desk: Desk) -> None:
+async def test_bad_units_dates_json_commands_and_cases(desk: CaseApi) -> None:
     number = (await desk.open("op12345", description="咨询"))["number"]
     await desk.move(number, "classify", "op12345", demand_type="help", route="hotline")
     error = await desk.refused(number, "dispatch", "op12345", 400, lead_unit="nobody")
@@ -148,7 +150,7 @@ async def test_bad_units_dates_json_commands_and_cases(desk: Desk) -> None:
     assert status == 400 and error["error"]["details"]["field"] == "state"
 
 
-async def test_the_live_feed_tells_a_unit_only_about_its_own_cases(desk: Desk) -> None:
+async def test_the_live_feed_tells_a_unit_only_about_its_own_cases(desk: CaseApi) -> None:
     headers = {"Authorization": f"Bearer {desk.tokens['water']}"}
     async with desk.client.ws_connect("/api/v1/live", headers=headers) as ws:
         assert (await ws.receive_json(timeout=5))["type"] == "hello"
@@ -163,7 +165,7 @@ async def test_the_live_feed_tells_a_unit_only_about_its_own_cases(desk: Desk) -
     assert housing_case != water_case
 
 
-async def test_a_read_only_path_answers_405_with_the_allowed_methods(desk: Desk) -> None:
+async def test_a_read_only_path_answers_405_with_the_allowed_methods(desk: CaseApi) -> None:
     number = (await desk.open("op12345", description="咨询"))["number"]
     status, error = await desk.request("POST", f"/api/v1/cases/{number}/suggestion", "op12345")
     assert status == 405, error

@@ -17,7 +17,7 @@ import pytest
 
 from records.http import CASES
 from records.supervision.openapi import PATHS
-from tests.component.cases_kit import Desk, start_desk
+from tests.component.cases_kit import CaseApi, start_desk
 
 TZ = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=TZ)  # no holiday that week
@@ -26,21 +26,21 @@ CALLER = "13912345678"
 
 
 @pytest.fixture
-async def desk(aiohttp_client: Any, tmp_path: Path) -> Desk:
+async def desk(aiohttp_client: Any, tmp_path: Path) -> CaseApi:
     return await start_desk(aiohttp_client, f"sqlite+aiosqlite:///{tmp_path}/cases.db")
 
 
-def at(desk: Desk, when: datetime) -> None:
+def at(desk: CaseApi, when: datetime) -> None:
     desk.client.app[CASES].clock = lambda: when
 
 
-async def get(desk: Desk, path: str, user: str = "supervisor", status: int = 200) -> Any:
+async def get(desk: CaseApi, path: str, user: str = "supervisor", status: int = 200) -> Any:
     got, body = await desk.request("GET", path, user)
     assert got == status, body
     return body
 
 
-async def dispatched(desk: Desk, when: datetime, unit: str, text: str = "小区停水") -> str:
+async def dispatched(desk: CaseApi, when: datetime, unit: str, text: str = "小区停水") -> str:
     """A case the 12345 desk opened, classified and dispatched to `unit` at `when`."""
     at(desk, when)
     number: str = (await desk.open("op12345", caller_number=CALLER, description=text))["number"]
@@ -49,7 +49,7 @@ async def dispatched(desk: Desk, when: datetime, unit: str, text: str = "小区�
     return number
 
 
-async def handled(desk: Desk, number: str, unit: str, start: datetime, close: datetime) -> None:
+async def handled(desk: CaseApi, number: str, unit: str, start: datetime, close: datetime) -> None:
     """`unit` signs 30 min after `start`, replies; 12345 closes at `close`."""
     at(desk, start + timedelta(minutes=30))
     await desk.move(number, "sign", unit)
@@ -59,7 +59,7 @@ async def handled(desk: Desk, number: str, unit: str, start: datetime, close: da
     await desk.move(number, "close", "op12345")
 
 
-async def water_month(desk: Desk) -> dict[str, Any]:
+async def water_month(desk: CaseApi) -> dict[str, Any]:
     """Water: one case closed in 3 h, one closed two days after its limit."""
     quick = await dispatched(desk, MONDAY, "water")
     await handled(desk, quick, "water", MONDAY, MONDAY + timedelta(hours=3))
@@ -77,7 +77,7 @@ def unit_row(body: dict[str, Any], code: str) -> dict[str, Any]:
     return next(row for row in body["units"] if row["unit"] == code)
 
 
-async def test_the_unit_table_shows_on_time_rate_median_and_satisfaction(desk: Desk) -> None:
+async def test_the_unit_table_shows_on_time_rate_median_and_satisfaction(desk: CaseApi) -> None:
     month = await water_month(desk)
     body = await get(desk, f"/api/v1/supervision/units?{MARCH}")
     water = unit_row(body, "water")
@@ -102,7 +102,7 @@ async def test_the_unit_table_shows_on_time_rate_median_and_satisfaction(desk: D
 
 
 async def test_returns_reminders_and_re_handles_count_against_the_unit_of_the_time(
-    desk: Desk,
+    desk: CaseApi,
 ) -> None:
     number = await dispatched(desk, MONDAY, "water", "楼道漏水")
     at(desk, MONDAY + timedelta(hours=1))
@@ -123,7 +123,7 @@ async def test_returns_reminders_and_re_handles_count_against_the_unit_of_the_ti
     assert housing["on_time_rate"] is None  # nothing closed yet
 
 
-async def test_the_overdue_list_puts_the_late_case_first_with_its_ladder(desk: Desk) -> None:
+async def test_the_overdue_list_puts_the_late_case_first_with_its_ladder(desk: CaseApi) -> None:
     ignored = await dispatched(desk, MONDAY, "housing", "电梯故障")
     now = MONDAY + timedelta(days=4)  # Friday: both 24 h sign-for limits are past
     at(desk, MONDAY + timedelta(days=1, hours=10))
@@ -151,7 +151,7 @@ async def test_the_overdue_list_puts_the_late_case_first_with_its_ladder(desk: D
     assert [c["number"] for c in mine["cases"]] == [ignored]
 
 
-async def test_a_unit_sees_only_its_own_open_cases_and_no_unit_table(desk: Desk) -> None:
+async def test_a_unit_sees_only_its_own_open_cases_and_no_unit_table(desk: CaseApi) -> None:
     await dispatched(desk, MONDAY, "housing", "电梯故障")
     own = await dispatched(desk, MONDAY, "chengguan", "占道经营")
     body = await get(desk, "/api/v1/supervision/open?unit=housing", "chengguan")
@@ -161,7 +161,7 @@ async def test_a_unit_sees_only_its_own_open_cases_and_no_unit_table(desk: Desk)
     await get(desk, "/api/v1/supervision/units", "op12345", 403)
 
 
-async def test_a_send_back_counts_against_the_operator_who_handed_over(desk: Desk) -> None:
+async def test_a_send_back_counts_against_the_operator_who_handed_over(desk: CaseApi) -> None:
     at(desk, MONDAY)
     wrong = await desk.open("op110", category="water-supply", description="停水")
     await desk.move(wrong["number"], "refer_to_12345", "op110")
@@ -205,7 +205,7 @@ async def test_a_send_back_counts_against_the_operator_who_handed_over(desk: Des
     assert None not in by_category
 
 
-async def test_csv_exports_open_in_excel_with_chinese_headers(desk: Desk) -> None:
+async def test_csv_exports_open_in_excel_with_chinese_headers(desk: CaseApi) -> None:
     await water_month(desk)
     await dispatched(desk, MONDAY, "housing", "电梯故障")
     at(desk, MONDAY + timedelta(days=4))
@@ -237,7 +237,7 @@ async def test_csv_exports_open_in_excel_with_chinese_headers(desk: Desk) -> Non
             assert rows[0]["签收时限"] == "2026-03-03 09:00"  # 24 h after dispatch
 
 
-async def test_bad_parameters_are_refused_naming_the_field(desk: Desk) -> None:
+async def test_bad_parameters_are_refused_naming_the_field(desk: CaseApi) -> None:
     for query, name in (
         ("units?from=yesterday", "from"),
         ("units?from=2026-03-01T00:00:00", "from"),  # no offset
@@ -252,7 +252,7 @@ async def test_bad_parameters_are_refused_naming_the_field(desk: Desk) -> None:
     assert status == 200
 
 
-async def test_the_json_bodies_match_the_openapi_schemas(desk: Desk) -> None:
+async def test_the_json_bodies_match_the_openapi_schemas(desk: CaseApi) -> None:
     import jsonschema_rs  # comes with schemathesis (dev extras): never skipped
 
     await water_month(desk)

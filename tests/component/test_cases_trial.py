@@ -10,30 +10,30 @@ from typing import Any
 import pytest
 
 from records.http import CASES
-from tests.component.cases_kit import Desk, start_desk
+from tests.component.cases_kit import CaseApi, start_desk
 
 MONDAY = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)  # 09:00 in the county
 
 
 @pytest.fixture
-async def desk(aiohttp_client: Any, tmp_path: Path) -> Desk:
+async def desk(aiohttp_client: Any, tmp_path: Path) -> CaseApi:
     desk = await start_desk(aiohttp_client, f"sqlite+aiosqlite:///{tmp_path}/cases.db")
     at(desk, MONDAY)
     return desk
 
 
-def at(desk: Desk, when: datetime) -> None:
+def at(desk: CaseApi, when: datetime) -> None:
     desk.client.app[CASES].clock = lambda: when
 
 
-async def dispatched(desk: Desk, unit: str = "housing", text: str = "路灯坏了") -> str:
+async def dispatched(desk: CaseApi, unit: str = "housing", text: str = "路灯坏了") -> str:
     number = str((await desk.open("op12345", description=text))["number"])
     await desk.move(number, "classify", "op12345", demand_type="help", route="hotline")
     await desk.move(number, "dispatch", "op12345", lead_unit=unit)
     return number
 
 
-async def test_allowed_offers_only_what_this_user_may_do_here(desk: Desk) -> None:
+async def test_allowed_offers_only_what_this_user_may_do_here(desk: CaseApi) -> None:
     number = str((await desk.open("op110", description="邻居装修噪音扰民"))["number"])
     assert "classify" in (await desk.case(number, "op110"))["allowed"]
     assert (await desk.case(number, "op12345"))["allowed"] == []  # held by 110
@@ -47,7 +47,7 @@ async def test_allowed_offers_only_what_this_user_may_do_here(desk: Desk) -> Non
     assert "classify" in error["details"]["allowed"]
 
 
-async def test_a_co_unit_sees_and_gets_only_the_moves_of_a_co_unit(desk: Desk) -> None:
+async def test_a_co_unit_sees_and_gets_only_the_moves_of_a_co_unit(desk: CaseApi) -> None:
     number = str((await desk.open("op12345", description="道路积水"))["number"])
     await desk.move(number, "classify", "op12345", demand_type="help", route="hotline")
     await desk.move(number, "dispatch", "op12345", lead_unit="housing", co_units=["water"])
@@ -60,7 +60,7 @@ async def test_a_co_unit_sees_and_gets_only_the_moves_of_a_co_unit(desk: Desk) -
     assert "role unit may not dispatch" in error["message"]
 
 
-async def test_an_excluded_matter_is_answered_not_dispatched(desk: Desk) -> None:
+async def test_an_excluded_matter_is_answered_not_dispatched(desk: CaseApi) -> None:
     number = str((await desk.open("op12345", description="法院判决不公，要求改判"))["number"])
     await desk.move(number, "classify", "op12345", demand_type="complaint", route="excluded")
     assert "dispatch" not in (await desk.case(number, "op12345"))["allowed"]
@@ -71,7 +71,7 @@ async def test_an_excluded_matter_is_answered_not_dispatched(desk: Desk) -> None
     assert closed["state"] == "closed"
 
 
-async def test_merging_goes_only_into_an_open_case(desk: Desk) -> None:
+async def test_merging_goes_only_into_an_open_case(desk: CaseApi) -> None:
     done = str((await desk.open("op12345", description="夜间施工噪音"))["number"])
     await desk.move(done, "classify", "op12345", demand_type="enquiry", route="answer")
     await desk.move(done, "answer_directly", "op12345", answer="已告知夜间施工审批规定")
@@ -81,7 +81,7 @@ async def test_merging_goes_only_into_an_open_case(desk: Desk) -> None:
     assert (await desk.case(fresh))["state"] == "received"  # still someone's to handle
 
 
-async def test_only_real_calls_are_attached_and_only_to_open_cases(desk: Desk) -> None:
+async def test_only_real_calls_are_attached_and_only_to_open_cases(desk: CaseApi) -> None:
     number = str((await desk.open("op12345", description="咨询社保"))["number"])
     status, error = await desk.request(
         "POST", "/api/v1/calls/no-such-call/case", "op12345", {"case": number}
@@ -90,7 +90,7 @@ async def test_only_real_calls_are_attached_and_only_to_open_cases(desk: Desk) -
     assert (await desk.case(number))["calls"] == []
 
 
-async def test_the_catalogues_suggestion_is_kept_beside_another_category(desk: Desk) -> None:
+async def test_the_catalogues_suggestion_is_kept_beside_another_category(desk: CaseApi) -> None:
     number = str((await desk.open("op12345", description="杨庄镇村里的路灯坏了"))["number"])
     case = await desk.move(
         number,
@@ -108,7 +108,7 @@ async def test_the_catalogues_suggestion_is_kept_beside_another_category(desk: D
     assert entry["data"]["followed_suggestion"] is False
 
 
-async def test_the_citizens_first_words_stay_in_the_timeline(desk: Desk) -> None:
+async def test_the_citizens_first_words_stay_in_the_timeline(desk: CaseApi) -> None:
     opened = await desk.open(
         "op12345",
         description="原话：楼道灯坏了一个月",
@@ -132,7 +132,7 @@ async def test_the_citizens_first_words_stay_in_the_timeline(desk: Desk) -> None
     assert "13912345678" not in str(first)  # masked roles read the timeline too
 
 
-async def test_a_rejected_return_leaves_the_unit_signed_and_its_clock_alone(desk: Desk) -> None:
+async def test_a_rejected_return_leaves_the_unit_signed_and_its_clock_alone(desk: CaseApi) -> None:
     number = await dispatched(desk)
     await desk.move(number, "sign", "housing")
     signed_at = (await desk.case(number))["times"]["signed"]
@@ -142,7 +142,7 @@ async def test_a_rejected_return_leaves_the_unit_signed_and_its_clock_alone(desk
     assert "feed_back" in (await desk.case(number, "housing"))["allowed"]
 
 
-async def test_reminder_notices_only_after_the_deadline(desk: Desk) -> None:
+async def test_reminder_notices_only_after_the_deadline(desk: CaseApi) -> None:
     number = await dispatched(desk)
     close_due = (await desk.case(number))["due"]["close"]
     error = await desk.refused(number, "notice", "supervisor", 409, deadline="close")
@@ -155,7 +155,7 @@ async def test_reminder_notices_only_after_the_deadline(desk: Desk) -> None:
     assert case["timeline"][-1]["command"] == "notice"
 
 
-async def test_a_reopened_case_owes_a_new_reply_and_rating(desk: Desk) -> None:
+async def test_a_reopened_case_owes_a_new_reply_and_rating(desk: CaseApi) -> None:
     number = await dispatched(desk)
     await desk.move(number, "sign", "housing")
     await desk.move(
@@ -170,7 +170,7 @@ async def test_a_reopened_case_owes_a_new_reply_and_rating(desk: Desk) -> None:
     assert replies[0]["data"]["result"] == "已修复"  # the old one stays on record
 
 
-async def test_timeline_times_read_like_the_rest_of_the_api(desk: Desk) -> None:
+async def test_timeline_times_read_like_the_rest_of_the_api(desk: CaseApi) -> None:
     number = await dispatched(desk)
     entry = (await desk.case(number))["timeline"][-1]
     assert entry["command"] == "dispatch"
@@ -178,7 +178,7 @@ async def test_timeline_times_read_like_the_rest_of_the_api(desk: Desk) -> None:
     assert entry["data"]["due"]["close"].endswith("Z")
 
 
-async def test_a_case_opened_through_the_api_must_say_what_the_matter_is(desk: Desk) -> None:
+async def test_a_case_opened_through_the_api_must_say_what_the_matter_is(desk: CaseApi) -> None:
     for body in ({}, {"description": "  "}, {"caller_name": "刘先生"}):
         status, error = await desk.request("POST", "/api/v1/cases", "op12345", body)
         assert status == 400 and error["error"]["details"]["field"] == "description", body
@@ -186,7 +186,7 @@ async def test_a_case_opened_through_the_api_must_say_what_the_matter_is(desk: D
     assert listed["cases"] == []  # nothing half-opened
 
 
-async def test_a_desk_finds_a_callers_cases_however_the_number_is_typed(desk: Desk) -> None:
+async def test_a_desk_finds_a_callers_cases_however_the_number_is_typed(desk: CaseApi) -> None:
     number = (await desk.open("op12345", description="咨询", caller_number="13912345678"))["number"]
     for typed in ("13912345678", "139 1234 5678", "139-1234-5678"):
         status, found = await desk.request(
@@ -198,7 +198,7 @@ async def test_a_desk_finds_a_callers_cases_however_the_number_is_typed(desk: De
 
 
 async def test_an_e_reply_is_finished_after_the_case_opened_and_links_are_bounded(
-    desk: Desk,
+    desk: CaseApi,
 ) -> None:
     number = await dispatched(desk)
     await desk.move(number, "sign", "housing")
@@ -212,7 +212,7 @@ async def test_an_e_reply_is_finished_after_the_case_opened_and_links_are_bounde
     assert (await desk.case(number))["state"] == "signed"
 
 
-async def test_the_role_is_checked_before_the_record(desk: Desk) -> None:
+async def test_the_role_is_checked_before_the_record(desk: CaseApi) -> None:
     """Who may not give a move hears that first (403), not about its fields."""
     number = await dispatched(desk)
     error = await desk.refused(number, "notice", "housing", 403, deadline="close")

@@ -40,11 +40,12 @@ from schemathesis.core import NOT_SET
 from schemathesis.core.transport import Response
 from schemathesis.generation.case import Case
 
+from common.vocabulary import Desk
 from database.engine import create_engine, session_factory
 from records.core.lifecycle import GIVEN
 from server import create_app
 from startup.openapi import document
-from telephony.core.events import Direction, LegRole, Trunk
+from telephony.core.events import Direction, LegRole
 from telephony.storage.tables import BridgeMembership, Call, Leg
 from tests.component.cases_kit import case_settings, make_users
 from transfer.core.states import By, Reason, TransferMode, TransferState
@@ -117,7 +118,7 @@ async def seed_calls(db_url: str) -> None:
             session.add(
                 Call(
                     id=CALL_ID,
-                    trunk=Trunk.T12345,
+                    trunk=Desk.D12345,
                     caller_number="13912345678",
                     started_at=at,
                     answered_at=at,
@@ -136,7 +137,7 @@ async def seed_calls(db_url: str) -> None:
                         endpoint=endpoint,
                         role=role,
                         direction=direction,
-                        trunk=Trunk.T12345,
+                        trunk=Desk.D12345,
                         created_at=at,
                         answered_at=at,
                         ended_at=at + timedelta(minutes=3),

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ami_client import AmiSettings
-from startup import tokens_cli
+from common.vocabulary import TOKEN_ROLES, Role
 from startup.settings import Settings
 from tests.component.conftest import (
     Liandong,
@@ -19,12 +19,12 @@ from tests.component.conftest import (
     replace_values,
     trace,
 )
-from web.tokens import TokenRole
+from web import tokens_cli
 
 CALL = "liandong-1795930660.0"
 CITIZEN_NUMBER = "13900000001"
 MASKED = "139******01"
-MASKED_ROLES = {TokenRole.UNIT, TokenRole.SUPERVISOR}
+MASKED_ROLES = {Role.UNIT, Role.SUPERVISOR}
 
 
 def assert_error(status: int, body: Any, expected_status: int, code: str) -> None:
@@ -54,7 +54,7 @@ async def test_requests_without_a_valid_token_get_401(
     start_liandong: StartLiandong, db_url: str
 ) -> None:
     server = await start_liandong()
-    revoked = (await make_tokens(db_url, [TokenRole.ADMIN], revoked=True))[TokenRole.ADMIN]
+    revoked = (await make_tokens(db_url, [Role.ADMIN], revoked=True))[Role.ADMIN]
     cases = {
         "no header": {},
         "not bearer": {"Authorization": f"Basic {server.token}"},
@@ -104,7 +104,7 @@ async def test_every_role_reads_calls_and_only_desks_see_numbers(
     server_with_call: Liandong, db_url: str
 ) -> None:
     server = server_with_call
-    tokens = await make_tokens(db_url, list(TokenRole))
+    tokens = await make_tokens(db_url, list(TOKEN_ROLES))
     for role, token in tokens.items():
         calls = await server.calls(token)
         detail = await server.call(CALL, token)
@@ -176,12 +176,12 @@ async def test_transfer_bodies_are_checked_after_the_role_and_must_be_objects(
     server_with_call: Liandong, db_url: str
 ) -> None:
     server = server_with_call
-    tokens = await make_tokens(db_url, [TokenRole.UNIT, TokenRole.ADMIN])
+    tokens = await make_tokens(db_url, [Role.UNIT, Role.ADMIN])
     path = f"/api/v1/calls/{CALL}/transfer"
     for role, body, status, code in [
-        (TokenRole.UNIT, b"{not json", 403, "forbidden"),  # refused before reading
-        (TokenRole.ADMIN, b"{not json", 400, "bad_request"),
-        (TokenRole.ADMIN, b'["12345"]', 400, "bad_request"),
+        (Role.UNIT, b"{not json", 403, "forbidden"),  # refused before reading
+        (Role.ADMIN, b"{not json", 400, "bad_request"),
+        (Role.ADMIN, b'["12345"]', 400, "bad_request"),
     ]:
         headers = {"Authorization": f"Bearer {tokens[role]}"}
         async with server.client.post(path, data=body, headers=headers) as resp:
@@ -195,8 +195,8 @@ async def test_a_unit_is_rung_on_its_roster_line_and_named_clearly_when_it_has_n
     server_with_call: Liandong, db_url: str
 ) -> None:
     server = server_with_call
-    tokens = await make_tokens(db_url, [TokenRole.ADMIN])
-    headers = {"Authorization": f"Bearer {tokens[TokenRole.ADMIN]}"}
+    tokens = await make_tokens(db_url, [Role.ADMIN])
+    headers = {"Authorization": f"Bearer {tokens[Role.ADMIN]}"}
     path = f"/api/v1/calls/{CALL}/transfer"
     for to, says in [
         ("unit:nosuch", "no unit 'nosuch' in the roster"),
@@ -216,8 +216,8 @@ async def test_a_line_no_unit_of_the_roster_has_is_refused_naming_the_units_that
     server_with_call: Liandong, db_url: str
 ) -> None:
     server = server_with_call
-    tokens = await make_tokens(db_url, [TokenRole.ADMIN])
-    headers = {"Authorization": f"Bearer {tokens[TokenRole.ADMIN]}"}
+    tokens = await make_tokens(db_url, [Role.ADMIN])
+    headers = {"Authorization": f"Bearer {tokens[Role.ADMIN]}"}
     for to in ("unit:777777", "unit:10", "unit:1"):  # the roster's lines are 01..09
         for path in (f"/api/v1/calls/{CALL}/transfer", f"/api/v1/calls/{CALL}/conference"):
             async with server.client.post(path, json={"to": to}, headers=headers) as resp:

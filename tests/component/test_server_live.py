@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 from aiohttp import WSMsgType, WSServerHandshakeError
 
+from common.vocabulary import TOKEN_ROLES, Role
 from tests.component.conftest import (
     DEADLINE_S,
     Liandong,
@@ -22,7 +23,6 @@ from tests.component.conftest import (
 )
 from tests.fakes.fake_ami import event_message
 from web.app_state import LIVE
-from web.tokens import TokenRole
 
 CALL = "liandong-1795930660.0"
 CITIZEN_NUMBER = "13900000001"
@@ -52,9 +52,9 @@ async def test_live_events_of_a_call_in_order_with_names_intact(
     start_liandong: StartLiandong, db_url: str
 ) -> None:
     server = await start_liandong()
-    tokens = await make_tokens(db_url, list(TokenRole))
+    tokens = await make_tokens(db_url, list(TOKEN_ROLES))
     subscribers = {}
-    for role in (TokenRole.OPERATOR_110, TokenRole.UNIT, TokenRole.SUPERVISOR):
+    for role in (Role.OPERATOR_110, Role.UNIT, Role.SUPERVISOR):
         ws = await server.client.ws_connect(LIVE_PATH, headers=server.auth(tokens[role]))
         assert await ws.receive_json() == {"type": "hello", "data": {"role": role.value}}
         subscribers[role] = ws
@@ -62,7 +62,7 @@ async def test_live_events_of_a_call_in_order_with_names_intact(
     server.push(replace_values(trace("answered_110"), "13900001", CITIZEN_NUMBER))
     seen = {role: await receive_until(ws, "call.ended", CALL) for role, ws in subscribers.items()}
 
-    desk = seen[TokenRole.OPERATOR_110]
+    desk = seen[Role.OPERATOR_110]
     types = [m["type"] for m in desk]
     assert types[:2] == ["call.started", "leg.started"]
     assert types[-1] == "call.ended"
@@ -84,7 +84,7 @@ async def test_live_events_of_a_call_in_order_with_names_intact(
     # Unit and supervisor see the same events, with caller numbers masked and
     # nothing else changed.
     masked = {CITIZEN_NUMBER: MASKED, "8101": "8**1", "8102": "8**2"}
-    for role in (TokenRole.UNIT, TokenRole.SUPERVISOR):
+    for role in (Role.UNIT, Role.SUPERVISOR):
         assert len(seen[role]) == len(desk), role
         for theirs, ours in zip(seen[role], desk, strict=True):
             if ours["data"].get("caller_number") is not None:

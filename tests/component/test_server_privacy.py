@@ -21,11 +21,12 @@ import pytest
 from aiohttp import WSServerHandshakeError
 
 from ami_client import AmiMessage
+from common.vocabulary import Role
 from database.engine import create_engine, session_factory
 from records.http import CASES
 from records.service.cases import CaseService
 from telephony.http import INGEST
-from tests.component.cases_kit import Desk, start_desk
+from tests.component.cases_kit import CaseApi, start_desk
 from tests.component.conftest import (
     DEADLINE_S,
     StartLiandong,
@@ -33,7 +34,7 @@ from tests.component.conftest import (
     replace_values,
     trace,
 )
-from web.tokens import TokenRepository, TokenRole
+from web.tokens import TokenRepository
 
 ROOT = Path(__file__).resolve().parents[2]
 CALL = "liandong-1795930660.0"
@@ -42,7 +43,7 @@ SECRET_NAME = "王秘密"
 
 
 @pytest.fixture
-async def desk(aiohttp_client: Any, tmp_path: Path) -> Desk:
+async def desk(aiohttp_client: Any, tmp_path: Path) -> CaseApi:
     return await start_desk(aiohttp_client, f"sqlite+aiosqlite:///{tmp_path}/privacy.db")
 
 
@@ -50,7 +51,7 @@ def text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-async def test_an_anonymous_callers_name_is_hidden_in_the_timeline_too(desk: Desk) -> None:
+async def test_an_anonymous_callers_name_is_hidden_in_the_timeline_too(desk: CaseApi) -> None:
     live = await desk.client.ws_connect(
         "/api/v1/live", headers={"Authorization": f"Bearer {desk.tokens['supervisor']}"}
     )
@@ -99,7 +100,7 @@ async def test_masked_roles_see_at_most_half_of_a_callers_digits(
     start_liandong: StartLiandong, db_url: str, number: str, masked: str
 ) -> None:
     server = await start_liandong()
-    unit = (await make_tokens(db_url, [TokenRole.UNIT]))[TokenRole.UNIT]
+    unit = (await make_tokens(db_url, [Role.UNIT]))[Role.UNIT]
     server.push(replace_values(trace("answered_110"), TRACE_NUMBER, number))
     await server.call_where(CALL, lambda c: not c["active"], "call ended")
     call = await server.call(CALL, unit)
@@ -110,13 +111,13 @@ async def test_masked_roles_see_at_most_half_of_a_callers_digits(
 
 
 async def test_a_unit_token_without_a_unit_is_refused_everywhere(
-    desk: Desk, tmp_path: Path
+    desk: CaseApi, tmp_path: Path
 ) -> None:
     """Unit tokens made before migration 0004 have no unit."""
     case = await desk.open("op12345", description="路灯不亮")  # received: not dispatched yet
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/privacy.db")
     async with session_factory(engine)() as session:
-        old = (await TokenRepository(session).create("老单位令牌", TokenRole.UNIT)).plain
+        old = (await TokenRepository(session).create("老单位令牌", Role.UNIT)).plain
         await session.commit()
     await engine.dispose()
     desk.tokens["old"] = old

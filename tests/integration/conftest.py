@@ -18,6 +18,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from ami_client.settings import AmiSettings, Secret
+from common.vocabulary import TOKEN_ROLES, Role
 from database.migrate import upgrade
 from pbx import sipp, testbed
 from server import create_app
@@ -25,7 +26,7 @@ from startup.settings import Settings
 from telephony.storage.repository import CallRepository
 from telephony.storage.tables import Leg
 from web.app_state import SESSIONS
-from web.tokens import TokenRepository, TokenRole
+from web.tokens import TokenRepository
 
 # Transfer targets ring this long before the caller is given back (tests of
 # no-answer wait for it).
@@ -69,7 +70,7 @@ def _wait_no_channels(cfg: testbed.TestbedConfig, within: float = 5.0) -> None:
 class Liandong:
     """The running server as a user sees it: its API, with a token per role."""
 
-    def __init__(self, client: TestClient[Any, Any], tokens: dict[TokenRole, str]) -> None:
+    def __init__(self, client: TestClient[Any, Any], tokens: dict[Role, str]) -> None:
         self.client = client
         self.tokens = tokens
 
@@ -80,10 +81,10 @@ class Liandong:
         assert call is not None, f"call {call_id} is not in the database"
         return {leg.uniqueid: leg for leg in call.legs}
 
-    def auth(self, role: TokenRole = TokenRole.ADMIN) -> dict[str, str]:
+    def auth(self, role: Role = Role.ADMIN) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
-    async def get(self, path: str, role: TokenRole = TokenRole.ADMIN) -> Any:
+    async def get(self, path: str, role: Role = Role.ADMIN) -> Any:
         response = await self.client.get(path, headers=self.auth(role))
         assert response.status == 200, await response.text()
         return await response.json()
@@ -96,7 +97,7 @@ class Liandong:
         response = await self.client.post(path, json=body, headers=headers)
         return response.status, await response.json()
 
-    async def operator_token(self, role: TokenRole, phone: str) -> str:
+    async def operator_token(self, role: Role, phone: str) -> str:
         """A token for an operator at a desk phone (transfers check the phone)."""
         async with self.client.app[SESSIONS]() as session:
             issued = await TokenRepository(session).create(f"{phone} operator", role, phone=phone)
@@ -142,8 +143,8 @@ async def start_server(aiohttp_client: Any, settings: Settings) -> Liandong:
     tokens = {}
     async with app[SESSIONS]() as session:
         repo = TokenRepository(session)
-        for role in TokenRole:
-            unit = "water" if role is TokenRole.UNIT else None  # a unit token names its unit
+        for role in TOKEN_ROLES:
+            unit = "water" if role is Role.UNIT else None  # a unit token names its unit
             tokens[role] = (await repo.create(f"test {role.value}", role, unit=unit)).plain
         await session.commit()
     lid = Liandong(client, tokens)

@@ -8,9 +8,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from common.vocabulary import Role
 from pbx import sipp, testbed
 from tests.integration.conftest import Liandong
-from web.tokens import TokenRole
 
 
 def t(value: str | None) -> datetime:
@@ -232,8 +232,8 @@ async def test_unit_role_sees_masked_caller_numbers(
     await place("110", work, number_prefix="1321234567", caller_name="周七")
     await liandong.wait_ended_calls("1321234567", 1)
 
-    body = await liandong.get("/api/v1/calls?limit=5", role=TokenRole.UNIT)
+    body = await liandong.get("/api/v1/calls?limit=5", role=Role.UNIT)
     numbers = {c["caller_number"] for c in body["calls"]}
     assert "132******71" in numbers and "13212345671" not in json.dumps(body)
-    admin = await liandong.get("/api/v1/calls?limit=5", role=TokenRole.OPERATOR_110)
+    admin = await liandong.get("/api/v1/calls?limit=5", role=Role.OPERATOR_110)
     assert "13212345671" in {c["caller_number"] for c in admin["calls"]}

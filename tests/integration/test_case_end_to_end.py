@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from common.vocabulary import Role
 from pbx import sipp
 from telephony.http import INGEST
 from tests.integration.conftest import Liandong
@@ -24,12 +25,12 @@ from tests.integration.transfer_kit import (
     wait_transfers,
 )
 from web.app_state import SESSIONS
-from web.tokens import TokenRepository, TokenRole
+from web.tokens import TokenRepository
 
 
 async def unit_token(lid: Liandong, unit: str) -> str:
     async with lid.client.app[SESSIONS]() as session:
-        issued = await TokenRepository(session).create(f"{unit} 值班员", TokenRole.UNIT, unit=unit)
+        issued = await TokenRepository(session).create(f"{unit} 值班员", Role.UNIT, unit=unit)
         await session.commit()
     return issued.plain
 
@@ -53,8 +54,8 @@ async def test_a_call_to_110_becomes_a_case_closed_by_12345_and_the_water_compan
     liandong: Liandong, work: Path, phones: dict[str, sipp.Phone]
 ) -> None:
     # The 110 operator's token is bound to the phone: the hand-over is recorded in its name.
-    await liandong.operator_token(TokenRole.OPERATOR_110, "op110-1")
-    op12345 = await liandong.operator_token(TokenRole.OPERATOR_12345, "op12345-1")
+    await liandong.operator_token(Role.OPERATOR_110, "op110-1")
+    op12345 = await liandong.operator_token(Role.OPERATOR_12345, "op12345-1")
     water = await unit_token(liandong, "water")
     start_desks(
         phones,
@@ -97,7 +98,7 @@ async def test_a_call_to_110_becomes_a_case_closed_by_12345_and_the_water_compan
     case = await eventually(at_12345, "the case to follow the caller to 12345")
     handover = case["timeline"][-1]
     assert (handover["command"], handover["actor"]) == ("refer_to_12345", "op110-1 operator")
-    call = await liandong.get(f"/api/v1/calls/{transfer['call_id']}", TokenRole.OPERATOR_12345)
+    call = await liandong.get(f"/api/v1/calls/{transfer['call_id']}", Role.OPERATOR_12345)
     assert call["cases"] == [number]
 
     classified = {"category": "water-supply", "township": "chengguan", "description": "小区停水"}

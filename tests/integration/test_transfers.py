@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from common.vocabulary import Role
 from pbx import sipp
 from tests.integration.conftest import Liandong
 from tests.integration.transfer_kit import (
@@ -30,7 +31,6 @@ from tests.integration.transfer_kit import (
     wait_state,
     wait_transfers,
 )
-from web.tokens import TokenRole
 
 NEVER = sipp.NEVER_MS
 
@@ -224,8 +224,8 @@ async def test_api_attended_transfer_complete_with_409_and_403(
     start_desks(phones, work, op110_1={"ring_ms": 200}, op12345_1={"ring_ms": 500, "talk_ms": 8000})
     citizen = citizen_calls("110", work, "1381006")
     call = await live_call_of(liandong, "1381006")
-    mine = await liandong.operator_token(TokenRole.OPERATOR_110, "op110-1")
-    not_mine = await liandong.operator_token(TokenRole.OPERATOR_110, "op110-2")
+    mine = await liandong.operator_token(Role.OPERATOR_110, "op110-1")
+    not_mine = await liandong.operator_token(Role.OPERATOR_110, "op110-2")
     path = f"/api/v1/calls/{call['id']}/transfer"
 
     status, body = await liandong.post(path, {"to": "12345", "mode": "attended"}, token=not_mine)

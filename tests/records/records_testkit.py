@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from common.vocabulary import Desk
 from database.engine import WRITE_TRANSACTION
 from telephony.core.events import (
     CallAnswered,
@@ -25,7 +26,6 @@ from telephony.core.events import (
     LegRinging,
     LegRole,
     LegStarted,
-    Trunk,
 )
 from telephony.storage.apply import Batch, apply_all
 from telephony.storage.batch import write_batch
@@ -45,7 +45,7 @@ def leg_started(
     *,
     role: LegRole = LegRole.CITIZEN,
     direction: Direction = Direction.INBOUND,
-    trunk: Trunk | None = Trunk.T110,
+    trunk: Desk | None = Desk.D110,
     number: str | None = "13800000000",
     name: str | None = None,
     endpoint: str | None = None,
@@ -68,7 +68,7 @@ def simple_call(call_id: str, start_ms: float, *, name: str = "张三") -> list[
     """A citizen calls 110, an operator answers, both in one bridge, citizen hangs up."""
     citizen, operator, bridge = f"{call_id}.1", f"{call_id}.2", f"br-{call_id}"
     return [
-        CallStarted(call_id, Trunk.T110, "13800000000", name, at(start_ms)),
+        CallStarted(call_id, Desk.D110, "13800000000", name, at(start_ms)),
         leg_started(citizen, call_id, start_ms, name=name),
         leg_started(
             operator,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.component.cases_kit import Desk, start_desk
+from tests.component.cases_kit import CaseApi, start_desk
 
 EDGES = (
     "0001-01-01T00:00:00+01:00",  # before year 1 in UTC
@@ -34,13 +34,13 @@ DATES = ("0001-01-01", "9999-12-31")
 
 
 @pytest.fixture
-async def desk(aiohttp_client: Any, db_url: str, engine: AsyncEngine) -> Desk:
+async def desk(aiohttp_client: Any, db_url: str, engine: AsyncEngine) -> CaseApi:
     return await start_desk(aiohttp_client, db_url)  # `engine` emptied the tables
 
 
 @pytest.mark.parametrize("edge", EDGES)
 async def test_a_query_time_at_the_edge_of_the_calendar_is_a_400_naming_it(
-    desk: Desk, edge: str
+    desk: CaseApi, edge: str
 ) -> None:
     for path, user, name in QUERIES:
         headers = {"Authorization": f"Bearer {desk.tokens[user]}"}
@@ -54,7 +54,7 @@ async def test_a_query_time_at_the_edge_of_the_calendar_is_a_400_naming_it(
 
 @pytest.mark.parametrize("day", DATES)
 async def test_a_period_edge_on_the_first_or_last_day_of_the_calendar_is_a_400(
-    desk: Desk, day: str
+    desk: CaseApi, day: str
 ) -> None:
     for path, user, name in QUERIES:
         if name not in ("from", "to"):
@@ -63,7 +63,7 @@ async def test_a_period_edge_on_the_first_or_last_day_of_the_calendar_is_a_400(
         assert status == 400 and body["error"]["details"] == {"field": name}, (path, body)
 
 
-async def test_times_just_inside_the_calendar_still_answer(desk: Desk) -> None:
+async def test_times_just_inside_the_calendar_still_answer(desk: CaseApi) -> None:
     for path, user, name in QUERIES:
         value = "9999-12-29T00:00:00Z" if name == "to" else "0001-01-03T00:00:00Z"
         headers = {"Authorization": f"Bearer {desk.tokens[user]}"}
@@ -72,7 +72,9 @@ async def test_times_just_inside_the_calendar_still_answer(desk: Desk) -> None:
 
 
 @pytest.mark.parametrize("edge", EDGES)
-async def test_a_reply_finished_at_the_edge_of_the_calendar_is_a_400(desk: Desk, edge: str) -> None:
+async def test_a_reply_finished_at_the_edge_of_the_calendar_is_a_400(
+    desk: CaseApi, edge: str
+) -> None:
     number = (await desk.open("op12345", description="停水"))["number"]
     await desk.move(number, "classify", "op12345", demand_type="help", route="hotline")
     await desk.move(number, "dispatch", "op12345", lead_unit="water")

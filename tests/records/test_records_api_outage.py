@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.component.cases_kit import Desk, start_desk
+from tests.component.cases_kit import CaseApi, start_desk
 
 
 class Proxy:
@@ -108,7 +108,7 @@ async def test_a_database_outage_is_a_503_naming_it_and_the_api_comes_back(
     aiohttp_client: Any, proxy: tuple[Proxy, str]
 ) -> None:
     running, url = proxy
-    desk: Desk = await start_desk(aiohttp_client, url)
+    desk: CaseApi = await start_desk(aiohttp_client, url)
     number = (await desk.open("op12345", description="路灯不亮"))["number"]
 
     running.stop()

@@ -20,6 +20,7 @@ from records_testkit import (
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from common.vocabulary import Desk
 from telephony.core.events import (
     CallAnswered,
     CallEnded,
@@ -35,7 +36,6 @@ from telephony.core.events import (
     LegRole,
     LegStarted,
     LegUpdated,
-    Trunk,
 )
 
 # Each example commits dozens of transactions; these counts keep the whole
@@ -94,7 +94,7 @@ def interleaved_calls(draw: st.DrawFn) -> list[DomainEvent]:
     call_ids = [f"c{i}" for i in range(draw(st.integers(1, 3)))]
     for n, call_id in enumerate(call_ids):
         start = n * 100
-        story: list[DomainEvent] = [CallStarted(call_id, Trunk.T110, "110", draw(NAMES), at(start))]
+        story: list[DomainEvent] = [CallStarted(call_id, Desk.D110, "110", draw(NAMES), at(start))]
         if draw(st.booleans()):
             story.append(CallAnswered(call_id, at(start + 50)))
         if draw(st.booleans()):
@@ -127,7 +127,7 @@ arbitrary_events = st.lists(
             channel=st.sampled_from(["PJSIP/a", "PJSIP/b"]),
             endpoint=_TEXT,
             role=st.sampled_from(list(LegRole)),
-            trunk=st.sampled_from([None, *Trunk]),
+            trunk=st.sampled_from([None, *Desk]),
             direction=st.sampled_from(list(Direction)),
             caller_number=_TEXT,
             caller_name=_TEXT,
@@ -137,7 +137,7 @@ arbitrary_events = st.lists(
         st.builds(LegRinging, _LEGS, _TIMES),
         st.builds(LegAnswered, _LEGS, _TIMES),
         st.builds(LegEnded, _LEGS, _TIMES, st.sampled_from([None, 16]), _TEXT, st.booleans()),
-        st.builds(CallStarted, _CALLS, st.sampled_from([None, *Trunk]), _TEXT, _TEXT, _TIMES),
+        st.builds(CallStarted, _CALLS, st.sampled_from([None, *Desk]), _TEXT, _TEXT, _TIMES),
         st.builds(CallAnswered, _CALLS, _TIMES),
         # Merges touch rows no event names, the hard part: draw them often.
         *[st.builds(CallMerged, _CALLS, _CALLS, _TIMES)] * 4,

@@ -9,17 +9,18 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common.vocabulary import Role
 from county.rules import load_rules
 from records.core.case_file import Actor, IllegalMove
-from records.core.lifecycle import ActorRole, Command
+from records.core.lifecycle import Command
 from records.service.cases import CaseChanged, CaseService
 from records.storage.repository import CaseFilter
 from records.storage.roster_history import record_roster, roster_at
 from startup.settings import DEFAULT_CASE_CONFIG
 
 RULES = load_rules(DEFAULT_CASE_CONFIG)
-HOTLINE = Actor("李话务", ActorRole.OPERATOR_12345)
-WATER = Actor("供水值班", ActorRole.UNIT, "water")
+HOTLINE = Actor("李话务", Role.OPERATOR_12345)
+WATER = Actor("供水值班", Role.UNIT, "water")
 
 
 def service(sessions: async_sessionmaker[AsyncSession]) -> CaseService:
@@ -69,7 +70,7 @@ async def test_a_unit_finds_the_cases_it_co_handles(
     )
     assert [r.number for r in await cases.find(CaseFilter(unit="water"))] == [number]
     assert await cases.find(CaseFilter(unit="wat_r")) == []  # "_" is no wildcard
-    await cases.act(number, Command.SIGN, Actor("住建值班", ActorRole.UNIT, "housing"), {})
+    await cases.act(number, Command.SIGN, Actor("住建值班", Role.UNIT, "housing"), {})
     view, _ = await cases.act(number, Command.ARRIVE, WATER, {"note": "co-unit on site"})
     assert view.events[-1].unit == "water"
 

@@ -10,9 +10,10 @@ from records_testkit import T0, at, leg_started, simple_call, write_in_batches
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from common.vocabulary import Role
 from telephony.core.events import CallEnded, CallMerged, CallStarted, DomainEvent
 from telephony.storage.repository import CallRepository
-from web.tokens import TokenRepository, TokenRole
+from web.tokens import TokenRepository
 
 
 @pytest.fixture
@@ -69,8 +70,8 @@ async def test_tokens_store_only_the_hash(
     engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     async with sessions() as session, session.begin():
-        issued = await TokenRepository(session).create("desk 1", TokenRole.OPERATOR_110, now=at(0))
-        other = await TokenRepository(session).create("unit", TokenRole.UNIT)
+        issued = await TokenRepository(session).create("desk 1", Role.OPERATOR_110, now=at(0))
+        other = await TokenRepository(session).create("unit", Role.UNIT)
     assert issued.plain != other.plain
     assert len(issued.plain) >= 43
     async with engine.connect() as connection:
@@ -85,7 +86,7 @@ async def test_tokens_store_only_the_hash(
         assert (found.id, found.name, found.role, found.created_at) == (
             issued.token.id,
             "desk 1",
-            TokenRole.OPERATOR_110,
+            Role.OPERATOR_110,
             at(0),
         )
         assert await TokenRepository(session).authenticate(issued.plain[:-1] + "x") is None
@@ -97,7 +98,7 @@ async def test_revoked_token_no_longer_authenticates(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     async with sessions() as session, session.begin():
-        issued = await TokenRepository(session).create("supervisor", TokenRole.SUPERVISOR)
+        issued = await TokenRepository(session).create("supervisor", Role.SUPERVISOR)
     async with sessions() as session, session.begin():
         tokens = TokenRepository(session)
         assert await tokens.revoke(issued.token.id, now=at(5)) is True

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from records_testkit import at, simple_call, snapshot
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from telephony.core.events import Direction, LegRole, Trunk
+from common.vocabulary import Desk
+from telephony.core.events import Direction, LegRole
 from telephony.storage.repository import CallRepository
 from telephony.storage.writer import RecordWriter
 
@@ -25,7 +26,7 @@ async def test_whole_call_round_trip(
     async with sessions() as session:
         call = await CallRepository(session).get_call("1740794400.1")
     assert call is not None
-    assert call.trunk is Trunk.T110
+    assert call.trunk is Desk.D110
     assert call.caller_number == "13800000000"
     assert call.caller_name == "张三"
     assert call.started_at == datetime(2025, 3, 1, 2, 0, 0, 0, tzinfo=UTC)

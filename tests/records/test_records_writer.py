@@ -16,6 +16,7 @@ from records_testkit import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from common.vocabulary import Desk
 from database.engine import create_engine, session_factory
 from telephony.core.events import (
     CallAnswered,
@@ -28,7 +29,6 @@ from telephony.core.events import (
     LegJoinedBridge,
     LegRole,
     LegUpdated,
-    Trunk,
 )
 from telephony.storage.repository import CallRepository
 from telephony.storage.tables import Call, Leg
@@ -66,7 +66,7 @@ async def test_merge_moves_legs_and_widens_survivor(
 ) -> None:
     # An operator's consultation call (B) is folded into the citizen's call (A).
     events: list[DomainEvent] = [
-        CallStarted("A", Trunk.T110, "13800000000", "张三", at(1000)),
+        CallStarted("A", Desk.D110, "13800000000", "张三", at(1000)),
         leg_started("A.1", "A", 1000, name="张三"),
         CallStarted("B", None, None, None, at(500)),
         leg_started("B.1", "B", 500, role=LegRole.OPERATOR_110, trunk=None, number="8001"),
@@ -153,9 +153,9 @@ async def test_leg_for_unknown_call_creates_a_minimal_call(
     call = await _call(sessions, "NEW")
     assert (call.started_at, call.trunk, call.caller_number) == (at(42), None, None)
     # The call's own CallStarted later fills it in and keeps the earliest start.
-    await _write(sessions, [CallStarted("NEW", Trunk.T12345, "010", "李四", at(40))])
+    await _write(sessions, [CallStarted("NEW", Desk.D12345, "010", "李四", at(40))])
     call = await _call(sessions, "NEW")
-    assert (call.started_at, call.trunk, call.caller_name) == (at(40), Trunk.T12345, "李四")
+    assert (call.started_at, call.trunk, call.caller_name) == (at(40), Desk.D12345, "李四")
 
 
 async def test_real_hangup_replaces_a_reconciled_end_but_not_the_reverse(

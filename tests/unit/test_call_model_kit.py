@@ -19,6 +19,7 @@ import pytest
 
 from ami_client.framing import parse_stream
 from ami_client.message import AmiMessage
+from common.vocabulary import Desk
 from telephony.core import events as ev
 from telephony.core.model import CallModel
 
@@ -72,7 +73,7 @@ class LegView:
     channel: str
     endpoint: str | None
     role: ev.LegRole
-    trunk: ev.Trunk | None
+    trunk: Desk | None
     direction: ev.Direction
     caller_number: str | None
     caller_name: str | None
@@ -90,7 +91,7 @@ class LegView:
 @dataclass
 class CallView:
     call_id: str
-    trunk: ev.Trunk | None
+    trunk: Desk | None
     caller_number: str | None
     caller_name: str | None
     started_at: datetime

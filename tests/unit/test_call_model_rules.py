@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from test_call_model_kit import NOT_THE_TIME, Ledger, channel_event, ts
 
 from ami_client.message import AmiMessage
+from common.vocabulary import Desk
 from telephony.core import events as ev
-from telephony.core.events import Direction, LegRole, Trunk
+from telephony.core.events import Direction, LegRole
 from telephony.core.model import CallModel
 
 T0 = 1795940000
@@ -334,7 +335,7 @@ def test_role_from_the_endpoint_then_from_ld_role_and_trunk_from_ld_trunk() -> N
         "op110-1",
     )
     out = line(event("NewConnectedLine", A1, A, 1, role="operator_110", trunk="110"))
-    assert out == [ev.LegUpdated(A1, CHAN[A1], None, None, ts(at(1)), role=None, trunk=Trunk.T110)]
+    assert out == [ev.LegUpdated(A1, CHAN[A1], None, None, ts(at(1)), role=None, trunk=Desk.D110)]
     # The phone was moved to the other desk: its LD_ROLE says so.
     out = line(event("Newstate", A1, A, 2, state="5", role="operator_12345", trunk="110"))
     assert out[0] == ev.LegUpdated(
@@ -342,7 +343,7 @@ def test_role_from_the_endpoint_then_from_ld_role_and_trunk_from_ld_trunk() -> N
     )
     assert isinstance(out[1], ev.LegRinging)
     assert line.ledger.legs[A1].role is LegRole.OPERATOR_12345
-    assert line.ledger.legs[A1].trunk is Trunk.T110
+    assert line.ledger.legs[A1].trunk is Desk.D110
     # Nonsense values are ignored, and so is the same value again.
     assert line(event("Newstate", A1, A, 3, state="5", role="boss", trunk="999")) == []
     assert line(event("Newstate", A1, A, 3, state="5", role="operator_12345")) == []
@@ -376,8 +377,8 @@ def test_ld_role_on_the_newchannel_itself_wins_over_the_endpoint_name() -> None:
     out = line(newchannel(A0, A, 0, role="unit", trunk="12345"))
     started = out[1]
     assert isinstance(started, ev.LegStarted)
-    assert (started.role, started.trunk) == (LegRole.UNIT, Trunk.T12345)
-    assert out[0] == ev.CallStarted(A, Trunk.T12345, None, None, ts(at(0)))
+    assert (started.role, started.trunk) == (LegRole.UNIT, Desk.D12345)
+    assert out[0] == ev.CallStarted(A, Desk.D12345, None, None, ts(at(0)))
 
 
 def test_caller_id_changes_and_renames_update_the_leg() -> None:

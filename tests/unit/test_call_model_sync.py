@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from test_call_model_kit import Ledger, channel_event, core_show_channel, ts
 
 from ami_client.message import AmiMessage
+from common.vocabulary import Desk
 from telephony.core import events as ev
-from telephony.core.events import Direction, LegRole, Trunk
+from telephony.core.events import Direction, LegRole
 from telephony.core.model import CallModel, Ending, KnownLeg
 
 NOW = datetime(2026, 11, 29, 6, 0, 0, tzinfo=UTC)
@@ -25,7 +26,7 @@ KNOWN = [
         "PJSIP/trunk-110-0000000a",
         "trunk-110",
         LegRole.CITIZEN,
-        Trunk.T110,
+        Desk.D110,
         Direction.INBOUND,
         answered=True,
     ),
@@ -35,7 +36,7 @@ KNOWN = [
         "PJSIP/op110-1-0000000b",
         "op110-1",
         LegRole.OPERATOR_110,
-        Trunk.T110,
+        Desk.D110,
         Direction.OUTBOUND,
         answered=True,
     ),
@@ -45,7 +46,7 @@ KNOWN = [
         "PJSIP/trunk-12345-00000014",
         "trunk-12345",
         LegRole.CITIZEN,
-        Trunk.T12345,
+        Desk.D12345,
         Direction.INBOUND,
         answered=False,
     ),
@@ -199,7 +200,7 @@ def test_restoring_twice_counts_each_leg_once() -> None:
             "PJSIP/trunk-12345-00000014",
             "trunk-12345",
             LegRole.CITIZEN,
-            Trunk.T12345,
+            Desk.D12345,
             Direction.INBOUND,
             answered=True,
         )
@@ -253,14 +254,14 @@ def test_a_live_channel_we_never_saw_is_picked_up() -> None:
     # Listed youngest first: the call still starts with its oldest leg.
     out = line.sync([phone, citizen])
     assert out == [
-        ev.CallStarted(z0, Trunk.T110, "13900001", "张三丰", NOW - timedelta(seconds=9)),
+        ev.CallStarted(z0, Desk.D110, "13900001", "张三丰", NOW - timedelta(seconds=9)),
         ev.LegStarted(
             z0,
             z0,
             "PJSIP/trunk-110-00000028",
             "trunk-110",
             LegRole.CITIZEN,
-            Trunk.T110,
+            Desk.D110,
             Direction.INBOUND,
             "13900001",
             "张三丰",
@@ -457,7 +458,7 @@ def test_restored_bridges_are_not_joined_again_but_left_when_asterisk_says_so() 
             "PJSIP/trunk-110-0000000a",
             "trunk-110",
             LegRole.CITIZEN,
-            Trunk.T110,
+            Desk.D110,
             Direction.INBOUND,
             answered=True,
             bridges=frozenset({"br-x"}),
@@ -468,7 +469,7 @@ def test_restored_bridges_are_not_joined_again_but_left_when_asterisk_says_so() 
             "PJSIP/op110-1-0000000b",
             "op110-1",
             LegRole.OPERATOR_110,
-            Trunk.T110,
+            Desk.D110,
             Direction.OUTBOUND,
             answered=True,
             bridges=frozenset({"br-x"}),
@@ -617,7 +618,7 @@ def test_asterisk_restarted_legs_end_by_its_start_when_liandong_was_not_running(
             "PJSIP/trunk-12345-00000014",
             "trunk-12345",
             LegRole.CITIZEN,
-            Trunk.T12345,
+            Desk.D12345,
             Direction.INBOUND,
             answered=True,
             last_seen=seen,
@@ -628,7 +629,7 @@ def test_asterisk_restarted_legs_end_by_its_start_when_liandong_was_not_running(
             "PJSIP/trunk-110-0000000a",
             "trunk-110",
             LegRole.CITIZEN,
-            Trunk.T110,
+            Desk.D110,
             Direction.INBOUND,
             answered=True,
         ),  # nothing known of when it was alive

@@ -27,8 +27,9 @@ from test_call_model_kit import (
 
 from ami_client.framing import AmiFramer, FrameError
 from ami_client.message import AmiMessage
+from common.vocabulary import Desk
 from telephony.core import events as ev
-from telephony.core.events import Direction, LegRole, Trunk
+from telephony.core.events import Direction, LegRole
 from telephony.core.model import CallModel
 
 # One row per leg, exactly as the trace has it: the Uniqueid and call (Linkedid)
@@ -126,7 +127,7 @@ class ExpectedLeg:
     endpoint: str | None
     role: LegRole
     direction: Direction
-    trunk: Trunk | None
+    trunk: Desk | None
     number: str | None
     name: str | None
     created: datetime
@@ -139,7 +140,7 @@ class ExpectedLeg:
 
 @dataclass(frozen=True)
 class ExpectedCall:
-    trunk: Trunk | None
+    trunk: Desk | None
     number: str | None
     name: str | None
     started: datetime
@@ -164,7 +165,7 @@ def _parse_legs(table: str) -> dict[str, ExpectedLeg]:
             channel.removeprefix("PJSIP/").rsplit("-", 1)[0],
             LegRole(role),
             Direction(direction),
-            Trunk(trunk),
+            Desk(trunk),
             number,
             name,
             ts(created),
@@ -182,7 +183,7 @@ def _parse_calls(table: str) -> dict[str, ExpectedCall]:
     for row in table.strip().split("\n"):
         call_id, trunk, number, name, started, answered, ended = row.split()
         calls[f"liandong-{call_id}"] = ExpectedCall(
-            Trunk(trunk), number, name, ts(started), _time(answered), ts(ended)
+            Desk(trunk), number, name, ts(started), _time(answered), ts(ended)
         )
     return calls
 
@@ -310,12 +311,12 @@ def test_operators_learn_their_trunk_from_ld_trunk_and_nothing_else_changes() ->
     _, _, emitted = replay(trace_messages("answered_110"))
     updates = [e for e in emitted if isinstance(e, ev.LegUpdated)]
     assert [(u.uniqueid, u.role, u.trunk, u.at) for u in updates] == [
-        ("liandong-1795930660.1", None, Trunk.T110, ts("1795930660.857139")),
-        ("liandong-1795930660.2", None, Trunk.T110, ts("1795930660.857254")),
+        ("liandong-1795930660.1", None, Desk.D110, ts("1795930660.857139")),
+        ("liandong-1795930660.2", None, Desk.D110, ts("1795930660.857254")),
     ]
     started = {e.uniqueid: e for e in emitted if isinstance(e, ev.LegStarted)}
     assert started["liandong-1795930660.1"].trunk is None
-    assert started["liandong-1795930660.0"].trunk is Trunk.T110
+    assert started["liandong-1795930660.0"].trunk is Desk.D110
 
 
 def test_the_citizen_rings_when_the_first_phone_does() -> None:

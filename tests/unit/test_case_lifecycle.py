@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from county.vocabulary import Desk, Route
+from common.vocabulary import TOKEN_ROLES, Desk, Role
+from county.vocabulary import Route
 from records.core.case_file import (
     Actor,
     CaseFile,
@@ -29,13 +30,12 @@ from records.core.lifecycle import (
     RECORDED,
     ROLES,
     TRANSITIONS,
-    ActorRole,
     CaseState,
     Command,
     allowed_commands,
 )
 
-S, C, R = CaseState, Command, ActorRole
+S, C, R = CaseState, Command, Role
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 OP110 = Actor("王警官", R.OPERATOR_110)
@@ -56,15 +56,14 @@ DATA: dict[Command, dict[str, Any]] = {
 
 def case_in(state: CaseState, command: Command) -> CaseFile:
     """A case sitting in `state`, set up so that `command` is the actor's to give."""
-    desk = Desk.POLICE if command in (C.ACCEPT_POLICE, C.REFER_TO_12345) else Desk.HOTLINE
+    desk = Desk.D110 if command in (C.ACCEPT_POLICE, C.REFER_TO_12345) else Desk.D12345
     if state is S.POLICE_HANDLING:
-        desk = Desk.POLICE
+        desk = Desk.D110
     case = CaseFile(
         desk=desk, state=state, lead_unit="WATER", category="water_supply", route=Route.HOTLINE
     )
     if command is C.SEND_BACK:
-        other = Desk.HOTLINE if desk is Desk.POLICE else Desk.POLICE
-        case.handover = Handover(other, "对方话务员", "water_supply", T0)
+        case.handover = Handover(desk.other, "对方话务员", "water_supply", T0)
     if command in (C.APPROVE_EXTENSION, C.REFUSE_EXTENSION):
         case.extension = Extension.REQUESTED
     return case
@@ -74,9 +73,9 @@ def actor_for(command: Command, case: CaseFile) -> Actor:
     roles = ROLES[command]
     if R.UNIT in roles:
         return WATER
-    if R.OPERATOR_12345 in roles and case.desk is Desk.HOTLINE:
+    if R.OPERATOR_12345 in roles and case.desk is Desk.D12345:
         return OP12345
-    if R.OPERATOR_110 in roles and case.desk is Desk.POLICE:
+    if R.OPERATOR_110 in roles and case.desk is Desk.D110:
         return OP110
     for actor in (SUPERVISOR, SYSTEM, ADMIN, OP12345, OP110):
         if actor.role in roles:
@@ -190,7 +189,7 @@ def test_no_command_leaves_a_final_state_not_even_a_record_only_one() -> None:
 
 
 def test_archived_cases_are_immutable() -> None:
-    case = CaseFile(desk=Desk.HOTLINE, state=S.CLOSED)
+    case = CaseFile(desk=Desk.D12345, state=S.CLOSED)
     act(case, C.ARCHIVE, OP12345, T0, {})
     for command in GIVEN:
         with pytest.raises(IllegalMove):
@@ -216,7 +215,7 @@ def test_recorded_entries_land_on_open_cases_and_are_nobodys_to_give(command: Co
 
 
 def test_the_whole_110_to_12345_to_unit_path() -> None:
-    case = CaseFile(desk=Desk.POLICE)
+    case = CaseFile(desk=Desk.D110)
     act(case, C.REFER_TO_12345, OP110, T0, {})
     act(case, C.CLASSIFY, OP12345, T0, {"category": "water_supply", "route": "hotline"})
     act(case, C.DISPATCH, OP12345, T0, {"lead_unit": "WATER", "co_units": ["HOUSING"]})
@@ -246,30 +245,30 @@ def test_the_whole_110_to_12345_to_unit_path() -> None:
 
 
 def test_ambiguous_matter_goes_to_110_first_and_comes_back_with_the_police_form() -> None:
-    case = CaseFile(desk=Desk.HOTLINE)
+    case = CaseFile(desk=Desk.D12345)
     act(case, C.CLASSIFY, OP12345, T0, {"category": "neighbour_dispute"})
     act(case, C.REFER_TO_110, OP12345, T0, {})
-    assert case.desk is Desk.POLICE
+    assert case.desk is Desk.D110
     form = {"officer": "王警官", "findings": "邻里噪音纠纷，无违法行为", "measures": "现场劝解"}
     entry = act(case, C.POLICE_FEEDBACK, OP110, T0, form)
-    assert (case.state, case.desk) == (S.CLASSIFIED, Desk.HOTLINE)
+    assert (case.state, case.desk) == (S.CLASSIFIED, Desk.D12345)
     assert "wrong_transfer" not in entry.data  # investigated: not a wrong transfer
     act(case, C.DISPATCH, OP12345, T0, {"lead_unit": "HOUSING"})
     assert case.lead_unit == "HOUSING"
 
 
 def test_sending_back_counts_a_wrong_transfer_against_the_sender() -> None:
-    case = CaseFile(desk=Desk.POLICE)
+    case = CaseFile(desk=Desk.D110)
     act(case, C.REFER_TO_12345, OP110, T0, {})
     entry = act(case, C.SEND_BACK, OP12345, T0, {"reason": "持刀威胁，属警情"})
-    assert case.desk is Desk.POLICE and case.state is S.RECEIVED
+    assert case.desk is Desk.D110 and case.state is S.RECEIVED
     assert entry.data["wrong_transfer"] == {"by": "王警官", "from_desk": "110", "category": None}
     with pytest.raises(Refused):  # and it can't bounce again without a new hand-over
         act(case, C.SEND_BACK, OP110, T0, {"reason": "again"})
 
 
 def test_once_the_receiving_desk_acts_the_hand_over_is_accepted() -> None:
-    case = CaseFile(desk=Desk.POLICE)
+    case = CaseFile(desk=Desk.D110)
     act(case, C.REFER_TO_12345, OP110, T0, {})
     act(case, C.CLASSIFY, OP12345, T0, {})
     assert case.handover is None
@@ -280,14 +279,14 @@ def test_once_the_receiving_desk_acts_the_hand_over_is_accepted() -> None:
 
 
 def test_a_desk_acts_only_on_cases_it_holds() -> None:
-    case = CaseFile(desk=Desk.POLICE)
+    case = CaseFile(desk=Desk.D110)
     with pytest.raises(NotPermitted):
         act(case, C.CLASSIFY, OP12345, T0, {})
     assert case.timeline == []
 
 
 def test_units_act_only_on_their_own_cases_and_only_the_lead_signs() -> None:
-    case = CaseFile(desk=Desk.HOTLINE, state=S.DISPATCHED, lead_unit="WATER", co_units=("HOUSING",))
+    case = CaseFile(desk=Desk.D12345, state=S.DISPATCHED, lead_unit="WATER", co_units=("HOUSING",))
     with pytest.raises(NotPermitted):
         act(case, C.SIGN, HOUSING, T0, {})
     with pytest.raises(NotPermitted):
@@ -297,7 +296,7 @@ def test_units_act_only_on_their_own_cases_and_only_the_lead_signs() -> None:
 
 
 def test_roles_outside_the_table_are_not_permitted() -> None:
-    case = CaseFile(desk=Desk.HOTLINE, state=S.CLASSIFIED)
+    case = CaseFile(desk=Desk.D12345, state=S.CLASSIFIED)
     for actor in (WATER, SUPERVISOR, ADMIN, SYSTEM):
         with pytest.raises(NotPermitted):
             act(case, C.DISPATCH, actor, T0, {"lead_unit": "WATER"})
@@ -305,7 +304,7 @@ def test_roles_outside_the_table_are_not_permitted() -> None:
 
 
 def test_extensions_only_before_expiry_and_one_at_a_time() -> None:
-    case = CaseFile(desk=Desk.HOTLINE, state=S.SIGNED, lead_unit="WATER")
+    case = CaseFile(desk=Desk.D12345, state=S.SIGNED, lead_unit="WATER")
     case.due_close = T0 + timedelta(days=2)
     with pytest.raises(Refused):
         act(case, C.APPROVE_EXTENSION, OP12345, T0, {})
@@ -320,7 +319,7 @@ def test_extensions_only_before_expiry_and_one_at_a_time() -> None:
 
 
 def test_a_return_is_reviewed_then_redispatched_elsewhere_or_rejected() -> None:
-    case = CaseFile(desk=Desk.HOTLINE, state=S.SIGNED, lead_unit="WATER")
+    case = CaseFile(desk=Desk.D12345, state=S.SIGNED, lead_unit="WATER")
     act(case, C.REQUEST_RETURN, WATER, T0, {"reason": "不属本单位职责"})
     with pytest.raises(Refused):
         act(case, C.REDISPATCH, OP12345, T0, {"lead_unit": "WATER"})
@@ -332,9 +331,9 @@ def test_a_return_is_reviewed_then_redispatched_elsewhere_or_rejected() -> None:
 
 
 def test_every_api_role_is_an_actor_role() -> None:
-    from web.tokens import TokenRole
-
-    assert {r.value for r in TokenRole} | {"system"} == {r.value for r in ActorRole}
+    # A token carries any role but the server's own.
+    assert set(TOKEN_ROLES) == set(Role) - {Role.SYSTEM}
+    assert len(TOKEN_ROLES) == len(set(TOKEN_ROLES))
 
 
 def test_a_case_110_sends_back_goes_on_to_a_unit_from_12345() -> None:
@@ -342,5 +341,5 @@ def test_a_case_110_sends_back_goes_on_to_a_unit_from_12345() -> None:
     act(case, C.CLASSIFY, OP12345, T0, {"route": "ambiguous"})
     act(case, C.REFER_TO_110, OP12345, T0, {})
     act(case, C.SEND_BACK, OP110, T0, {"reason": "非警务事项"})
-    assert (case.state, case.desk, case.route) == (S.CLASSIFIED, Desk.HOTLINE, Route.HOTLINE)
+    assert (case.state, case.desk, case.route) == (S.CLASSIFIED, Desk.D12345, Route.HOTLINE)
     act(case, C.DISPATCH, OP12345, T0, {"lead_unit": "WATER"})

@@ -9,26 +9,19 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from county.vocabulary import Desk, Route
+from common.vocabulary import DESK_ROLE, Desk, Role
+from county.vocabulary import Route
 from records.core.case_file import Actor, CaseFile, IllegalMove, NotPermitted, Refused, act
-from records.core.lifecycle import (
-    FINAL_STATES,
-    GIVEN,
-    ROLES,
-    ActorRole,
-    CaseState,
-    Command,
-    next_state,
-)
+from records.core.lifecycle import FINAL_STATES, GIVEN, ROLES, CaseState, Command, next_state
 
 UNITS = ["WATER", "HOUSING", "T01"]
 actors = st.one_of(
     st.builds(
         Actor,
         st.sampled_from(["甲", "乙"]),
-        st.sampled_from([r for r in ActorRole if r is not ActorRole.UNIT]),
+        st.sampled_from([r for r in Role if r is not Role.UNIT]),
     ),
-    st.builds(Actor, st.just("单位员工"), st.just(ActorRole.UNIT), st.sampled_from(UNITS)),
+    st.builds(Actor, st.just("单位员工"), st.just(Role.UNIT), st.sampled_from(UNITS)),
 )
 payloads = st.fixed_dictionaries(
     {},
@@ -63,9 +56,8 @@ def fitting(case: CaseFile, pick: int) -> tuple[Command, Actor]:
         allowed = [c for c in allowed if c not in ending] or allowed
     command = allowed[pick % len(allowed)]
     roles = sorted(ROLES[command])
-    desk_role = {Desk.POLICE: ActorRole.OPERATOR_110, Desk.HOTLINE: ActorRole.OPERATOR_12345}
-    role = desk_role[case.desk] if desk_role[case.desk] in roles else roles[pick % len(roles)]
-    return command, Actor("合适的人", role, unit=case.lead_unit if role is ActorRole.UNIT else None)
+    role = DESK_ROLE[case.desk] if DESK_ROLE[case.desk] in roles else roles[pick % len(roles)]
+    return command, Actor("合适的人", role, unit=case.lead_unit if role is Role.UNIT else None)
 
 
 @settings(max_examples=400, deadline=None)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from common.vocabulary import Desk
 from county.config_file import ConfigFileError
 from county.roster import Roster, Unit, load_roster
 from county.routing import (
@@ -16,7 +17,7 @@ from county.routing import (
     UnknownCategory,
     load_routing,
 )
-from county.vocabulary import DemandType, Desk, Route, UnitType
+from county.vocabulary import DemandType, Route, UnitType
 
 CONFIG = Path(__file__).resolve().parents[2] / "case-config"
 
@@ -84,7 +85,7 @@ def refusal(path: Path, roster: Roster | None = None) -> list[tuple[int | None, 
 
 
 def ask(catalogue: RoutingCatalogue, text: str, **given: object) -> Suggestion:
-    given.setdefault("desk", Desk.HOTLINE)
+    given.setdefault("desk", Desk.D12345)
     return catalogue.suggest(text=text, **given)  # type: ignore[arg-type]
 
 
@@ -173,7 +174,7 @@ def test_the_legal_route_answer_is_read_to_the_caller(catalogue: RoutingCatalogu
 def test_other_emergencies_are_transferred(
     catalogue: RoutingCatalogue, text: str, number: str
 ) -> None:
-    suggestion = ask(catalogue, text, desk=Desk.POLICE)
+    suggestion = ask(catalogue, text, desk=Desk.D110)
     assert (suggestion.route, suggestion.transfer_to) == (Route.EXCLUDED, number)
     assert suggestion.answer is not None and number in suggestion.answer
 
@@ -271,7 +272,7 @@ def test_an_enquiry_is_answered_at_12345_but_passed_on_by_110(catalogue: Routing
     text = "办理营业执照需要什么材料"
     assert ask(catalogue, text).route is Route.ANSWER
     assert ask(catalogue, text, demand_type=DemandType.ENQUIRY).route is Route.ANSWER
-    assert ask(catalogue, text, desk=Desk.POLICE).route is Route.HOTLINE
+    assert ask(catalogue, text, desk=Desk.D110).route is Route.HOTLINE
     assert ask(catalogue, text, demand_type=DemandType.COMPLAINT).route is Route.HOTLINE
 
 
@@ -291,7 +292,7 @@ def test_matching_ignores_spaces_and_full_width_and_is_deterministic(
 def test_the_base_file_loads_and_cross_checks(tmp_path: Path) -> None:
     catalogue = load_routing(write(tmp_path, BASE), SMALL_ROSTER)
     assert catalogue.version == "t1"
-    suggestion = catalogue.suggest(desk=Desk.HOTLINE, text="停水", township="daying")
+    suggestion = catalogue.suggest(desk=Desk.D12345, text="停水", township="daying")
     assert (suggestion.lead_unit, suggestion.co_units) == ("water-res", ("daying",))
 
 

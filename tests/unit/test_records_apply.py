@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+from common.vocabulary import Desk
 from telephony.core.events import (
     CallEnded,
     CallMerged,
@@ -16,7 +17,6 @@ from telephony.core.events import (
     LegRole,
     LegStarted,
     LegUpdated,
-    Trunk,
 )
 from telephony.storage.apply import Batch, CallRow, apply_all, needs
 
@@ -34,7 +34,7 @@ def started(uniqueid: str, call_id: str, ms: float, **overrides: object) -> LegS
         "channel": f"PJSIP/x-{uniqueid}",
         "endpoint": "desk",
         "role": LegRole.CITIZEN,
-        "trunk": Trunk.T110,
+        "trunk": Desk.D110,
         "direction": Direction.INBOUND,
         "caller_number": "138",
         "caller_name": "张三",
@@ -82,7 +82,7 @@ def test_repeated_leg_started_updates_without_erasing() -> None:
     leg = batch.legs["l"]
     assert skipped == []
     assert (leg["call_id"], leg["channel"], leg["role"]) == ("c2", "PJSIP/new", LegRole.CITIZEN)
-    assert (leg["endpoint"], leg["trunk"], leg["caller_name"]) == ("desk", Trunk.T110, "张三")
+    assert (leg["endpoint"], leg["trunk"], leg["caller_name"]) == ("desk", Desk.D110, "张三")
     assert leg["created_at"] == at(5)
     assert set(batch.calls) == {"c1", "c2"}  # minimal rows for both calls
 
@@ -130,7 +130,7 @@ def test_merge_back_and_forth_leaves_no_cycle() -> None:
 
 def test_merge_creates_a_missing_survivor_and_widens_times() -> None:
     batch, _ = replay(
-        CallStarted("m", Trunk.T12345, "010", None, at(100)),
+        CallStarted("m", Desk.D12345, "010", None, at(100)),
         started("l", "m", 100),
         CallEnded("m", at(900)),
         CallMerged("m", "s", at(1000)),
@@ -139,7 +139,7 @@ def test_merge_creates_a_missing_survivor_and_widens_times() -> None:
     assert (survivor["started_at"], survivor["ended_at"], survivor["trunk"]) == (
         at(100),
         None,  # the survivor was open: a merged end does not close it
-        Trunk.T12345,
+        Desk.D12345,
     )
     assert batch.legs["l"]["call_id"] == "s"
     # Survivors are written first so the merged row's foreign key resolves.
@@ -190,10 +190,10 @@ def test_leg_updated_learns_role_and_trunk_and_keeps_them_when_unchanged() -> No
             "110坐席1",
             at(1),
             role=LegRole.OPERATOR_110,
-            trunk=Trunk.T110,
+            trunk=Desk.D110,
         ),
         LegUpdated("l1", "PJSIP/op110-1-01", "8101", "110坐席1", at(2)),
     )
     assert skipped == []
     [leg] = batch.changed_legs()
-    assert (leg["role"], leg["trunk"]) == (LegRole.OPERATOR_110, Trunk.T110)
+    assert (leg["role"], leg["trunk"]) == (LegRole.OPERATOR_110, Desk.D110)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from common.vocabulary import Desk
 from transfer.core.events import (
     CallerHungUp,
     CancelRequested,
@@ -23,7 +24,7 @@ from transfer.core.machine import Step, Transfer
 from transfer.core.states import By, FailReason, Finding, Reason, TransferMode, TransferState
 from transfer.core.states import TransferMode as M
 from transfer.core.states import TransferState as S
-from transfer.core.target import Desk, Target
+from transfer.core.target import Target
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 TARGET = Target(desk=Desk.D12345)

@@ -25,6 +25,7 @@ from transfer_shell_kit import (
 )
 
 from ami_client.message import AmiMessage
+from common.vocabulary import Desk
 from telephony.core.events import LegRole
 from telephony.core.state import Leg
 from transfer.core.machine import Transfer
@@ -32,7 +33,7 @@ from transfer.core.native import native_request
 from transfer.core.states import By, Reason
 from transfer.core.states import TransferMode as M
 from transfer.core.states import TransferState as S
-from transfer.core.target import Desk, Target
+from transfer.core.target import Target
 
 WHEN = at(7)
 LOCAL = "liandong-1767600000.6"  # Asterisk's feature-key transfer dials through a Local channel

@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 from test_transfer_kit import TARGET_LEG, at, reach, request
 
+from common.vocabulary import Desk
 from transfer.core import commands as c
 from transfer.core.errors import IllegalTransition
 from transfer.core.events import (
@@ -25,7 +26,7 @@ from transfer.core.machine import Transfer
 from transfer.core.states import By, FailReason, Reason
 from transfer.core.states import TransferMode as M
 from transfer.core.states import TransferState as S
-from transfer.core.target import Desk, Target
+from transfer.core.target import Target
 
 RUNNING_STATES = [(m, s) for m in M for s in (S.REQUESTED, S.RINGING)] + [
     (M.ATTENDED, S.ANSWERED),

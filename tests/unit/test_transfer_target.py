@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from common.vocabulary import Desk
 from transfer.core.errors import BadTarget
-from transfer.core.target import Desk, Target, parse_target
+from transfer.core.target import Target, parse_target
 
 
 @pytest.mark.parametrize(

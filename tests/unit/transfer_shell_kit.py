@@ -7,14 +7,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from ami_client.message import AmiMessage
-from telephony.core.events import Direction, LegRole, Trunk
+from common.vocabulary import Desk
+from telephony.core.events import Direction, LegRole
 from telephony.core.state import Leg
 from transfer.core.actions import Action, AmiStep, plan
 from transfer.core.events import Event, Requested
 from transfer.core.machine import Transfer
 from transfer.core.parties import Parties
 from transfer.core.states import By, TransferMode
-from transfer.core.target import Desk, Target
+from transfer.core.target import Target
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 RING_S = 20
@@ -119,7 +120,7 @@ def leg(
     *,
     call_id: str = CALL,
     endpoint: str | None = None,
-    trunk: Trunk | None = None,
+    trunk: Desk | None = None,
     answered: bool = True,
     bridges: tuple[str, ...] = (),
 ) -> Leg:
@@ -146,7 +147,7 @@ def caller_leg(bridges: tuple[str, ...] = (TALK,)) -> Leg:
         CALLER_CHAN,
         LegRole.CITIZEN,
         endpoint="trunk-110",
-        trunk=Trunk.T110,
+        trunk=Desk.D110,
         bridges=bridges,
     )
 

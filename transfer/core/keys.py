@@ -23,14 +23,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ami_client.message import AmiMessage
-from telephony.core.events import LegRole
+from telephony.core.events import LEG_ROLE_DESK, OPERATOR_LEG_ROLES
 from telephony.core.state import Leg
 from transfer.core.events import CancelRequested, CompleteRequested, Event
 from transfer.core.key_codes import KeyDetector, KeyPress
 from transfer.core.machine import Transfer
-from transfer.core.parties import OPERATOR_ROLES
 from transfer.core.states import By, TransferMode
-from transfer.core.target import Desk, Target
+from transfer.core.target import Target
 
 # Asterisk's LdKey arriving within this many seconds of the digit that made
 # the code is the same press.
@@ -43,7 +42,6 @@ KEY_MODES = {
 }
 # Codes after which the operator leaves the call: acted on at once.
 LEAVING = frozenset({"blind", "unit"})
-OTHER_DESK = {LegRole.OPERATOR_110: Desk.D12345, LegRole.OPERATOR_12345: Desk.D110}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +74,7 @@ class OperatorKeys:
         """A DTMF event: the code to act on now on an operator's phone, if any."""
         uniqueid = msg.get("Uniqueid") or ""
         leg = legs.get(uniqueid)
-        if leg is None or leg.role not in OPERATOR_ROLES or self.detector is None:
+        if leg is None or leg.role not in OPERATOR_LEG_ROLES or self.detector is None:
             return None
         # A key is one digit whether its begin and end are both reported (RTP
         # events) or only its end (SIP INFO, reported on arrival).
@@ -136,8 +134,8 @@ def meaning(
         return None  # *0 with nothing running, or a key from a leg we do not know
     if press.key == "unit":
         target = Target(unit=press.unit or "")
-    elif leg.role in OTHER_DESK:
-        target = Target(desk=OTHER_DESK[leg.role])
+    elif leg.role in LEG_ROLE_DESK:
+        target = Target(desk=LEG_ROLE_DESK[leg.role].other)
     else:
         return None
     return StartTransfer(leg.call_id, presser, mode, target)

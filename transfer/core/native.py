@@ -13,18 +13,18 @@ import re
 from datetime import datetime
 
 from ami_client.message import AmiMessage
-from telephony.core.events import LegRole
+from common.vocabulary import Desk
+from telephony.core.events import LEG_ROLE_DESK, LegRole
 from telephony.core.roles import endpoint_of
 from telephony.core.state import Leg
 from transfer.core import events as te
 from transfer.core.actions import new_transfer_id
 from transfer.core.parties import Parties
 from transfer.core.states import By, TransferMode
-from transfer.core.target import Desk, Target
+from transfer.core.target import Target
 
 # from-desk's extensions: 110, 12345, and 60N for member unit 0N.
 _UNIT_EXTEN = re.compile(r"60([0-9])")
-_ROLE_DESK = {LegRole.OPERATOR_110: Desk.D110, LegRole.OPERATOR_12345: Desk.D12345}
 
 Found = tuple[te.Requested, Parties, list[te.Event]]
 
@@ -105,7 +105,7 @@ def _answered_party(legs: dict[str, Leg], call_id: str, parties: Parties) -> Leg
             leg.call_id == call_id
             and leg.answered
             and leg.uniqueid not in (parties.caller_uniqueid, parties.operator_uniqueid)
-            and (leg.role in _ROLE_DESK or leg.role is LegRole.UNIT)
+            and (leg.role in LEG_ROLE_DESK or leg.role is LegRole.UNIT)
         ):
             found = leg
     return found
@@ -140,8 +140,8 @@ def _target_of_exten(exten: str) -> Target | None:
 
 
 def _target_of_leg(leg: Leg) -> Target | None:
-    if leg.role in _ROLE_DESK:
-        return Target(desk=_ROLE_DESK[leg.role])
+    if leg.role in LEG_ROLE_DESK:
+        return Target(desk=LEG_ROLE_DESK[leg.role])
     if leg.endpoint is not None and leg.endpoint.startswith("unit-"):
         return Target(unit=leg.endpoint.removeprefix("unit-"))
     return None

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telephony.core.events import LegRole
+from telephony.core.events import OPERATOR_LEG_ROLES, LegRole
 from telephony.core.state import Leg
-
-OPERATOR_ROLES = frozenset({LegRole.OPERATOR_110, LegRole.OPERATOR_12345})
 
 
 class NotOnACall(Exception):
@@ -51,7 +49,7 @@ def parties_for(legs: dict[str, Leg], operator_uniqueid: str) -> Parties:
     if not others:
         raise NotOnACall(f"{operator.channel} is not talking with anyone")
     # Prefer the citizen; a unit calling the desk is a caller too.
-    others.sort(key=lambda leg: (leg.role is not LegRole.CITIZEN, leg.role in OPERATOR_ROLES))
+    others.sort(key=lambda leg: (leg.role is not LegRole.CITIZEN, leg.role in OPERATOR_LEG_ROLES))
     caller = others[0]
     return parties_of(caller.uniqueid, caller, operator.uniqueid, operator)
 
@@ -78,7 +76,10 @@ def operator_leg_of_call(legs: dict[str, Leg], call_id: str, endpoint: str | Non
     candidates = [
         leg
         for leg in legs.values()
-        if leg.call_id == call_id and leg.role in OPERATOR_ROLES and leg.answered and leg.bridges
+        if leg.call_id == call_id
+        and leg.role in OPERATOR_LEG_ROLES
+        and leg.answered
+        and leg.bridges
     ]
     if endpoint is not None:
         candidates = [leg for leg in candidates if leg.endpoint == endpoint]

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from telephony.core.events import LegRole
+from telephony.core.events import DESK_LEG_ROLE, OPERATOR_LEG_ROLES
 from telephony.core.state import Leg
 from transfer.core.actions import conference_ids, room_number
 from transfer.core.machine import Transfer
 from transfer.core.parties import Parties, parties_of
 from transfer.core.states import Finding, TransferMode
-from transfer.core.target import Desk, Target
-
-_DESK_ROLES = {Desk.D110: LegRole.OPERATOR_110, Desk.D12345: LegRole.OPERATOR_12345}
+from transfer.core.target import Target
 
 
 def finding_for(
@@ -56,7 +54,7 @@ def _back_at_a_desk(caller: Leg, transfer: Transfer, legs: dict[str, Leg]) -> bo
     for leg in legs.values():
         if leg.uniqueid in (caller.uniqueid, request.operator_uniqueid):
             continue
-        at_desk = leg.role in _DESK_ROLES.values() and not _is_target(leg, request.target)
+        at_desk = leg.role in OPERATOR_LEG_ROLES and not _is_target(leg, request.target)
         if at_desk and (leg.dialled_by == caller.uniqueid or leg.bridges & caller.bridges):
             return True
     return False
@@ -80,7 +78,7 @@ def _target_leg(transfer: Transfer, legs: dict[str, Leg]) -> Leg | None:
 
 def _is_target(leg: Leg, target: Target) -> bool:
     if target.desk is not None:
-        return leg.role is _DESK_ROLES[target.desk]
+        return leg.role is DESK_LEG_ROLE[target.desk]
     return leg.endpoint == f"unit-{target.unit}"
 
 

@@ -5,18 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 
+from common.vocabulary import Desk
 from transfer.core.errors import BadTarget
 
 UNIT_PREFIX = "unit:"
 # ASCII digits only: str.isdigit() would also take full-width and other scripts' digits.
 _UNIT_CODE = re.compile(r"[0-9]{1,6}")
-
-
-class Desk(StrEnum):
-    D110 = "110"
-    D12345 = "12345"
 
 
 @dataclass(frozen=True, slots=True)
