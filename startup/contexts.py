@@ -31,7 +31,7 @@ from telephony.ingest import Ingest
 from telephony.storage.queries import CallRepository
 from telephony.storage.writer import RecordWriter
 from transfer.core.key_codes import KeyCodesError, KeyDetector, load_key_codes
-from transfer.service.transfers import TransferService
+from transfer.service import TransferService
 from web.app_state import CASE_CALLS, CASES, ENGINE, INGEST, LIVE, SESSIONS, SETTINGS, TRANSFERS
 
 log = logging.getLogger(__name__)

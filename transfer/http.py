@@ -15,7 +15,7 @@ from transfer.core.machine import Transfer
 from transfer.core.parties import NotOnACall, operator_leg_of_call
 from transfer.core.states import TransferMode
 from transfer.core.target import UNIT_PREFIX, parse_target
-from transfer.service.transfers import TransferService
+from transfer.service import TransferService
 from transfer.shapes import transfer_json
 from web.app_state import CASES, TRANSFERS
 from web.auth import Principal, require

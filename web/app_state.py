@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from records.service.cases import CaseService
     from startup.settings import Settings
     from telephony.ingest import Ingest
-    from transfer.service.transfers import TransferService
+    from transfer.service import TransferService
     from web.live import LiveBus
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
