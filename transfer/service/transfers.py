@@ -47,7 +47,7 @@ from transfer.core.keys import OperatorKeys, StartTransfer, StepTransfer, meanin
 from transfer.core.machine import Transfer
 from transfer.core.native import native_request
 from transfer.core.observe import observe
-from transfer.core.parties import NotOnACall, Parties, parties_for
+from transfer.core.parties import NotOnACall, Parties, operator_leg_of_call, parties_for
 from transfer.core.reconcile import caller_waiting, finding_for, learn_target, parties_after_restart
 from transfer.core.registry import refuse_if_running
 from transfer.core.rooms import Rooms
@@ -511,3 +511,23 @@ class TransferService:
         extra = [t for t in self.store.unsaved.values() if t.id not in seen
                  and (since is None or t.request.at >= since)]  # fmt: skip
         return sorted([*stored, *extra], key=lambda t: t.request.at, reverse=True)[:limit]
+
+    def is_live_call(self, call_id: str) -> bool:
+        """Whether the call has a leg up now."""
+        return any(leg.call_id == call_id for leg in self.model.legs.values())
+
+    def operator_leg(self, call_id: str, phone: str | None) -> str | None:
+        """The Uniqueid of the operator talking with the caller on this call:
+        the one on `phone` if given, else the only one; None if there is none."""
+        leg = operator_leg_of_call(self.model.legs, call_id, phone)
+        return leg.uniqueid if leg is not None else None
+
+    def awaiting_reconciliation(self, transfer: Transfer) -> bool:
+        """A running transfer read back from the records after a restart, not
+        yet checked against Asterisk: acting on it would move a copy, not the call."""
+        return not transfer.ended and transfer.id not in self.running
+
+    def operator_phone(self, transfer_id: str) -> str | None:
+        """The phone of the operator who handed the call over (None: not known)."""
+        parties = self.parties.get(transfer_id)
+        return parties.operator_endpoint if parties else None
