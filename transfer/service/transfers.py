@@ -283,8 +283,10 @@ class TransferService:
             return
         log.warning(
             "the operator on %s could not be rung back (%s); the caller rings the %s desk again",
-            parties.operator_endpoint, msg.get("Reason"), parties.desk,
-        )  # fmt: skip
+            parties.operator_endpoint,
+            msg.get("Reason"),
+            parties.desk,
+        )
         for step in actions.back_to_desk(parties):
             await self.sender.send(step)
 
@@ -319,10 +321,16 @@ class TransferService:
         refuse_if_running(self.running.values(), call_id)
         parties = parties_for(self.model.legs, operator_uniqueid)
         request = Requested(
-            transfer_id=actions.new_transfer_id(), call_id=call_id,
-            caller_uniqueid=parties.caller_uniqueid, operator_uniqueid=operator_uniqueid,
-            mode=mode, target=target, ring_timeout_s=self.ring_timeout_s, by=by, at=now_utc(),
-        )  # fmt: skip
+            transfer_id=actions.new_transfer_id(),
+            call_id=call_id,
+            caller_uniqueid=parties.caller_uniqueid,
+            operator_uniqueid=operator_uniqueid,
+            mode=mode,
+            target=target,
+            ring_timeout_s=self.ring_timeout_s,
+            by=by,
+            at=now_utc(),
+        )
         transfer, commands = Transfer.start(request)
         self._register(transfer, parties)
         log.info("transfer %s: %s of call %s to %s (%s)", transfer.id, mode, call_id, target, by)
@@ -383,8 +391,9 @@ class TransferService:
         if transfer.ended:
             self.running.pop(transfer.id, None)
             self.parties.pop(transfer.id, None)
-            log.info("transfer %s %s (%s)", transfer.id, transfer.state,
-                     transfer.timeline[-1].reason)  # fmt: skip
+            log.info(
+                "transfer %s %s (%s)", transfer.id, transfer.state, transfer.timeline[-1].reason
+            )
         self.live.publish({"type": "transfer", "data": transfer_json(transfer)})
         for notice in self._notices:
             self.live.publish(notice)
@@ -469,8 +478,11 @@ class TransferService:
         self.rooms = Rooms()
         for room, people in members.items():
             for member in people:
-                self.rooms.join(room.removeprefix("ld"), member.get("Uniqueid") or "",
-                                member.get("Channel") or "")  # fmt: skip
+                self.rooms.join(
+                    room.removeprefix("ld"),
+                    member.get("Uniqueid") or "",
+                    member.get("Channel") or "",
+                )
             await self._check_room(room.removeprefix("ld"))
 
     # ------------------------------------------------------------ the API
@@ -508,8 +520,11 @@ class TransferService:
         """From the database; transfers not saved yet (it is down) are added."""
         stored = await self.store.list_since(since, limit)
         seen = {t.id for t in stored}
-        extra = [t for t in self.store.unsaved.values() if t.id not in seen
-                 and (since is None or t.request.at >= since)]  # fmt: skip
+        extra = [
+            t
+            for t in self.store.unsaved.values()
+            if t.id not in seen and (since is None or t.request.at >= since)
+        ]
         return sorted([*stored, *extra], key=lambda t: t.request.at, reverse=True)[:limit]
 
     def is_live_call(self, call_id: str) -> bool:
