@@ -34,7 +34,7 @@ from telephony.storage.repository import CallRepository
 from telephony.storage.writer import RecordWriter
 from transfer.core.key_codes import KeyCodesError, KeyDetector, load_key_codes
 from transfer.http import TRANSFERS
-from transfer.service.transfers import TransferService
+from transfer.service import TransferService
 from web.app_state import ENGINE, LIVE, RULES, SESSIONS
 from web.tokens import names_on_phones
 

@@ -14,10 +14,10 @@ from common.vocabulary import DESK_ROLES, Role
 from county.roster import Roster
 from transfer.core.errors import BadTarget, IllegalTransition, TransferRunning
 from transfer.core.machine import Transfer
-from transfer.core.parties import NotOnACall, operator_leg_of_call
+from transfer.core.parties import NotOnACall
 from transfer.core.states import TransferMode
 from transfer.core.target import UNIT_PREFIX, parse_target
-from transfer.service.transfers import TransferService
+from transfer.service import TransferService
 from transfer.shapes import transfer_json
 from web.app_state import RULES
 from web.auth import require
@@ -74,20 +74,19 @@ async def _start(
 
 
 def _operator_leg(service: TransferService, principal: Principal, call_id: str) -> str:
-    legs = service.model.legs
-    if not any(leg.call_id == call_id for leg in legs.values()):
+    if not service.is_live_call(call_id):
         raise NotFound(f"no live call {call_id!r}")
     if principal.role in DESK_ROLES:
         if principal.phone is None:
             raise Forbidden("this operator token is not bound to a desk phone")
-        leg = operator_leg_of_call(legs, call_id, principal.phone)
+        leg = service.operator_leg(call_id, principal.phone)
         if leg is None:
             raise Forbidden(f"your phone {principal.phone} is not on call {call_id}")
-        return leg.uniqueid
-    leg = operator_leg_of_call(legs, call_id, None)
+        return leg
+    leg = service.operator_leg(call_id, None)
     if leg is None:
         raise Conflict(f"call {call_id} has no single operator talking with the caller")
-    return leg.uniqueid
+    return leg
 
 
 async def complete_transfer(request: web.Request) -> web.Response:
@@ -113,13 +112,12 @@ async def _acting_on(request: web.Request) -> tuple[TransferService, Transfer]:
     principal = require(request, *ACTORS)
     service = request.app[TRANSFERS]
     transfer = await _find(service, request.match_info["transfer_id"])
-    if not transfer.ended and transfer.id not in service.running:
+    if service.awaiting_reconciliation(transfer):
         # Read back from the records after a restart, not yet checked against
         # Asterisk: acting on it now would move a copy, not the call.
         raise Unavailable(f"transfer {transfer.id} is being reconciled with Asterisk; retry")
     if principal.role in DESK_ROLES:
-        parties = service.parties.get(transfer.id)
-        phone = parties.operator_endpoint if parties else None
+        phone = service.operator_phone(transfer.id)
         if principal.phone is None or principal.phone != phone:
             raise Forbidden(f"transfer {transfer.id} is not yours to act on")
     return service, transfer

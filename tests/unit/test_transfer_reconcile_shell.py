@@ -223,7 +223,7 @@ def test_after_a_restart_a_three_way_ring_turned_blind_still_sees_the_answer() -
 def test_after_a_restart_completing_a_consultation_hands_the_caller_over() -> None:
     transfer = ringing(M.ATTENDED)  # the target answered while the server was away
     legs = legs_of(caller_leg(HELD), operator_leg((CONSULT,)), target_leg(bridges=(CONSULT,)))
-    finding, found = finding_for(transfer, legs)  # the order of TransferService._reconcile
+    finding, found = finding_for(transfer, legs)  # the order of Reconciler.reconcile
     who = parties_after_restart(transfer, legs)
     learn_target(who, found, legs)
     transfer.handle(te.Reconciled(at(5), finding, found))

@@ -22,7 +22,7 @@ from tests.unit.transfer_shell_kit import (
     operator_leg,
 )
 from transfer.core.key_codes import KeyDetector, KeyPress
-from transfer.service.transfers import TransferService
+from transfer.service import TransferService
 from web.live import LiveBus
 
 ROSTER = Path(__file__).resolve().parents[2] / "case-config" / "units.csv"

@@ -129,7 +129,7 @@ def plan(
         elif isinstance(command, c.AddTargetToConference):
             steps += _target_into_room(parties)
         elif isinstance(command, c.EndConference):
-            pass  # the room's members are the shell's to know: see TransferService
+            pass  # the room's members are the shell's to know: see transfer.service.three_way
         elif isinstance(command, c.ConnectOperatorWithTarget):
             # The operator's Dial already joined them; the caller may now wait
             # through the whole consultation.
