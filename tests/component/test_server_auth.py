@@ -10,6 +10,7 @@ import pytest
 
 from ami_client import AmiSettings
 from common.vocabulary import TOKEN_ROLES, Role
+from startup import tokens_cli
 from startup.settings import Settings
 from tests.component.conftest import (
     Liandong,
@@ -19,7 +20,6 @@ from tests.component.conftest import (
     replace_values,
     trace,
 )
-from web import tokens_cli
 
 CALL = "liandong-1795930660.0"
 CITIZEN_NUMBER = "13900000001"
