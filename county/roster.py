@@ -24,8 +24,8 @@ from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
 
+from county.case_words import UnitType
 from county.config_file import ConfigFileError, Problem, Problems
-from county.vocabulary import UnitType
 
 OPTIONAL_COLUMNS = frozenset({"duty_phone", "line"})
 # Each person the document asks for, with the column holding their phone.

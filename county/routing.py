@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from common.vocabulary import Desk
+from county.case_words import DemandType, Route
 from county.config_file import Problem, Problems, read_yaml
 from county.roster import Roster
 from county.routing_load import (
@@ -43,7 +44,6 @@ from county.routing_load import (
     normalize,
     parse_entries,
 )
-from county.vocabulary import DemandType, Route
 
 __all__ = [
     "FALLBACK_REASON",

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from county.case_words import DemandType
 from county.config_file import LineDict, LineList, Problems
 from county.roster import CODE, PHONE
-from county.vocabulary import DemandType
 
 TOWNSHIP_LEAD = "@township"  # "the township unit of the case's township"
 

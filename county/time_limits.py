@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from county.calendar import WorkCalendar, due_date, end_of_day, start_of_day
+from county.case_words import DemandType, Urgency
 from county.config_file import LineDict, Problems, check_keys, read_yaml
-from county.vocabulary import DemandType, Urgency
 
 Unit = Literal["m", "h", "wd"]
 CLOCKS = ("sign_for", "arrive", "feedback", "close")

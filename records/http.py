@@ -19,8 +19,8 @@ from aiohttp import web
 
 from common.principal import Principal
 from common.vocabulary import DESK_ROLES, TOKEN_ROLES, Desk, Role
+from county.case_words import DemandType
 from county.roster import Unit
-from county.vocabulary import DemandType
 from records.core.case_file import Actor, IllegalMove, NotPermitted, Refused
 from records.core.lifecycle import GIVEN, OPEN_STATES, CaseState, Command
 from records.core.payloads import Field, InvalidField, phone_number, validate_fields
@@ -30,7 +30,7 @@ from records.shapes import case_json, case_summary, illegal_details
 from records.storage.repository import CaseFilter, CaseRepository
 from records.storage.roster_history import roster_at
 from records.storage.tables import CaseRecord, UnitRecord
-from telephony.service.calls import Call, get_call
+from telephony.service.lookup import Call, get_call
 from web.app_state import SESSIONS
 from web.auth import require
 from web.errors import BadRequest, Conflict, Forbidden, NotFound

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from common.vocabulary import DESK_ROLES, Desk, Role
-from county.vocabulary import DemandType, Route, UnitType, Urgency
+from county.case_words import DemandType, Route, UnitType, Urgency
 from records.core.case_file import Extension
 from records.core.lifecycle import GIVEN, ROLES, TRANSITIONS, CaseState, Command
 from records.core.payloads import CREATE_FIELDS, FIELDS, MAX_ATTACHMENTS, MAX_TEXT, Field

@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from common.principal import Principal
-from county.vocabulary import DemandType
+from county.case_words import DemandType
 from records.core.case_file import Actor
 from records.core.lifecycle import CaseState, Command
 from records.service.cases import CaseView
 from records.service.moves import moves_now
 from records.storage.tables import CaseEvent, CaseRecord
-from telephony.service.calls import Call
+from telephony.service.lookup import Call
 from telephony.shapes import call_json, iso
 
 

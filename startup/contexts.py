@@ -16,8 +16,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from ami_client import AmiClient
+from county.case_rules import load_rules
 from county.config_file import ConfigFileError
-from county.rules import load_rules
 from database.engine import create_engine, session_factory
 from database.migrate import upgrade
 from records.http import CASE_CALLS, CASES

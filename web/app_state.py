@@ -8,7 +8,7 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from county.rules import CaseRules
+from county.case_rules import CaseRules
 from web.live import LiveBus
 
 ENGINE: web.AppKey[AsyncEngine] = web.AppKey("engine")

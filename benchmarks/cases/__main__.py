@@ -64,7 +64,7 @@ from benchmarks.cases.supervision import (
     time_http,
 )
 from benchmarks.common import machine, sqlite_database
-from county.rules import CaseRules, load_rules
+from county.case_rules import CaseRules, load_rules
 from database.engine import create_engine
 from server import create_app
 

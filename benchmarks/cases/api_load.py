@@ -30,8 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from benchmarks.cases.databases import bench_settings, make_users
 from benchmarks.common import cpu_seconds
+from county.case_rules import CaseRules
 from county.routing import TOWNSHIP_LEAD
-from county.rules import CaseRules
 from records.core.lifecycle import CaseState
 from records.storage.tables import CaseEvent, CaseRecord
 from server import create_app

@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL, make_url
 
 from ami_client.settings import AmiSettings, Secret
 from common.vocabulary import Role
-from county.rules import CaseRules
+from county.case_rules import CaseRules
 from database.engine import create_engine, session_factory
 from database.migrate import upgrade
 from startup.settings import Settings

@@ -48,9 +48,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from common.vocabulary import Desk, Role
 from county.calendar import COUNTY_TZ
+from county.case_rules import CaseRules
+from county.case_words import DemandType, Route, Urgency
 from county.routing import TOWNSHIP_LEAD, Category, RoutingCatalogue, Suggestion
-from county.rules import CaseRules
-from county.vocabulary import DemandType, Route, Urgency
 from records.core.case_file import Actor, TimelineEntry
 from records.core.lifecycle import OPEN_STATES, TRANSITIONS, CaseState, Command
 from records.core.payloads import validate

@@ -28,7 +28,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from county.calendar import COUNTY_TZ
-from county.rules import CaseRules
+from county.case_rules import CaseRules
 from database.engine import create_engine, session_factory
 from records.supervision import statistics as stats
 

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from common.vocabulary import ROLE_DESK, Desk, Role
-from county.vocabulary import Route
+from county.case_words import Route
 from records.core.lifecycle import (
     FINAL_STATES,
     RECORDED,

@@ -12,7 +12,7 @@ from typing import Any
 
 from common.instants import BadInstant, parse_instant
 from common.vocabulary import Desk
-from county.vocabulary import DemandType, Route, Urgency
+from county.case_words import DemandType, Route, Urgency
 from records.core.lifecycle import Command
 
 MAX_TEXT = 4000

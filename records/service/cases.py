@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from common.vocabulary import Desk
-from county.rules import CaseRules
+from county.case_rules import CaseRules
 from database.engine import WRITE_TRANSACTION
 from records.core.case_file import Actor, Refused, TimelineEntry, record
 from records.core.lifecycle import OPEN_STATES, Command

@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from common.vocabulary import Desk
-from county.rules import CaseRules
+from county.case_rules import CaseRules
+from county.case_words import DemandType, Urgency
 from county.time_limits import Duration, extend
-from county.vocabulary import DemandType, Urgency
 from records.core.case_file import TimelineEntry
 from records.core.lifecycle import Command
 from records.storage.tables import CaseRecord

@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from common.vocabulary import Desk
-from county.rules import CaseRules
-from county.vocabulary import Urgency
+from county.case_rules import CaseRules
+from county.case_words import Urgency
 from records.core.case_file import Actor, IllegalMove, Refused, TimelineEntry, act, permitted
 from records.core.lifecycle import CaseState, Command
 from records.core.payloads import InvalidField

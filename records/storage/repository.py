@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.vocabulary import Desk
 from county.calendar import COUNTY_TZ
-from county.vocabulary import Route
+from county.case_words import Route
 from records.core.case_file import CaseFile, Extension, Handover, TimelineEntry
 from records.core.lifecycle import OPEN_STATES, CaseState
 from records.storage.tables import CaseCall, CaseCounter, CaseEvent, CaseRecord

@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from county.case_words import UnitType
 from county.roster import Roster, Unit
-from county.vocabulary import UnitType
 from records.storage.tables import UnitRecord
 
 _PHONES = ("leader_phone", "office_phone", "staff_phone", "duty_phone")

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from common.vocabulary import Desk, Role
-from county.vocabulary import DemandType, Route, UnitType, Urgency
+from county.case_words import DemandType, Route, UnitType, Urgency
 from database.base import Base, BigId, str_enum
 from database.types import UtcDateTime
 from records.core.lifecycle import CaseState, Command

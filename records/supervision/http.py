@@ -25,7 +25,7 @@ from aiohttp import web
 from common.instants import BadInstant, to_utc
 from common.vocabulary import Role
 from county.calendar import COUNTY_TZ
-from county.rules import CaseRules
+from county.case_rules import CaseRules
 from records.core.lifecycle import CaseState, Command
 from records.http import CASES
 from records.supervision import statistics as stats

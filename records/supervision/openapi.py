@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from common.vocabulary import Desk
-from county.vocabulary import Urgency
+from county.case_words import Urgency
 from records.core.lifecycle import CaseState
 
 Schema = dict[str, Any]

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.vocabulary import Role
-from county.rules import load_rules
+from county.case_rules import load_rules
 from records.core.case_file import Actor, IllegalMove
 from records.core.lifecycle import Command
 from records.service.cases import CaseChanged, CaseService

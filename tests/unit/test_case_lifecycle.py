@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from common.vocabulary import TOKEN_ROLES, Desk, Role
-from county.vocabulary import Route
+from county.case_words import Route
 from records.core.case_file import (
     Actor,
     CaseFile,

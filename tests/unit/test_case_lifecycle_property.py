@@ -10,7 +10,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from common.vocabulary import DESK_ROLE, Desk, Role
-from county.vocabulary import Route
+from county.case_words import Route
 from records.core.case_file import Actor, CaseFile, IllegalMove, NotPermitted, Refused, act
 from records.core.lifecycle import FINAL_STATES, GIVEN, ROLES, CaseState, Command, next_state
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from county.case_words import UnitType
 from county.config_file import ConfigFileError
 from county.roster import COLUMNS, ChangeKind, Unit, load_roster
-from county.vocabulary import UnitType
 
 SHIPPED = Path(__file__).resolve().parents[2] / "case-config" / "units.csv"
 # Without the optional `line` column: files from before it still load.

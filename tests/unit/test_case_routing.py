@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from common.vocabulary import Desk
+from county.case_words import DemandType, Route, UnitType
 from county.config_file import ConfigFileError
 from county.roster import Roster, Unit, load_roster
 from county.routing import (
@@ -17,7 +18,6 @@ from county.routing import (
     UnknownCategory,
     load_routing,
 )
-from county.vocabulary import DemandType, Route, UnitType
 
 CONFIG = Path(__file__).resolve().parents[2] / "case-config"
 

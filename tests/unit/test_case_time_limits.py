@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from county.calendar import load_calendar
+from county.case_words import DemandType, Urgency
 from county.config_file import ConfigFileError
 from county.time_limits import Deadlines, Duration, extend, load_time_limits, parse_duration
-from county.vocabulary import DemandType, Urgency
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CONFIG = Path(__file__).resolve().parents[2] / "case-config"

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from database.engine import WRITE_TRANSACTION
-from telephony.service.calls import get_leg
+from telephony.service.lookup import get_leg
 from transfer.core.machine import Transfer
 from transfer.storage.repository import TransferRepository
 
