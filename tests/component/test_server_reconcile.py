@@ -334,20 +334,7 @@ async def test_restart_while_asterisk_keeps_the_call_resumes_it(
     await first.written()
     await first.client.close()
 
-    operator = {
-        **citizen_channel_now(),
-        "Channel": "PJSIP/op110-1-00000001",
-        "CallerIDNum": "8101",
-        "CallerIDName": "110坐席1",
-        "ConnectedLineNum": "13900001",
-        "ConnectedLineName": "张三丰",
-        "Context": "from-desk",
-        "Uniqueid": OPERATOR,
-        "ChanVariable": "LD_ROLE=operator_110",
-        "Application": "AppDial",
-        "ApplicationData": "(Outgoing Line)",
-    }
-    first.fake.channels = [citizen_channel_now(), operator]
+    first.fake.channels = [citizen_channel_now(), operator_channel_now()]
     second = await start_liandong()
     await second.written()
     call = await second.call(CALL)
