@@ -31,6 +31,7 @@ from telephony.http import INGEST
 from telephony.service.cel import CelReader
 from telephony.service.ingest import Ingest
 from telephony.storage.repository import CallRepository
+from telephony.storage.tables import Leg
 from telephony.storage.writer import RecordWriter
 from transfer.core.key_codes import KeyCodesError, KeyDetector, load_key_codes
 from transfer.http import TRANSFERS
@@ -173,9 +174,16 @@ async def known_legs(app: web.Application) -> list[KnownLeg]:
             leg.direction,
             leg.answered_at is not None,
             frozenset(stays.get(leg.uniqueid, ())),
+            last_seen=last_recorded(leg),
         )
         for leg in open_legs
     ]
+
+
+def last_recorded(leg: Leg) -> datetime:
+    """A restored leg's latest recorded sign of life: if Asterisk restarted after
+    it, the leg belonged to the Asterisk before and ended by that restart."""
+    return max(t for t in (leg.created_at, leg.ringing_at, leg.answered_at) if t is not None)
 
 
 def channels_of(model: CallModel, call_id: str) -> list[str]:
