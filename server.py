@@ -44,6 +44,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/api/v1/openapi.json", openapi_json)
     http_calls.add_routes(app)
     app[http_calls.CALL_EXTRAS] = http_cases.cases_of_call
+    app[http_calls.ANONYMOUS_CALLS] = http_cases.anonymous_calls
     http_transfers.add_routes(app)
     http_cases.add_routes(app)
     http_supervision.add_routes(app)

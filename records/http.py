@@ -234,6 +234,11 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/units", list_units)
 
 
+async def anonymous_calls(request: web.Request, call_ids: list[str]) -> frozenset[str]:
+    async with request.app[SESSIONS]() as session:
+        return await CaseRepository(session).anonymous_calls(call_ids)
+
+
 async def cases_of_call(request: web.Request, call: Call, principal: Principal) -> dict[str, Any]:
     """The case(s) a call belongs to; for the desks also the open cases of the
     same caller number, the candidates to merge a repeat call into (并单)."""

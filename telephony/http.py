@@ -25,6 +25,10 @@ INGEST: web.AppKey[Ingest] = web.AppKey("ingest")
 # from records/http.py), given at start-up: telephony does not know cases.
 CallExtras = Callable[[web.Request, Call, Principal], Awaitable[dict[str, Any]]]
 CALL_EXTRAS: web.AppKey[CallExtras] = web.AppKey("call_extras")
+# Which of these calls belong to an anonymous case (records/http.py): their
+# callers' names read 匿名 for the masked roles, as in the case itself.
+AnonymousCalls = Callable[[web.Request, list[str]], Awaitable[frozenset[str]]]
+ANONYMOUS_CALLS: web.AppKey[AnonymousCalls] = web.AppKey("anonymous_calls")
 
 
 def add_routes(app: web.Application) -> None:
@@ -40,8 +44,10 @@ async def list_calls(request: web.Request) -> web.Response:
     limit = parse_limit(query.get("limit"))
     async with request.app[SESSIONS]() as session:
         calls = await CallRepository(session).list_calls(active=active, since=since, limit=limit)
+    hidden = await anonymous_for(request, principal, [c.id for c in calls])
     full = principal.sees_full_numbers
-    return json_response({"calls": [call_json(c, full_numbers=full) for c in calls]})
+    listed = [call_json(c, full_numbers=full, anonymous=c.id in hidden) for c in calls]
+    return json_response({"calls": listed})
 
 
 async def get_call(request: web.Request) -> web.Response:
@@ -51,6 +57,18 @@ async def get_call(request: web.Request) -> web.Response:
         call = await CallRepository(session).get_call(call_id)
     if call is None:
         raise NotFound(f"no call {call_id!r}")
-    body = call_json(call, full_numbers=principal.sees_full_numbers, with_bridges=True)
+    anonymous = bool(await anonymous_for(request, principal, [call.id]))
+    body = call_json(
+        call, full_numbers=principal.sees_full_numbers, with_bridges=True, anonymous=anonymous
+    )
     body |= await request.app[CALL_EXTRAS](request, call, principal)
     return json_response(body)
+
+
+async def anonymous_for(
+    request: web.Request, principal: Principal, call_ids: list[str]
+) -> frozenset[str]:
+    """Only the masked roles have names hidden: the desks read who called."""
+    if principal.sees_full_numbers:
+        return frozenset()
+    return await request.app[ANONYMOUS_CALLS](request, call_ids)

@@ -17,7 +17,11 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="milliseconds").replace("+00:00", "Z") if value else None
 
 
-def call_json(call: Call, *, full_numbers: bool, with_bridges: bool = False) -> dict[str, Any]:
+def call_json(
+    call: Call, *, full_numbers: bool, with_bridges: bool = False, anonymous: bool = False
+) -> dict[str, Any]:
+    """A call with its legs; for the masked roles masked whole (common/masking.py),
+    the caller's name too when the call belongs to an anonymous case."""
     out: dict[str, Any] = {
         "id": call.id,
         "trunk": call.trunk.value if call.trunk else None,
@@ -29,7 +33,7 @@ def call_json(call: Call, *, full_numbers: bool, with_bridges: bool = False) -> 
         "active": call.ended_at is None,
         "legs": [leg_json(leg, with_bridges=with_bridges) for leg in call.legs],
     }
-    return out if full_numbers else masked(out)
+    return out if full_numbers else masked(out, anonymous=anonymous)
 
 
 def leg_json(leg: Leg, *, with_bridges: bool = False) -> dict[str, Any]:

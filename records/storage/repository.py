@@ -82,6 +82,15 @@ class CaseRepository:
         query = select(CaseCall.case_number).where(CaseCall.call_id == call_id)
         return list((await self._session.scalars(query.order_by(CaseCall.linked_at))).all())
 
+    async def anonymous_calls(self, call_ids: list[str]) -> frozenset[str]:
+        """Which of these calls belong to a case whose caller asked for anonymity."""
+        query = (
+            select(CaseCall.call_id)
+            .join(CaseRecord, CaseRecord.number == CaseCall.case_number)
+            .where(CaseCall.call_id.in_(call_ids), CaseRecord.anonymous.is_(True))
+        )
+        return frozenset((await self._session.scalars(query)).all()) if call_ids else frozenset()
+
     async def merged_into(self, number: str) -> list[str]:
         query = select(CaseRecord.number).where(CaseRecord.merged_into == number)
         return list((await self._session.scalars(query.order_by(CaseRecord.number))).all())

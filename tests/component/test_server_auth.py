@@ -234,3 +234,31 @@ async def test_a_line_no_unit_of_the_roster_has_is_refused_naming_the_units_that
         f"/api/v1/calls/{CALL}/transfer", json={"to": "unit:01"}, headers=headers
     ) as resp:
         assert resp.status == 404 and "no live call" in await resp.text()
+
+
+async def test_a_call_in_an_anonymous_case_reads_anonymous_for_units_and_supervisors(
+    server_with_call: Liandong, db_url: str
+) -> None:
+    """The citizen asked for anonymity (匿名) on the case their call belongs to:
+    the call records, list and detail, say 匿名 to the masked roles too."""
+    server = server_with_call
+    tokens = await make_tokens(db_url, list(TOKEN_ROLES))
+    body = {"desk": "110", "description": "举报赌博", "anonymous": True}
+    async with server.client.post("/api/v1/cases", json=body, headers=server.auth()) as resp:
+        assert resp.status == 201, await resp.text()
+        number = (await resp.json())["number"]
+    attach = {"case": number}
+    async with server.client.post(
+        f"/api/v1/calls/{CALL}/case", json=attach, headers=server.auth()
+    ) as resp:
+        assert resp.status == 200, await resp.text()
+    for role, token in tokens.items():
+        listed = [c for c in await server.calls(token) if c["id"] == CALL]
+        detail = await server.call(CALL, token)
+        texts = json.dumps([listed, detail], ensure_ascii=False)
+        if role in MASKED_ROLES:
+            assert "张三丰" not in texts, role
+            assert listed[0]["caller_name"] == detail["caller_name"] == "匿名", role
+            assert legs_by_id(detail)[CALL]["caller_name"] == "匿名", role
+        else:
+            assert detail["caller_name"] == "张三丰", role
