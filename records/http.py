@@ -31,7 +31,7 @@ from records.storage.repository import CaseFilter, CaseRepository
 from records.storage.roster_history import roster_at
 from records.storage.tables import CaseRecord, UnitRecord
 from telephony.service.lookup import Call, get_call
-from web.app_state import SESSIONS
+from web.app_state import RULES, SESSIONS
 from web.auth import require
 from web.errors import BadRequest, Conflict, Forbidden, NotFound
 from web.json_in import json_object
@@ -155,7 +155,7 @@ async def list_units(request: web.Request) -> web.Response:
     require(request, *TOKEN_ROLES)
     at = parse_time(request.query.get("at"), "at")
     if at is None:
-        units = [unit_json(u) for u in request.app[CASES].rules.roster.units.values()]
+        units = [unit_json(u) for u in request.app[RULES].roster.units.values()]
     else:
         async with request.app[SESSIONS]() as session:
             units = [unit_json(row) for row in await roster_at(session, at)]
@@ -242,6 +242,8 @@ async def anonymous_calls(request: web.Request, call_ids: list[str]) -> frozense
 async def cases_of_call(request: web.Request, call: Call, principal: Principal) -> dict[str, Any]:
     """The case(s) a call belongs to; for the desks also the open cases of the
     same caller number, the candidates to merge a repeat call into (并单)."""
+    if principal.role is Role.UNIT:
+        return {}  # which case a call belongs to is the desks' and supervisors' to see
     async with request.app[SESSIONS]() as session:
         repo = CaseRepository(session)
         numbers = await repo.cases_of_call(call.id)
@@ -249,6 +251,4 @@ async def cases_of_call(request: web.Request, call: Call, principal: Principal) 
         if call.caller_number and principal.role in (*DESK_ROLES, Role.ADMIN):
             where = CaseFilter(open_only=True, caller_number=call.caller_number, limit=20)
             candidates = [r.number for r in await repo.find(where) if r.number not in numbers]
-    if principal.role is Role.UNIT:
-        return {}  # which case a call belongs to is the desks' and supervisors' to see
     return {"cases": numbers, "case_candidates": candidates}

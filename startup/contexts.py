@@ -89,6 +89,14 @@ async def cases(app: web.Application) -> AsyncIterator[None]:
 
 async def pipeline(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
+    # Settings that stop the start are checked before anything runs that would
+    # then have to be stopped.
+    if settings.connect_ami and not settings.ami.secret.reveal():
+        raise SettingsError("no AMI secret: set LIANDONG_AMI_SECRET or LIANDONG_AMI_SECRET_FILE")
+    try:
+        keys = KeyDetector(load_key_codes(settings.features_conf))
+    except KeyCodesError as exc:
+        raise SettingsError(f"LIANDONG_FEATURES_CONF: {exc}") from None
     # Big batches when a backlog builds (a burst of calls, a database hiccup):
     # a batch of 2000 commits about twice as many events per second as 500, and
     # under light load a batch is cut short after max_delay anyway.
@@ -99,16 +107,12 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
     cel = CelReader(settings.cel_url) if settings.cel_url else None
     ingest = Ingest(model, writer, app[LIVE], cel, audit_interval=settings.audit_interval)
     app[INGEST] = ingest
-    try:
-        keys = KeyDetector(load_key_codes(settings.features_conf))
-    except KeyCodesError as exc:
-        raise SettingsError(f"LIANDONG_FEATURES_CONF: {exc}") from None
     transfers = TransferService(
         model, app[SESSIONS], app[LIVE], ring_timeout_s=settings.transfer_ring_timeout, keys=keys
     )
     app[TRANSFERS] = transfers
     transfers.pbx_started = lambda: ingest.status.asterisk_started
-    roster = app[CASES].rules.roster
+    roster = app[RULES].roster
     transfers.unit_line_known = lambda line: roster.on_line(line) is not None
     ingest.observers.append(transfers.observe)
     case_calls = CaseCalls(app[CASES], partial(channels_of, model), names_on_phones(app[SESSIONS]))
@@ -120,10 +124,6 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
     transfer_worker = asyncio.create_task(transfers.run(), name="transfers")
     case_worker = asyncio.create_task(case_calls.run(), name="case-calls")
     if settings.connect_ami:
-        if not settings.ami.secret.reveal():
-            raise SettingsError(
-                "no AMI secret: set LIANDONG_AMI_SECRET or LIANDONG_AMI_SECRET_FILE"
-            )
         ingest.client = transfers.sender.client = case_calls.client = AmiClient(
             settings.ami, ingest.sink
         )

@@ -1,7 +1,7 @@
 """Bearer-token authentication on every endpoint but health, and role checks.
 
 Tokens are random strings shown once by `liandong token create`; only their
-SHA-256 is stored. Caller numbers are masked for roles that don't need them.
+SHA-256 is stored. What each role may read of a caller: common/principal.py.
 """
 
 from __future__ import annotations

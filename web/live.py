@@ -37,10 +37,6 @@ class Subscription:
     cut: asyncio.Event = field(default_factory=asyncio.Event)  # set when the bus cut it off
     close_with: tuple[int, str] = TOO_SLOW  # the close code and reason, once cut
 
-    @property
-    def lagged(self) -> bool:
-        return self.cut.is_set() and self.close_with == TOO_SLOW
-
 
 class Watch(Protocol):
     """What the bus keeps running while sockets are open: the revocation watch

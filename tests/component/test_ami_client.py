@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from itertools import pairwise
 
@@ -22,6 +21,7 @@ from ami_client import (
     LinkState,
     Secret,
 )
+from tests.component.serve_kit import free_port
 from tests.fakes.fake_ami import FakeAmiServer, event_message
 from tests.fakes.recording_sink import RecordingSink
 
@@ -68,13 +68,6 @@ async def connected(make_client: MakeClient) -> tuple[AmiClient, RecordingSink]:
     await client.wait_connected(2.0)
     await sink.wait_for_count("FullyBooted")
     return client, sink
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 # -- login -------------------------------------------------------------------------------

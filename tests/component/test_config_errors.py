@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.component.serve_kit import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "口令-s3cr3t"
 
@@ -34,12 +36,6 @@ def liandong(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Completed
         timeout=60,
         check=False,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def refused_with(result: subprocess.CompletedProcess[str], variable: str) -> str:

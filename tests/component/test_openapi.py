@@ -8,7 +8,7 @@
    from the document: no 5xx, every status, header and body as documented.
    Bounded: a fixed seed, deterministic generation, the coverage phase plus
    MAX_EXAMPLES generated requests per operation, no stateful phase.
-   A bug found and not yet fixed in app/ is a strict xfail test named KNOWN BUG
+   A bug found and not yet fixed in the server is a strict xfail test named KNOWN BUG
    (it fails once the bug is fixed, so its work-around is dropped then).
 4. Known-good requests through a case's life answer as documented, and every
    operation but health answers 401 without a token.

@@ -10,7 +10,6 @@ import contextlib
 import json
 import logging
 import os
-import socket
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +33,7 @@ from tests.component.conftest import (
     replace_values,
     trace,
 )
+from tests.component.serve_kit import free_port
 from web.tokens import TokenRepository
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -183,12 +183,6 @@ async def test_an_authorization_header_that_is_not_utf8_gets_401_not_500(
     assert "Authorization" in error["message"]
     assert error["details"] == {"header": "Authorization"}
     assert "Traceback" not in caplog.text and "unhandled error" not in caplog.text
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def test_the_access_log_of_liandong_serve_has_no_query_values(

@@ -110,7 +110,7 @@ def db_url(
 ) -> Iterator[str]:
     """A migrated database, one per backend for the whole run."""
     if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('records') / 'database.engine'}"
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('records') / 'records.db'}"
         run_sync(lambda: upgrade(url))
         yield url
         return

@@ -1,4 +1,4 @@
-"""Builders for the tests of the transfer shell (app/transfer_*.py): one call as
+"""Builders for the tests of the transfer shell (transfer/core/, transfer/service/): one call as
 Asterisk shows it (a citizen on the 110 trunk talking with operator op110-1),
 its legs and parties, the AMI events about them, and transfers of that call."""
 

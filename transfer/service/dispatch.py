@@ -55,6 +55,13 @@ class AmiDispatch:
         name = msg.event
         state.arrived = arrived
         state.what = f"{name}/{msg.get('UserEvent') or ''}/{msg.get('Key') or ''}".rstrip("/")
+        try:
+            await self._apply(msg, arrived)
+        finally:  # a reaction time is never charged to an event that failed
+            state.arrived = None
+
+    async def _apply(self, msg: AmiMessage, arrived: float) -> None:
+        state, name = self._state, msg.event
         handler = self.handlers.get(kind(msg))
         if handler is not None:
             await handler(msg, arrived)
@@ -71,4 +78,3 @@ class AmiDispatch:
                     await self._moves.feed(transfer, event)
             except Exception:  # one transfer's trouble must not hide the event from the others
                 log.exception("transfer %s: could not apply %s", transfer_id, name)
-        state.arrived = None

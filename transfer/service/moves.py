@@ -88,12 +88,11 @@ class Moves:
         self._state.running[transfer.id] = transfer
         self._state.parties[transfer.id] = parties
 
-    async def request_step(self, transfer: Transfer, event: Event) -> list[c.Command]:
+    async def request_step(self, transfer: Transfer, event: Event) -> None:
         """Complete or cancel: refused (IllegalTransition) if the state does not take it."""
         commands = transfer.handle(event)
         await self._carry_out(transfer, commands)
         await self._after_change(transfer)
-        return commands
 
     async def feed(self, transfer: Transfer, event: Event) -> None:
         """A report from Asterisk, a timer or reconciliation."""

@@ -111,10 +111,6 @@ class TransferService:
             self.sender.note_hold(item)  # at once: the worker may be waiting for it
             self.inbox.message(item)
 
-    async def load(self) -> None:
-        """Transfers the database has running (from before a restart)."""
-        await self.reconciler.load()
-
     async def run(self) -> None:
         saver = asyncio.create_task(self.state.store.run(), name="transfer-saver")
         try:
