@@ -81,6 +81,9 @@ class Ingest:
         # of events a second the per-item await of a Queue is a real cost.
         self._pending: deque[QueueItem] = deque()
         self._wakeup = asyncio.Event()
+        # A LinkUp the observers have not heard yet: they hear it once the model
+        # is in line with Asterisk (the transfers' timers act only then).
+        self._untold_up: LinkUp | None = None
         self._drained = asyncio.Event()
         self._drained.set()
         self._retry_task: asyncio.Task[None] | None = None
@@ -166,21 +169,27 @@ class Ingest:
         if isinstance(item, LinkUp):
             self.status.link_up, self.status.link_since = True, item.at
             log.info("AMI link up (Asterisk %s, attempt %d)", item.version, item.attempt)
-            await self.reconcile()
-            for observer in self.observers:
-                observer(item)
+            self._untold_up = item
+            await self._reconcile_then_tell()
         elif isinstance(item, LinkDown):
             self.status.link_up, self.status.link_since = False, item.at
             self._blind_since = self._blind_since or item.at
             self.status.last_link_error = item.reason
             log.warning("AMI link down: %s", item.reason)
+            self._untold_up = None
             for observer in self.observers:
                 observer(item)
         elif isinstance(item, _Audit):
             if self.status.link_up:
                 await self.audit()
         elif self.status.link_up:  # _ReconcileAgain
-            await self.reconcile()
+            await self._reconcile_then_tell()
+
+    async def _reconcile_then_tell(self) -> None:
+        if await self.reconcile() and self._untold_up is not None:
+            up, self._untold_up = self._untold_up, None
+            for observer in self.observers:
+                observer(up)
 
     def emit(self, events: list[DomainEvent]) -> None:
         # With nobody watching live, don't build JSON that publish() would drop.
@@ -194,17 +203,18 @@ class Ingest:
                 self.live.publish(event_json(event))
         self.status.events_applied += len(events)
 
-    async def reconcile(self) -> None:
-        """Diff Asterisk's live channels with what we believe is live."""
+    async def reconcile(self) -> bool:
+        """Diff Asterisk's live channels with what we believe is live; False if
+        Asterisk did not list them (a retry is scheduled)."""
         if self.client is None:
-            return
+            return False
         try:
             live = await self.client.send_list_action({"Action": "CoreShowChannels"})
         except AmiError as exc:
             self.status.reconcile_error = f"CoreShowChannels failed: {exc}"
             log.error("reconciliation postponed: %s", self.status.reconcile_error)
             self._retry_later()
-            return
+            return False
         self._learn_uptime_ahead()
         closed, with_cel = await self._settle(live, None, self._blind_since)
         self.status.reconciled_at, self.status.reconcile_error = datetime.now(UTC), None
@@ -216,6 +226,7 @@ class Ingest:
             closed,
             with_cel,
         )
+        return True
 
     async def audit(self) -> None:
         """Act on differences with Asterisk that outlasted one audit interval."""

@@ -28,6 +28,7 @@ from tests.component.conftest import (
     trace,
     within,
 )
+from transfer.http import TRANSFERS
 
 CALL = "liandong-1795930660.0"
 CITIZEN = "liandong-1795930660.0"  # the 110 caller, 张三丰
@@ -314,12 +315,20 @@ async def test_reconciliation_retries_until_asterisk_lists_its_channels(
     await second.call_where(busy[0]["Linkedid"], lambda c: not c["active"], "busy call ended")
     assert (await second.call(CALL))["active"] is True  # not reconciled yet
     assert len(fake.actions_named("CoreShowChannels")) >= 1
+    # Nor do the transfers act (timers, give-backs) on a model not yet in line.
+    transfers = second.app[TRANSFERS]
+    assert not transfers.reconciler.link_ready()
 
     fake.ignored_actions = set()
     health = await second.reconciled()
     assert health["ami"]["reconcile_error"] is None
     call = await second.call_where(CALL, lambda c: not c["active"], "stale call closed")
     assert all(leg["ended_at"] for leg in call["legs"])
+
+    async def told() -> bool | None:
+        return transfers.reconciler.link_ready() or None
+
+    await second.eventually(told, "the transfers told the link is up, once reconciled")
     assert await second.calls(active="true") == []
 
 
