@@ -10,6 +10,7 @@ COPY startup startup
 COPY telephony telephony
 COPY transfer transfer
 COPY records records
+COPY ivr_flows ivr_flows
 COPY pbx pbx
 # The in-call key codes are read from Asterisk's own features.conf.
 COPY asterisk-config/features.conf asterisk-config/features.conf

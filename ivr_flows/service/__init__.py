@@ -1,0 +1,1 @@
+"""The way in at run time: prompt rendering, the FastAGI answers, queue events."""
