@@ -209,7 +209,25 @@ def up(cfg: TestbedConfig, *, wait: float = 60.0) -> int:
     except TestbedError:
         down(cfg)
         raise
+    staff_desks(cfg)
     return process.pid
+
+
+# The testbed's operators, logged in to their desk's queue by `up` (a real
+# desk logs in with its phones' keys or the API).
+DESK_PHONES = {"110": ("op110-1", "op110-2"), "12345": ("op12345-1", "op12345-2")}
+
+
+def staff_desks(cfg: TestbedConfig) -> None:
+    """Every testbed operator logged in to their desk and ready (not paused)."""
+    for desk, phones in DESK_PHONES.items():
+        for phone in phones:
+            _cli(
+                cfg,
+                f"queue add member PJSIP/{phone} to desk-{desk} penalty 0 as {phone} "
+                f"state_interface PJSIP/{phone}",
+            )
+            _cli(cfg, f"queue unpause member PJSIP/{phone} queue desk-{desk}")
 
 
 def down(cfg: TestbedConfig, *, wait: float = 15.0) -> bool:

@@ -8,7 +8,9 @@ it started it.
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,7 +24,7 @@ from common.vocabulary import TOKEN_ROLES, Role
 from database.migrate import upgrade
 from pbx import sipp, testbed
 from server import create_app
-from startup.settings import Settings
+from startup.settings import DEFAULT_IVR_DIR, Settings
 from telephony.storage.repository import CallRepository
 from telephony.storage.tables import Leg
 from web.app_state import SESSIONS
@@ -56,6 +58,7 @@ def pbx_clean(pbx: testbed.TestbedConfig) -> Iterator[testbed.TestbedConfig]:
     yield pbx
     testbed.cli(pbx, "dialplan set global DESK_RING_TIMEOUT 20")
     testbed.cli(pbx, "channel request hangup all")
+    testbed.staff_desks(pbx)  # a test may have logged phones out or paused them
 
 
 def _wait_no_channels(cfg: testbed.TestbedConfig, within: float = 5.0) -> None:
@@ -123,9 +126,14 @@ class Liandong:
         raise AssertionError(f"expected {count} ended calls from {number_prefix}*, got {calls}")
 
 
-def server_settings(pbx: testbed.TestbedConfig, db_url: str) -> Settings:
+def server_settings(
+    pbx: testbed.TestbedConfig, db_url: str, *, wrap_up_s: int = 0
+) -> Settings:
+    """`wrap_up_s`: every desk's wrap-up after a queue call; none by default,
+    so that a test's calls follow each other as fast as it places them."""
     cel = pbx.paths.cel_db
     return Settings(
+        ivr_dir=ivr_dir_with_wrap_up(wrap_up_s),
         db_url=db_url,
         ami=AmiSettings(
             host=pbx.ami_host, port=pbx.ami_port, secret=Secret(testbed.ami_secret(pbx))
@@ -135,8 +143,18 @@ def server_settings(pbx: testbed.TestbedConfig, db_url: str) -> Settings:
     )
 
 
+def ivr_dir_with_wrap_up(wrap_up_s: int) -> Path:
+    """A copy of the shipped ivr_flows data with every desk's wrap-up set."""
+    target = Path(tempfile.mkdtemp(prefix="ld-ivr-"))
+    source = DEFAULT_IVR_DIR / "desks.yaml"
+    text = re.sub(r"wrap_up_s: \d+", f"wrap_up_s: {wrap_up_s}", source.read_text())
+    (target / "desks.yaml").write_text(text)
+    return target
+
+
 async def start_server(aiohttp_client: Any, settings: Settings) -> Liandong:
-    """A running server on the testbed with a token per role, once its AMI link is up."""
+    """A running server on the testbed with a token per role, once its AMI link
+    and its desks are in line with Asterisk."""
     await upgrade(settings.db_url)
     app = create_app(settings)
     client = await aiohttp_client(app)
@@ -149,6 +167,7 @@ async def start_server(aiohttp_client: Any, settings: Settings) -> Liandong:
         await session.commit()
     lid = Liandong(client, tokens)
     await _wait_link_up(lid)
+    await _wait_desks_reconciled(lid)
     return lid
 
 
@@ -169,6 +188,15 @@ async def _wait_link_up(lid: Liandong, within: float = 10.0) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"the server did not connect to the testbed AMI: {body}")
+
+
+async def _wait_desks_reconciled(lid: Liandong, within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if (await lid.get("/api/v1/desks"))["reconciled_at"]:
+            return
+        await asyncio.sleep(0.05)
+    pytest.fail("the desks were not reconciled with Asterisk's queues")
 
 
 @pytest.fixture
