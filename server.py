@@ -6,9 +6,12 @@ import argparse
 import asyncio
 import logging
 import sys
+from typing import Any
 
 from aiohttp import web
 
+from common.principal import Principal
+from ivr_flows import http as http_desks
 from pbx import cli as pbx_cli
 from records import http as http_cases
 from records.supervision import http as http_supervision
@@ -19,6 +22,7 @@ from startup.listen_check import check_can_listen
 from startup.openapi import served_document
 from startup.settings import SETTINGS, Settings, SettingsError
 from telephony import http as http_calls
+from telephony.service.lookup import Call
 from transfer import http as http_transfers
 from web.access_log import AccessLogger
 from web.app_state import ALLOWED_ORIGINS, LIVE
@@ -43,12 +47,19 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/api/v1/live", live)
     app.router.add_get("/api/v1/openapi.json", openapi_json)
     http_calls.add_routes(app)
-    app[http_calls.CALL_EXTRAS] = http_cases.cases_of_call
+    app[http_calls.CALL_EXTRAS] = call_extras
     app[http_calls.ANONYMOUS_CALLS] = http_cases.anonymous_calls
     http_transfers.add_routes(app)
     http_cases.add_routes(app)
     http_supervision.add_routes(app)
+    http_desks.add_routes(app)
     return app
+
+
+async def call_extras(request: web.Request, call: Call, principal: Principal) -> dict[str, Any]:
+    """What the other features add to a call's page: its cases, its waits."""
+    cases = await http_cases.cases_of_call(request, call, principal)
+    return cases | await http_desks.waits_of_call(request, call, principal)
 
 
 async def close_live_feeds(app: web.Application) -> None:

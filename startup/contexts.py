@@ -20,6 +20,10 @@ from county.case_rules import load_rules
 from county.config_file import ConfigFileError
 from database.engine import create_engine, session_factory
 from database.migrate import upgrade
+from ivr_flows.core.desk_rules import load_desk_rules
+from ivr_flows.http import DESKS
+from ivr_flows.service.desks import DeskService
+from ivr_flows.storage.store import DeskStore
 from records.http import CASE_CALLS, CASES
 from records.service.call_link import CaseCalls
 from records.service.cases import CaseService
@@ -97,6 +101,10 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
         keys = KeyDetector(load_key_codes(settings.features_conf))
     except KeyCodesError as exc:
         raise SettingsError(f"LIANDONG_FEATURES_CONF: {exc}") from None
+    try:
+        desk_rules = load_desk_rules(settings.ivr_dir / "desks.yaml")
+    except ConfigFileError as exc:
+        raise SettingsError(f"LIANDONG_IVR_DIR: {exc}") from None
     # Big batches when a backlog builds (a burst of calls, a database hiccup):
     # a batch of 2000 commits about twice as many events per second as 500, and
     # under light load a batch is cut short after max_delay anyway.
@@ -120,11 +128,18 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
     ingest.domain_observers.append(case_calls.on_events)
     ingest.observers.append(case_calls.observe)
     transfers.listeners.append(case_calls.on_transfer)
+    desk_store = DeskStore(app[SESSIONS])
+    desks = app[DESKS] = DeskService(desk_rules, desk_store, app[LIVE])
+    ingest.observers.append(desks.observe)
+    desk_tasks = [
+        asyncio.create_task(desks.run(), name="desks"),
+        asyncio.create_task(desk_store.run(), name="desk-records"),
+    ]
     consumer = asyncio.create_task(ingest.run(), name="ingest")
     transfer_worker = asyncio.create_task(transfers.run(), name="transfers")
     case_worker = asyncio.create_task(case_calls.run(), name="case-calls")
     if settings.connect_ami:
-        ingest.client = transfers.sender.client = case_calls.client = AmiClient(
+        ingest.client = transfers.sender.client = case_calls.client = desks.client = AmiClient(
             settings.ami, ingest.sink
         )
         await ingest.client.start()
@@ -151,6 +166,14 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
     case_worker.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await case_worker
+    for task in desk_tasks[:1]:
+        task.cancel()
+    if not await desk_store.flush_within(SHUTDOWN_WRITE_S):
+        log.error("shutdown: some queue waits and operator states were not saved")
+    for task in desk_tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     await writer.stop(timeout=SHUTDOWN_WRITE_S)
     if cel is not None:
         await cel.close()

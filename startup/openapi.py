@@ -6,6 +6,7 @@ import copy
 import functools
 from typing import Any
 
+from ivr_flows import openapi as desk_api
 from records import openapi as case_api
 from records.supervision import openapi as supervision_api
 from telephony import openapi as call_api
@@ -18,6 +19,7 @@ PARTS = (
     ApiPart(case_api.case_paths(), {**case_api.UNIT_SCHEMAS, **case_api.CASE_SCHEMAS}),
     # The supervision views' path items are kept beside their handlers.
     ApiPart(supervision_api.PATHS),
+    ApiPart(desk_api.paths(), desk_api.DESK_SCHEMAS),
 )
 
 

@@ -25,6 +25,8 @@ _N = TypeVar("_N", int, float)
 DEFAULT_FEATURES_CONF = Path(__file__).resolve().parent.parent / "asterisk-config" / "features.conf"
 # The county's case rules: routing catalogue, unit roster, time limits, calendars.
 DEFAULT_CASE_CONFIG = Path(__file__).resolve().parent.parent / "case-config"
+# The way in's data files (desks.yaml, flows/, prompts/): the ivr_flows package's own.
+DEFAULT_IVR_DIR = Path(__file__).resolve().parent.parent / "ivr_flows"
 
 
 DEFAULT_DB_URL = "sqlite+aiosqlite:///var/liandong.db"
@@ -53,6 +55,7 @@ class Settings:
     transfer_ring_timeout: int = 20
     features_conf: Path = DEFAULT_FEATURES_CONF
     case_config: Path = DEFAULT_CASE_CONFIG
+    ivr_dir: Path = DEFAULT_IVR_DIR
     # Seconds between runs of the supervisor ladder (reminders, 催办, 通报).
     ladder_interval: float = 60.0
     connect_ami: bool = True  # tests of the HTTP layer alone may run without Asterisk
@@ -75,6 +78,7 @@ class Settings:
             transfer_ring_timeout=_ring_seconds(env, "LIANDONG_TRANSFER_RING_TIMEOUT", 20),
             features_conf=Path(env.get("LIANDONG_FEATURES_CONF") or DEFAULT_FEATURES_CONF),
             case_config=Path(env.get("LIANDONG_CASE_CONFIG") or DEFAULT_CASE_CONFIG),
+            ivr_dir=Path(env.get("LIANDONG_IVR_DIR") or DEFAULT_IVR_DIR),
             ladder_interval=_seconds(env, "LIANDONG_LADDER_INTERVAL", 60.0),
             allowed_origins=tuple(
                 o.strip() for o in env.get("LIANDONG_ALLOWED_ORIGINS", "").split(",") if o.strip()

@@ -1,0 +1,133 @@
+"""The desks' queue rules (`ivr_flows/desks.yaml`): each desk's phones,
+wrap-up time and overflow, and the reasons an operator pauses for. A bad
+file is refused whole with every problem's line."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from common.vocabulary import Desk
+from county.config_file import LineDict, LineList, Problems, check_keys, read_yaml
+
+_PHONE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+MAX_WRAP_UP_S = 600
+
+
+@dataclass(frozen=True)
+class Overflow:
+    after_s: int
+    to: str  # an Asterisk dial string
+
+
+@dataclass(frozen=True)
+class DeskRule:
+    desk: str
+    phones: tuple[str, ...]
+    wrap_up_s: int
+    overflow: Overflow | None
+
+
+@dataclass(frozen=True)
+class DeskRules:
+    desks: dict[str, DeskRule]
+    pause_reasons: dict[str, str]  # the key after *73 → the reason
+
+    def desk_of(self, phone: str) -> str | None:
+        for rule in self.desks.values():
+            if phone in rule.phones:
+                return rule.desk
+        return None
+
+
+def load_desk_rules(path: Path | str) -> DeskRules:
+    problems = Problems(path)
+    data = read_yaml(path)
+    if not isinstance(data, LineDict):
+        problems.add(None, "expected a mapping with `desks` and `pause_reasons`")
+        problems.raise_if_any()
+    check_keys(data, ("desks", "pause_reasons"), problems)
+    desks = _desks(data.get("desks"), data.line_of("desks"), problems)
+    reasons = _reasons(data.get("pause_reasons"), data.line_of("pause_reasons"), problems)
+    problems.raise_if_any()
+    return DeskRules(desks, reasons)
+
+
+def _desks(raw: object, line: int, problems: Problems) -> dict[str, DeskRule]:
+    if not isinstance(raw, LineDict):
+        problems.add(line, "`desks` must map each desk (110, 12345) to its rules")
+        return {}
+    known = {d.value for d in Desk}
+    seen_phones: dict[str, str] = {}
+    out: dict[str, DeskRule] = {}
+    for desk, rule in raw.items():
+        at = raw.line_of(desk)
+        if desk not in known:
+            problems.add(at, f"unknown desk {desk!r} (expected {', '.join(sorted(known))})")
+            continue
+        if not isinstance(rule, LineDict):
+            problems.add(at, f"desk {desk}: expected its rules (phones, wrap_up_s, …)")
+            continue
+        check_keys(rule, ("phones", "wrap_up_s", "overflow"), problems)
+        phones = _phones(rule, desk, seen_phones, problems)
+        wrap = rule.get("wrap_up_s", 0)
+        if type(wrap) is not int or not 0 <= wrap <= MAX_WRAP_UP_S:
+            problems.add(rule.line_of("wrap_up_s"), f"wrap_up_s: 0 to {MAX_WRAP_UP_S} seconds")
+            wrap = 0
+        out[desk] = DeskRule(desk, phones, wrap, _overflow(rule, problems))
+    for desk in sorted(known - set(out)):
+        problems.add(line, f"desk {desk} has no rules")
+    return out
+
+
+def _phones(rule: LineDict, desk: str, seen: dict[str, str], problems: Problems) -> tuple[str, ...]:
+    phones = rule.get("phones")
+    if not isinstance(phones, LineList) or not phones:
+        problems.add(rule.line_of("phones"), f"desk {desk}: `phones` lists its operators' phones")
+        return ()
+    out: list[str] = []
+    for i, phone in enumerate(phones):
+        at = phones.line_of(i)
+        if not isinstance(phone, str) or not _PHONE.match(phone):
+            problems.add(at, f"not a phone (PJSIP endpoint) name: {phone!r}")
+        elif phone in seen:
+            problems.add(at, f"phone {phone} is already a phone of desk {seen[phone]}")
+        else:
+            seen[phone] = desk
+            out.append(phone)
+    return tuple(out)
+
+
+def _overflow(rule: LineDict, problems: Problems) -> Overflow | None:
+    raw = rule.get("overflow")
+    if raw is None:
+        return None
+    if not isinstance(raw, LineDict):
+        problems.add(rule.line_of("overflow"), "overflow: expected `after_s` and `to`")
+        return None
+    check_keys(raw, ("after_s", "to"), problems)
+    after, to = raw.get("after_s"), raw.get("to")
+    if type(after) is not int or not 5 <= after <= 600:
+        problems.add(raw.line_of("after_s"), "overflow.after_s: 5 to 600 seconds")
+        after = None
+    if not isinstance(to, str) or "/" not in to or any(c in to for c in ",;()&"):
+        problems.add(raw.line_of("to"), "overflow.to: a dial string such as PJSIP/backup-110")
+        to = None
+    return Overflow(after, to) if after is not None and to is not None else None
+
+
+def _reasons(raw: object, line: int, problems: Problems) -> dict[str, str]:
+    if not isinstance(raw, LineDict) or not raw:
+        problems.add(line, "`pause_reasons` maps a key 1-9 to a reason")
+        return {}
+    out: dict[str, str] = {}
+    for key, reason in raw.items():
+        at = raw.line_of(key)
+        if key not in tuple("123456789"):
+            problems.add(at, f"pause reason key {key!r}: one digit 1-9")
+        elif not isinstance(reason, str) or not reason.strip() or any(c in reason for c in ",;|"):
+            problems.add(at, f"pause reason {key}: a short text without , ; |")
+        else:
+            out[key] = reason.strip()
+    return out

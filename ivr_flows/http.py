@@ -1,0 +1,130 @@
+"""The desks' API: every operator's state and every waiting caller, log-in,
+log-out, pause and ready for a desk phone (as its keys do), and the waits of
+a call for its page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from ami_client import AmiError
+from common.principal import Principal
+from common.vocabulary import DESK_ROLES, Role
+from ivr_flows.core.waits import Wait
+from ivr_flows.service.desks import DeskService
+from ivr_flows.shapes import line_json, operator_json, wait_json
+from ivr_flows.storage.repository import DeskRepository
+from telephony.service.lookup import Call
+from web.app_state import SESSIONS
+from web.auth import require
+from web.errors import BadRequest, Forbidden, NotFound, Unavailable
+from web.json_in import json_object
+from web.json_out import json_response
+
+DESKS: web.AppKey[DeskService] = web.AppKey("desks")
+
+READERS = (*DESK_ROLES, Role.ADMIN, Role.SUPERVISOR)
+ACTIONS = ("login", "logout", "pause", "ready")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/desks", list_desks)
+    app.router.add_post("/api/v1/operators/{phone}/{action}", operator_action)
+
+
+async def list_desks(request: web.Request) -> web.Response:
+    require(request, *READERS)
+    service = request.app[DESKS]
+    now = datetime.now(UTC)
+    desks = []
+    for desk, rule in service.rules.desks.items():
+        line = service.book.waiting(desk)
+        desks.append(
+            {
+                "desk": desk,
+                "operators": [operator_json(op) for op in service.board.operators(desk)],
+                "logged_in": service.board.logged_in(desk),
+                "waiting": line_json(line, now),
+                "longest_wait_s": round(max((w.waited_until(now) for w in line), default=0.0), 1),
+                "wrap_up_s": rule.wrap_up_s,
+            }
+        )
+    return json_response(
+        {
+            "desks": desks,
+            "pause_reasons": list(service.rules.pause_reasons.values()),
+            "reconciled_at": service.reconciled_at.isoformat() if service.reconciled_at else None,
+        }
+    )
+
+
+async def operator_action(request: web.Request) -> web.Response:
+    principal = require(request, *READERS)
+    service = request.app[DESKS]
+    phone, action = request.match_info["phone"], request.match_info["action"]
+    if action not in ACTIONS:
+        raise NotFound(f"no operator action {action!r} (expected {', '.join(ACTIONS)})")
+    if service.rules.desk_of(phone) is None:
+        raise NotFound(f"{phone!r} is not a desk phone (ivr_flows/desks.yaml)")
+    _may_act_for(principal, phone)
+    reason = ""
+    if action == "pause":
+        body = await json_object(request)
+        raw = body.get("reason")
+        reasons = list(service.rules.pause_reasons.values())
+        if raw not in reasons:
+            raise BadRequest(f"reason: one of {', '.join(reasons)}", {"field": "reason"})
+        reason = str(raw)
+    try:
+        await service.set_member(phone, action, reason)
+    except AmiError as exc:
+        raise Unavailable(f"Asterisk did not {action} {phone}: {exc}") from None
+    op = service.board.get(phone)
+    return json_response(
+        {
+            "phone": phone,
+            "action": action,
+            "reason": reason or None,
+            "state": operator_json(op) if op else None,
+        },
+        status=202,
+    )
+
+
+def _may_act_for(principal: Principal, phone: str) -> None:
+    """An operator acts for their own phone; a supervisor or an admin for any."""
+    if principal.role in DESK_ROLES and principal.phone != phone:
+        raise Forbidden(f"an operator acts only for their own phone ({principal.phone})")
+
+
+async def waits_of_call(request: web.Request, call: Call, principal: Principal) -> dict[str, Any]:
+    """The call's waits in the desks' queues, for its page."""
+    async with request.app[SESSIONS]() as session:
+        rows = await DeskRepository(session).waits_of_call(call.id)
+    now = datetime.now(UTC)
+    return {"queue_waits": [_row_json(row, now) for row in rows]}
+
+
+def _row_json(row: Any, now: datetime) -> dict[str, Any]:
+    wait = Wait(
+        wait_id=row.id,
+        uniqueid=row.uniqueid,
+        call_id=row.call_id,
+        desk=row.desk,
+        via=row.via,
+        priority=row.priority,
+        position=row.position,
+        caller_number=None,
+        joined_at=row.joined_at,
+        outcome=row.outcome,
+        left_at=row.left_at,
+        answered_at=row.answered_at,
+        operator=row.operator,
+        talk_s=row.talk_s,
+        ended_by=row.ended_by,
+    )
+    body = wait_json(wait, now)
+    body.pop("caller_number")  # the call's page says who called
+    return body

@@ -1,0 +1,48 @@
+"""The desks in JSON: operators, waiting callers and waits (API and live feed).
+Caller numbers are under `caller_number`, so the one masking policy
+(common/masking.py) applies to them wherever they go."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ivr_flows.core.operators import Operator, OperatorState
+from ivr_flows.core.waits import Wait
+from telephony.shapes import iso
+
+
+def operator_json(op: Operator) -> dict[str, Any]:
+    return {
+        "phone": op.phone,
+        "desk": op.desk,
+        "state": op.state.value,
+        "reason": op.reason or None,
+        "since": iso(op.since),
+        "wrap_up_until": iso(op.wrap_up_until) if op.state is OperatorState.WRAP_UP else None,
+    }
+
+
+def wait_json(wait: Wait, now: datetime) -> dict[str, Any]:
+    return {
+        "id": wait.wait_id,
+        "call_id": wait.call_id,
+        "desk": wait.desk,
+        "via": wait.via,
+        "priority": wait.priority,
+        "position_on_joining": wait.position,
+        "caller_number": wait.caller_number,
+        "outcome": wait.outcome.value,
+        "joined_at": iso(wait.joined_at),
+        "left_at": iso(wait.left_at),
+        "answered_at": iso(wait.answered_at),
+        "waited_s": round(wait.waited_until(now), 1),
+        "operator": wait.operator,
+        "talk_s": wait.talk_s,
+        "ended_by": wait.ended_by,
+    }
+
+
+def line_json(line: list[Wait], now: datetime) -> list[dict[str, Any]]:
+    """The callers waiting at a desk, in the order they will be served."""
+    return [{**wait_json(w, now), "position": i} for i, w in enumerate(line, start=1)]

@@ -1,0 +1,1 @@
+"""The desks' records: every wait in a queue and every operator's states."""

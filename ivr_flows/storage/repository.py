@@ -1,0 +1,78 @@
+"""Reading and writing the desks' tables (one session, the caller's)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ivr_flows.core.operators import Operator
+from ivr_flows.core.waits import Wait
+from ivr_flows.storage.tables import OperatorPeriod, QueueWait
+
+
+class DeskRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def save_wait(self, wait: Wait) -> None:
+        """Insert or overwrite the wait whole (saving is idempotent)."""
+        await self.session.merge(
+            QueueWait(
+                id=wait.wait_id,
+                call_id=wait.call_id,
+                uniqueid=wait.uniqueid,
+                desk=wait.desk,
+                via=wait.via,
+                priority=wait.priority,
+                position=wait.position,
+                outcome=wait.outcome,
+                joined_at=wait.joined_at,
+                left_at=wait.left_at,
+                answered_at=wait.answered_at,
+                operator=wait.operator,
+                talk_s=wait.talk_s,
+                ended_by=wait.ended_by,
+            )
+        )
+
+    async def enter_state(self, op: Operator) -> None:
+        """The phone's open period ends where its new state begins."""
+        assert op.since is not None
+        await self.session.execute(
+            update(OperatorPeriod)
+            .where(OperatorPeriod.phone == op.phone, OperatorPeriod.ended_at.is_(None))
+            .values(ended_at=op.since)
+        )
+        self.session.add(
+            OperatorPeriod(
+                phone=op.phone,
+                desk=op.desk,
+                state=op.state,
+                reason=op.reason,
+                started_at=op.since,
+            )
+        )
+
+    async def waits_of_call(self, call_id: str) -> list[QueueWait]:
+        rows = await self.session.scalars(
+            select(QueueWait).where(QueueWait.call_id == call_id).order_by(QueueWait.joined_at)
+        )
+        return list(rows)
+
+    async def waits_between(
+        self, start: datetime, end: datetime, desk: str | None = None
+    ) -> list[QueueWait]:
+        query = select(QueueWait).where(QueueWait.joined_at >= start, QueueWait.joined_at < end)
+        if desk is not None:
+            query = query.where(QueueWait.desk == desk)
+        return list(await self.session.scalars(query.order_by(QueueWait.joined_at)))
+
+    async def periods_between(self, start: datetime, end: datetime) -> list[OperatorPeriod]:
+        """Every period that overlaps [start, end)."""
+        query = select(OperatorPeriod).where(
+            OperatorPeriod.started_at < end,
+            (OperatorPeriod.ended_at.is_(None)) | (OperatorPeriod.ended_at > start),
+        )
+        return list(await self.session.scalars(query.order_by(OperatorPeriod.started_at)))
