@@ -126,9 +126,7 @@ class Liandong:
         raise AssertionError(f"expected {count} ended calls from {number_prefix}*, got {calls}")
 
 
-def server_settings(
-    pbx: testbed.TestbedConfig, db_url: str, *, wrap_up_s: int = 0
-) -> Settings:
+def server_settings(pbx: testbed.TestbedConfig, db_url: str, *, wrap_up_s: int = 0) -> Settings:
     """`wrap_up_s`: every desk's wrap-up after a queue call; none by default,
     so that a test's calls follow each other as fast as it places them."""
     cel = pbx.paths.cel_db
