@@ -3,10 +3,15 @@ numbers, one syllable a word, digits read the way a hotline says them.
 
 Why pinyin and not the characters: espeak-ng's `cmn` voice turns characters
 into pinyin itself and then reads the tone numbers aloud in English (您好
-comes out as "nin two hao three"). Its `cmn-latn-pinyin` voice reads pinyin
-written with tone numbers right (seen on espeak-ng 1.51: ma1 ma2 ma3 ma4 ma5
-get the contours 55, 35, 21, 51 and 11, i.e. the four tones and the neutral
-one; ü must be written v — "nü3" is misread with a rising tone, "nv3" is not).
+comes out as "nin two hao three": `espeak-ng -v cmn -x 您好` switches to
+English phonemes, and the audio is longer — 1.14 s against 0.90 s for the
+pinyin voice, both at the default speed). The `cmn-latn-pinyin` voice (the
+name `espeak-ng --voices` lists) reads pinyin written with tone numbers
+right, space-separated syllables as "nin2 hao3" (seen on espeak-ng 1.51: ma1
+ma2 ma3 ma4 ma5 get the contours 55, 35, 21, 51 and 11, i.e. the four tones
+and the neutral one; tone marks as in "nín hǎo" work too, but numbers are
+what pypinyin writes plainly; ü must be written v — "nü3" is misread with a
+rising tone, "nv3" is not).
 pypinyin knows which reading of a character a word needs (银行 yin2 hang2,
 重新 chong2 xin1) and the tone changes of 一, 不 and two third tones in a row.
 
