@@ -6,7 +6,8 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
-DEB_PACKAGES := debootstrap sip-tester python3 python3-venv python3-dev
+# espeak-ng speaks the Mandarin prompts; ffmpeg decodes and resamples their audio.
+DEB_PACKAGES := debootstrap sip-tester python3 python3-venv python3-dev espeak-ng ffmpeg
 # Exact versions of every package, runtime and dev: `make lock` refreshes them.
 CONSTRAINTS := constraints.txt
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(CONSTRAINTS) | md5sum | cut -c1-12)
@@ -18,7 +19,7 @@ deps: $(STAMP)
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@missing=""; \
-	for cmd in debootstrap:debootstrap sipp:sip-tester python3:python3; do \
+	for cmd in debootstrap:debootstrap sipp:sip-tester python3:python3 espeak-ng:espeak-ng ffmpeg:ffmpeg; do \
 	  command -v $${cmd%%:*} >/dev/null || missing="$$missing $${cmd##*:}"; \
 	done; \
 	python3 -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \

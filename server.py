@@ -16,7 +16,7 @@ from pbx import cli as pbx_cli
 from records import http as http_cases
 from records.supervision import http as http_supervision
 from startup import contexts as lifecycle
-from startup import running, tokens_cli
+from startup import ivr_cli, running, tokens_cli
 from startup.health import health
 from startup.listen_check import check_can_listen
 from startup.openapi import served_document
@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser = subparsers.add_parser("serve", help="run the server (HTTP API + AMI ingest)")
     serve_parser.set_defaults(handler=serve)
     tokens_cli.add_parser(subparsers, token)
+    ivr_cli.add_parser(subparsers)
     pbx_cli.add_parser(subparsers)
     return parser
 

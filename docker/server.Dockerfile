@@ -1,5 +1,9 @@
 FROM python:3.11-slim
 WORKDIR /srv/liandong
+# The Mandarin prompts: espeak-ng speaks them, ffmpeg decodes and resamples audio.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends espeak-ng ffmpeg \
+ && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md server.py ./
 COPY ami_client ami_client
 COPY common common
@@ -11,6 +15,8 @@ COPY telephony telephony
 COPY transfer transfer
 COPY records records
 COPY ivr_flows ivr_flows
+# The way in's data (desks, flows, prompts); mount your own over it (or set LIANDONG_IVR_DIR).
+ENV LIANDONG_IVR_DIR=/srv/liandong/ivr_flows
 COPY pbx pbx
 # The in-call key codes are read from Asterisk's own features.conf.
 COPY asterisk-config/features.conf asterisk-config/features.conf
