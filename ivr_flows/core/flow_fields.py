@@ -48,6 +48,9 @@ class Reader:
     prompt_ids: frozenset[str]
     desks: frozenset[str]
     edges: list[Edge] = field(default_factory=list)
+    # Some way out could not be read (a missing or bad destination, a node of
+    # no known kind): which nodes are reached is then unknown.
+    incomplete: bool = False
 
     def fields(
         self,
@@ -135,6 +138,7 @@ class Reader:
         """The node id a destination field leads to (implicit ones included);
         "" when it is missing or malformed (a problem is then added)."""
         if key not in item:
+            self.incomplete = True  # `fields` said it is required
             return ""
         return self._destination(item[key], item.line_of(key), source, silent, f"{what}: {key}")
 
@@ -147,12 +151,14 @@ class Reader:
         elif isinstance(value, str) and value.startswith(QUEUE_PREFIX):
             desk = self.desk(value.removeprefix(QUEUE_PREFIX), line, what)
             if desk is None:
+                self.incomplete = True
                 return ""
             target = desk_queue_id(desk)
         elif isinstance(value, str) and NODE_ID.fullmatch(value):
             target = value
         else:
             self.add(line, f"{what}: unknown destination “{written}” ({DESTINATION_FORMS})")
+            self.incomplete = True
             return ""
         self.edges.append(Edge(source, target, line, silent, written))
         return target
@@ -164,6 +170,7 @@ class Reader:
         table, line = item["keys"], item.line_of("keys")
         if not isinstance(table, LineDict):
             self.add(line, f"{what}: keys: “key: destination” lines are expected")
+            self.incomplete = True
             return ()
         for key, at in table.repeated:
             first = table.line_of(key)
@@ -173,6 +180,7 @@ class Reader:
             at = table.line_of(key)
             if len(key) != 1 or key not in KEYS:
                 self.add(at, f"{what}: bad key “{key}”: one of 0-9, * or # (quote * and #)")
+                self.incomplete = True
                 continue
             target = self._destination(value, at, source, False, f"{what}: key {key}")
             if target:

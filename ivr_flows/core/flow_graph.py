@@ -63,16 +63,22 @@ def graph_problems(
     declared: frozenset[str],
     edges: list[Edge],
     start: str,
+    *,
+    complete: bool,
 ) -> list[tuple[int, str]]:
     """(line, message) for each unknown destination, unreachable node and
     silent cycle. `nodes` are the nodes read (implicit ones included),
-    `declared` every id the file names (some may have failed to read)."""
+    `declared` every id the file names (some may have failed to read).
+    Unreachable nodes are looked for only when every way out could be read
+    (`complete`): one broken destination would make a whole branch look
+    unreachable, burying the one mistake under its consequences."""
     found: list[tuple[int, str]] = []
     ids = {node.id for node in nodes}
     for edge in edges:
         if edge.target not in ids and edge.target not in declared:
             found.append((edge.line, f"unknown destination “{edge.written}”: no node of that id"))
-    if start in ids:
+            complete = False
+    if complete and start in ids and declared <= ids:  # every node of the file was read
         reached = _reachable(start, edges)
         for node in nodes:
             if node.id not in reached and node.line:

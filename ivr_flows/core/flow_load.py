@@ -114,7 +114,9 @@ def read_flow(
         desk or "", priority, reader.prompts(data, "operator_prompt", "flow"), desks
     )
     nodes += implicit_nodes(reader.edges, implicit)
-    for at, message in graph_problems(nodes, declared, reader.edges, str(start)):
+    for at, message in graph_problems(
+        nodes, declared, reader.edges, str(start), complete=not reader.incomplete
+    ):
         problems.add(at, message)
     if problems.found or desk is None:
         return None
