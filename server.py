@@ -13,7 +13,7 @@ from pbx import cli as pbx_cli
 from records import http as http_cases
 from records.supervision import http as http_supervision
 from startup import contexts as lifecycle
-from startup import running, tokens_cli
+from startup import ivr_check_cli, running, tokens_cli
 from startup.health import health
 from startup.listen_check import check_can_listen
 from startup.openapi import served_document
@@ -81,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.set_defaults(handler=serve)
     tokens_cli.add_parser(subparsers, token)
     pbx_cli.add_parser(subparsers)
+    ivr = subparsers.add_parser("ivr", help="the 12345 voice menu and its prompts")
+    ivr_check_cli.add_check_parser(ivr.add_subparsers(dest="verb", required=True))
     return parser
 
 
