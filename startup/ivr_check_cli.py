@@ -20,6 +20,7 @@ from common.vocabulary import Desk
 from county.config_file import ConfigFileError, LineDict, read_yaml
 from ivr_flows.core.flow_load import check_flows, load_flows
 from ivr_flows.core.menu_dialplan import dialplan
+from startup.settings import SettingsError
 
 IVR_DIR = Path(__file__).resolve().parent.parent / "ivr_flows"
 DEFAULT_FLOWS = IVR_DIR / "flows"
@@ -48,7 +49,7 @@ def run_check(args: argparse.Namespace) -> int:
             print(problem.render(exc.path))
         print("liandong ivr check: the prompt catalogue could not be read", file=sys.stderr)
         return 1
-    desks = [desk.value for desk in Desk]
+    desks = _desks()
     flows_dir = _shown(args.flows)
     problems = check_flows(flows_dir, prompt_ids, desks)
     for problem in problems:
@@ -65,6 +66,17 @@ def run_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_at_start(flows: Path = DEFAULT_FLOWS, prompts: Path = DEFAULT_PROMPTS) -> None:
+    """The same check for `liandong serve`: a `SettingsError` naming every
+    problem stops the start (not yet called: it waits for the prompt catalogue)."""
+    try:
+        problems = [p.render() for p in check_flows(flows, catalogue_ids(prompts), _desks())]
+    except ConfigFileError as exc:
+        problems = [p.render(exc.path) for p in exc.problems]
+    if problems:
+        raise SettingsError("the voice menus: " + "; ".join(problems))
+
+
 def catalogue_ids(path: Path) -> frozenset[str]:
     """The prompt ids of the catalogue at `path` and of its recordings
     (`recorded/<id>.<ext>` beside it)."""
@@ -75,6 +87,10 @@ def catalogue_ids(path: Path) -> frozenset[str]:
     if recorded.is_dir():
         ids.update(file.stem for file in recorded.iterdir() if file.is_file())
     return frozenset(ids)
+
+
+def _desks() -> list[str]:
+    return [desk.value for desk in Desk]
 
 
 def _shown(path: Path) -> Path:

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from server import main
+from startup.ivr_check_cli import check_at_start
+from startup.settings import SettingsError
 from tests.unit.test_ivr_flow_load import BASE, FLOWS, PROMPTS, PROMPTS_12345, line_of
 
 
@@ -72,3 +74,16 @@ def test_an_unreadable_catalogue_is_a_problem_too(
     missing = tmp_path / "prompts.yaml"
     assert main(["ivr", "check", "--flows", str(FLOWS), "--prompts", str(missing)]) == 1
     assert capsys.readouterr().out == f"{missing}: cannot read: No such file or directory\n"
+
+
+def test_the_start_up_check_names_every_problem_in_one_settings_error(tmp_path: Path) -> None:
+    prompts = catalogue(tmp_path, PROMPTS_12345)
+    check_at_start(FLOWS, prompts)  # all well: nothing said
+    prompts = catalogue(tmp_path, PROMPTS_12345 - {"to_110", "no_input"})
+    with pytest.raises(SettingsError) as caught:
+        check_at_start(FLOWS, prompts)
+    message = str(caught.value)
+    assert message.startswith("the voice menus: ")
+    assert "unknown prompt “no_input”" in message and "unknown prompt “to_110”" in message
+    with pytest.raises(SettingsError, match="cannot read"):
+        check_at_start(FLOWS, tmp_path / "nope.yaml")
