@@ -54,6 +54,9 @@ class LineDict(dict[str, Any]):
 
     line: int = 0
     key_lines: dict[str, int]
+    # With `read_yaml(…, keep_duplicates=True)`: each key written again after
+    # its first occurrence, with the line of the repeat (the first value is kept).
+    repeated: tuple[tuple[str, int], ...] = ()
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, self.line)
@@ -70,7 +73,11 @@ class LineList(list[Any]):
 
 
 class _LineLoader(yaml.SafeLoader):
-    pass
+    keep_duplicates = False
+
+
+class _KeepingLineLoader(_LineLoader):
+    keep_duplicates = True
 
 
 def _mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
@@ -82,6 +89,9 @@ def _mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
         if not isinstance(key, str):
             key = str(key)
         if key in result:
+            if loader.keep_duplicates:
+                result.repeated += ((key, key_node.start_mark.line + 1),)
+                continue
             raise yaml.MarkedYAMLError(
                 problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark
             )
@@ -101,11 +111,15 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _map
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 
 
-def read_yaml(path: Path | str) -> Any:
+def read_yaml(path: Path | str, *, keep_duplicates: bool = False) -> Any:
     """The file's YAML with `LineDict` / `LineList` in place of dict / list.
 
     Unreadable files, bad UTF-8 and YAML syntax errors become a
-    `ConfigFileError` with the line where the parser stopped.
+    `ConfigFileError` with the line where the parser stopped. A key written
+    twice in one mapping (which YAML itself would silently resolve to the
+    last value) is such an error too, unless `keep_duplicates`: then the
+    first value is kept and the repeats are listed in `LineDict.repeated`,
+    for a loader that reports them along with its other problems.
     """
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
@@ -114,7 +128,8 @@ def read_yaml(path: Path | str) -> Any:
     except UnicodeDecodeError as exc:
         raise ConfigFileError(path, [Problem(None, f"not UTF-8 text: {exc.reason}")]) from None
     try:
-        return yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass: no arbitrary objects
+        loader = _KeepingLineLoader if keep_duplicates else _LineLoader
+        return yaml.load(text, Loader=loader)  # a SafeLoader subclass: no arbitrary objects
     except ValueError as exc:
         # An impossible date (2026-02-30) escapes the YAML library as a bare ValueError.
         line = _impossible_date_line(text)

@@ -22,6 +22,7 @@ from typing import TypeAlias
 from county.config_file import ConfigFileError
 from ivr_flows.core.prompt_render import RenderedPrompt, Source
 from ivr_flows.service.prompts import PromptError, render_prompts
+from startup.ivr_check_cli import add_check_parser
 
 DEFAULT_IVR_DIR = Path(__file__).resolve().parent.parent / "ivr_flows"
 
@@ -75,7 +76,7 @@ def _add_prompts(verbs: Verbs) -> None:
     parser.set_defaults(handler=prompts)
 
 
-VERBS: list[Callable[[Verbs], None]] = [_add_prompts]
+VERBS: list[Callable[[Verbs], None]] = [_add_prompts, add_check_parser]
 
 
 def prompts(args: argparse.Namespace) -> int:

@@ -1,0 +1,109 @@
+"""`liandong ivr check [--flows DIR] [--prompts FILE] [--dialplan FILE]`: the
+voice menus' flow files checked against the prompt catalogue and the desks,
+every problem printed as `file:line: message`; exit status 1 when there is
+any. With `--dialplan`, a clean check also writes the generated
+extensions_ivr.conf there.
+
+The prompt ids are read here from the catalogue's top-level ids (or those
+under a `prompts:` mapping) and the recordings' file names, until the prompt
+catalogue's own loader is merged in its place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from common.vocabulary import Desk
+from county.config_file import ConfigFileError, LineDict, read_yaml
+from ivr_flows.core.flow_load import check_flows, load_flows
+from ivr_flows.core.menu_dialplan import dialplan
+from startup.settings import SettingsError
+
+IVR_DIR = Path(__file__).resolve().parent.parent / "ivr_flows"
+DEFAULT_FLOWS = IVR_DIR / "flows"
+DEFAULT_PROMPTS = IVR_DIR / "prompts" / "prompts.yaml"
+
+
+def add_check_parser(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    check = verbs.add_parser(
+        "check", help="check the voice menus (flows) against the prompts and desks"
+    )
+    check.add_argument("--flows", type=Path, default=DEFAULT_FLOWS, help="the flow files' folder")
+    check.add_argument(
+        "--prompts", type=Path, default=DEFAULT_PROMPTS, help="the prompt catalogue (YAML)"
+    )
+    check.add_argument(
+        "--dialplan", type=Path, help="when all is well, write the generated dialplan here"
+    )
+    check.set_defaults(handler=run_check)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    try:
+        prompt_ids = catalogue_ids(args.prompts)
+    except ConfigFileError as exc:
+        for problem in exc.problems:
+            print(problem.render(exc.path))
+        print("liandong ivr check: the prompt catalogue could not be read", file=sys.stderr)
+        return 1
+    desks = _desks()
+    flows_dir = _shown(args.flows)
+    problems = check_flows(flows_dir, prompt_ids, desks)
+    for problem in problems:
+        print(problem.render())
+    if problems:
+        print(f"liandong ivr check: {len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    flows = load_flows(flows_dir, prompt_ids, desks)
+    nodes = sum(len(flow.nodes) for flow in flows)
+    print(f"{flows_dir}: {len(flows)} flow(s), {nodes} node(s): all well")
+    if args.dialplan is not None:
+        _write(args.dialplan, dialplan(flows))
+        print(f"{args.dialplan}: written")
+    return 0
+
+
+def check_at_start(flows: Path = DEFAULT_FLOWS, prompts: Path = DEFAULT_PROMPTS) -> None:
+    """The same check for `liandong serve`: a `SettingsError` naming every
+    problem stops the start (not yet called: it waits for the prompt catalogue)."""
+    try:
+        problems = [p.render() for p in check_flows(flows, catalogue_ids(prompts), _desks())]
+    except ConfigFileError as exc:
+        problems = [p.render(exc.path) for p in exc.problems]
+    if problems:
+        raise SettingsError("the voice menus: " + "; ".join(problems))
+
+
+def catalogue_ids(path: Path) -> frozenset[str]:
+    """The prompt ids of the catalogue at `path` and of its recordings
+    (`recorded/<id>.<ext>` beside it)."""
+    data = read_yaml(path)
+    table = data.get("prompts", data) if isinstance(data, LineDict) else None
+    ids = set(table) if isinstance(table, LineDict) else set()
+    recorded = path.parent / "recorded"
+    if recorded.is_dir():
+        ids.update(file.stem for file in recorded.iterdir() if file.is_file())
+    return frozenset(ids)
+
+
+def _desks() -> list[str]:
+    return [desk.value for desk in Desk]
+
+
+def _shown(path: Path) -> Path:
+    """`path` relative to the working directory when it is below it: what the
+    messages and the generated file's header then name (ivr_flows/flows/…)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+def _write(path: Path, text: str) -> None:
+    """Whole or not at all: Asterisk may reload the file at any moment."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)

@@ -1,0 +1,89 @@
+"""`liandong ivr check`: problems printed as file:line: message, exit status 1
+when there is any; with --dialplan, a clean check writes the generated file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from server import main
+from startup.ivr_check_cli import check_at_start
+from startup.settings import SettingsError
+from tests.unit.test_ivr_flow_load import BASE, FLOWS, PROMPTS, PROMPTS_12345, line_of
+
+
+def catalogue(tmp_path: Path, ids: set[str], nested: bool = True) -> Path:
+    path = tmp_path / "prompts.yaml"
+    indent = "  " if nested else ""
+    lines = ["prompts:"] if nested else []
+    lines += [f"{indent}{prompt}: 文本" for prompt in sorted(ids)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_shipped_menu_checks_clean_and_its_dialplan_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "extensions_ivr.conf"
+    prompts = catalogue(tmp_path, PROMPTS_12345)
+    assert main(["ivr", "check", "--prompts", str(prompts), "--dialplan", str(out)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].endswith("flows: 1 flow(s), 9 node(s): all well")
+    assert printed[1] == f"{out}: written"
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("; GENERATED FILE: do not edit by hand.")
+    assert "[ivr-12345-main]" in text
+
+
+def test_problems_are_printed_one_a_line_with_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    text = BASE.replace("    prompt: ask\n", "    prompt: nope\n").replace(
+        "timeout_prompt", "timout"
+    )
+    (flows / "12345.yaml").write_text(text, encoding="utf-8")
+    prompts = catalogue(tmp_path, PROMPTS, nested=False)
+    out = tmp_path / "extensions_ivr.conf"
+    argv = ["ivr", "check", "--flows", str(flows), "--prompts", str(prompts)]
+    assert main([*argv, "--dialplan", str(out)]) == 1
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    path = flows / "12345.yaml"
+    typo, prompt = line_of(text, "timout"), line_of(text, "prompt: nope")
+    assert [line.split(": ", 1)[0] for line in lines] == [f"{path}:{typo}", f"{path}:{prompt}"]
+    assert "unknown field “timout”" in lines[0] and "unknown prompt “nope”" in lines[1]
+    assert captured.err == "liandong ivr check: 2 problem(s)\n"
+    assert not out.exists()
+
+
+def test_a_recording_counts_as_a_prompt(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    prompts = catalogue(tmp_path, PROMPTS_12345 - {"to_110"})
+    assert main(["ivr", "check", "--prompts", str(prompts)]) == 1
+    assert "unknown prompt “to_110”" in capsys.readouterr().out
+    (tmp_path / "recorded").mkdir()
+    (tmp_path / "recorded" / "to_110.wav").write_bytes(b"RIFF")
+    assert main(["ivr", "check", "--prompts", str(prompts)]) == 0
+
+
+def test_an_unreadable_catalogue_is_a_problem_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "prompts.yaml"
+    assert main(["ivr", "check", "--flows", str(FLOWS), "--prompts", str(missing)]) == 1
+    assert capsys.readouterr().out == f"{missing}: cannot read: No such file or directory\n"
+
+
+def test_the_start_up_check_names_every_problem_in_one_settings_error(tmp_path: Path) -> None:
+    prompts = catalogue(tmp_path, PROMPTS_12345)
+    check_at_start(FLOWS, prompts)  # all well: nothing said
+    prompts = catalogue(tmp_path, PROMPTS_12345 - {"to_110", "no_input"})
+    with pytest.raises(SettingsError) as caught:
+        check_at_start(FLOWS, prompts)
+    message = str(caught.value)
+    assert message.startswith("the voice menus: ")
+    assert "unknown prompt “no_input”" in message and "unknown prompt “to_110”" in message
+    with pytest.raises(SettingsError, match="cannot read"):
+        check_at_start(FLOWS, tmp_path / "nope.yaml")
