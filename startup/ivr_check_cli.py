@@ -85,7 +85,11 @@ def catalogue_ids(path: Path) -> frozenset[str]:
     ids = set(table) if isinstance(table, LineDict) else set()
     recorded = path.parent / "recorded"
     if recorded.is_dir():
-        ids.update(file.stem for file in recorded.iterdir() if file.is_file())
+        ids.update(
+            file.relative_to(recorded).with_suffix("").as_posix()
+            for file in recorded.rglob("*")
+            if file.is_file()
+        )
     return frozenset(ids)
 
 

@@ -22,7 +22,8 @@ KEYS = "0123456789*#"
 NODE_ID = re.compile(r"[a-z][a-z0-9_]{0,39}")
 FLOW_NAME = re.compile(r"[a-z0-9][a-z0-9_]{0,19}")
 HINT_CODE = re.compile(r"[a-z][a-z0-9_]{0,31}")
-PROMPT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}")
+# The catalogue's ids (ivr_flows/core/prompt_catalogue.py): `menu/main`, `digits/7`.
+PROMPT_ID = re.compile(r"[a-z0-9]+(?:[_-][a-z0-9]+)*(?:/[a-z0-9]+(?:[_-][a-z0-9]+)*)*")
 
 # The destination words and the implicit nodes they stand for.
 OPERATOR = "operator"  # this flow's desk queue, the flow's priority, via `menu`

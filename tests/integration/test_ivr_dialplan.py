@@ -30,8 +30,14 @@ from tests.integration.private_asterisk import PrivateAsterisk, silence_wav
 ROOT = Path(__file__).resolve().parents[2]
 # The prompt ids the real 12345 menu uses (the catalogue is checked elsewhere).
 PROMPTS = (
-    *("greeting_12345", "emergency_hint", "menu_main", "invalid_key", "no_input"),
-    *("to_operator", "to_110", "case_no_prompt", "case_not_found", "service_unavailable"),
+    *("greeting/12345", "menu/emergency", "menu/main", "menu/invalid", "menu/timeout"),
+    *(
+        "transfer/operator",
+        "transfer/110",
+        "case/enter_number",
+        "case/not_found",
+        "service/unavailable",
+    ),
 )
 # What the generated dialplan needs, and what the test drives it with.
 MODULES = (
@@ -252,8 +258,8 @@ def test_calls_walk_the_menu_and_mark_every_node_and_key(
             assert seen.get(name, [])[: len(expected)] == expected, name
     said = pbx.verbose_log.read_text(encoding="utf-8")
     assert "Playing 'liandong/said" in said  # the state the server gave, for case_found
-    assert "Playing 'liandong/case_not_found" in said  # case_by_caller
-    assert "Playing 'liandong/service_unavailable" in said  # case_server_down
+    assert "Playing 'liandong/case/not_found" in said  # case_by_caller
+    assert "Playing 'liandong/service/unavailable" in said  # case_server_down
     asked = sorted(r.get("agi_arg_1", "") for r in fake_agi.requests)
     assert asked == ["", CASE_NO]  # case_by_caller, case_found; the "down" one never came
     assert {r.get("agi_network_script") for r in fake_agi.requests} == {"case-status"}

@@ -60,11 +60,11 @@ def test_problems_are_printed_one_a_line_with_file_and_line(
 
 
 def test_a_recording_counts_as_a_prompt(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    prompts = catalogue(tmp_path, PROMPTS_12345 - {"to_110"})
+    prompts = catalogue(tmp_path, PROMPTS_12345 - {"transfer/110"})
     assert main(["ivr", "check", "--prompts", str(prompts)]) == 1
-    assert "unknown prompt “to_110”" in capsys.readouterr().out
-    (tmp_path / "recorded").mkdir()
-    (tmp_path / "recorded" / "to_110.wav").write_bytes(b"RIFF")
+    assert "unknown prompt “transfer/110”" in capsys.readouterr().out
+    (tmp_path / "recorded" / "transfer").mkdir(parents=True)
+    (tmp_path / "recorded" / "transfer" / "110.wav").write_bytes(b"RIFF")
     assert main(["ivr", "check", "--prompts", str(prompts)]) == 0
 
 
@@ -79,11 +79,11 @@ def test_an_unreadable_catalogue_is_a_problem_too(
 def test_the_start_up_check_names_every_problem_in_one_settings_error(tmp_path: Path) -> None:
     prompts = catalogue(tmp_path, PROMPTS_12345)
     check_at_start(FLOWS, prompts)  # all well: nothing said
-    prompts = catalogue(tmp_path, PROMPTS_12345 - {"to_110", "no_input"})
+    prompts = catalogue(tmp_path, PROMPTS_12345 - {"transfer/110", "menu/timeout"})
     with pytest.raises(SettingsError) as caught:
         check_at_start(FLOWS, prompts)
     message = str(caught.value)
     assert message.startswith("the voice menus: ")
-    assert "unknown prompt “no_input”" in message and "unknown prompt “to_110”" in message
+    assert "unknown prompt “menu/timeout”" in message and "unknown prompt “transfer/110”" in message
     with pytest.raises(SettingsError, match="cannot read"):
         check_at_start(FLOWS, tmp_path / "nope.yaml")

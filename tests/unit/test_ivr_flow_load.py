@@ -16,8 +16,14 @@ DESKS = {"110", "12345"}
 PROMPTS = {"hello", "menu", "sorry", "again", "ask", "unknown", "down", "bye"}
 # The prompt ids the shipped 12345 menu uses: the prompt catalogue must have them all.
 PROMPTS_12345 = {
-    *("greeting_12345", "emergency_hint", "menu_main", "invalid_key", "no_input"),
-    *("to_operator", "to_110", "case_no_prompt", "case_not_found", "service_unavailable"),
+    *("greeting/12345", "menu/emergency", "menu/main", "menu/invalid", "menu/timeout"),
+    *(
+        "transfer/operator",
+        "transfer/110",
+        "case/enter_number",
+        "case/not_found",
+        "service/unavailable",
+    ),
 }
 
 # Line numbers matter: each refusal test edits this and expects a line named.
@@ -125,7 +131,7 @@ def test_the_shipped_12345_menu_loads_with_the_prompts_it_names() -> None:
     assert {k.key: k.to for k in greeting.keys}["0"] == "emergency"  # during the greeting too
     main = flow.node(greeting.next)
     assert isinstance(main, Menu)
-    assert main.prompts[0] == "emergency_hint"  # the emergency key is announced first
+    assert main.prompts[0] == "menu/emergency"  # the emergency key is announced first
     keys = {k.key: flow.node(k.to) for k in main.keys}
     assert set(keys) == {"0", "1", "2", "3", "4", "5", "*"}
     hints = {key: getattr(node, "hint", None) for key, node in keys.items()}
@@ -143,11 +149,11 @@ def test_the_shipped_12345_menu_loads_with_the_prompts_it_names() -> None:
 
 
 def test_a_prompt_missing_from_the_catalogue_is_named_on_its_line() -> None:
-    found = check_flows(FLOWS, PROMPTS_12345 - {"case_not_found"}, DESKS)
+    found = check_flows(FLOWS, PROMPTS_12345 - {"case/not_found"}, DESKS)
     (problem,) = found
     text = (FLOWS / "12345.yaml").read_text(encoding="utf-8")
-    assert problem.line == line_of(text, "not_found_prompt: case_not_found")
-    assert "unknown prompt “case_not_found”" in problem.message
+    assert problem.line == line_of(text, "not_found_prompt: case/not_found")
+    assert "unknown prompt “case/not_found”" in problem.message
 
 
 def test_nodes_of_every_kind_and_destination_words(tmp_path: Path) -> None:

@@ -76,7 +76,7 @@ def test_the_greeting_takes_the_emergency_key_while_it_plays(text: str) -> None:
     name = "ivr-12345-greeting"
     assert extension(text, name, "s") == [
         "Gosub(ivr-mark,s,1(12345,greeting,,))",
-        "n,Background(liandong/greeting_12345)",
+        "n,Background(liandong/greeting/12345)",
         "n,Goto(ivr-12345-main,s,1)",
     ]
     assert extension(text, name, "0") == [
@@ -115,7 +115,7 @@ def test_the_menu_counts_wrong_keys_and_silence_then_goes_to_the_operator(text: 
     assert extension(text, name, "s") == [
         "Set(LD_IVR_TRIES=0)",
         "n(play),Gosub(ivr-mark,s,1(12345,main,,))",
-        "n,Background(liandong/emergency_hint&liandong/menu_main)",
+        "n,Background(liandong/menu/emergency&liandong/menu/main)",
         "n,WaitExten(6)",
     ]
     retry = [
@@ -127,16 +127,16 @@ def test_the_menu_counts_wrong_keys_and_silence_then_goes_to_the_operator(text: 
     ]
     invalid = extension(text, name, "i")
     assert invalid[0] == "Gosub(ivr-mark,s,1(12345,main,${INVALID_EXTEN},))"
-    assert invalid[1:] == [step.replace("{prompt}", "invalid_key") for step in retry]
+    assert invalid[1:] == [step.replace("{prompt}", "menu/invalid") for step in retry]
     timeout = extension(text, name, "t")
-    expected = [step.replace("{prompt}", "no_input") for step in retry]
+    expected = [step.replace("{prompt}", "menu/timeout") for step in retry]
     assert ["n," + timeout[0], *timeout[1:]] == expected
 
 
 def test_queues_go_to_their_desk_with_priority_and_via(text: str) -> None:
     assert extension(text, "ivr-12345-emergency", "s") == [
         "Gosub(ivr-mark,s,1(12345,emergency,,))",
-        "n,Playback(liandong/to_110)",
+        "n,Playback(liandong/transfer/110)",
         "n,Gosub(desk-queue,s,1(110,10,emergency))",
         "n,Hangup()",
     ]
@@ -146,7 +146,7 @@ def test_queues_go_to_their_desk_with_priority_and_via(text: str) -> None:
         "n,Hangup()",
     ]
     assert extension(text, "ivr-12345-operator", "s")[1:] == [
-        "n,Playback(liandong/to_operator)",
+        "n,Playback(liandong/transfer/operator)",
         "n,Gosub(desk-queue,s,1(12345,0,menu))",
         "n,Hangup()",
     ]
@@ -157,7 +157,7 @@ def test_the_case_lookup_asks_the_server_and_never_depends_on_it(text: str) -> N
         "Gosub(ivr-mark,s,1(12345,case_status,,))",
         "n,Set(LD_FOUND=)",
         "n,Set(LD_SAY=)",
-        "n,Read(LD_CASE_NO,liandong/case_no_prompt,10,,1,10)",
+        "n,Read(LD_CASE_NO,liandong/case/enter_number,10,,1,10)",
         'n,GotoIf($["${LD_CASE_NO}" = ""]?ask)',
         "n,Gosub(ivr-mark,s,1(12345,case_status,${LD_CASE_NO},))",
         "n(ask),AGI(agi://${LD_AGI_ADDR}/case-status,${LD_CASE_NO})",
@@ -166,9 +166,9 @@ def test_the_case_lookup_asks_the_server_and_never_depends_on_it(text: str) -> N
         'n,GotoIf($["${LD_SAY}" = ""]?failed)',
         "n,Playback(${LD_SAY})",
         "n,Goto(ivr-12345-main,s,1)",
-        "n(unknown),Playback(liandong/case_not_found)",
+        "n(unknown),Playback(liandong/case/not_found)",
         "n,Goto(ivr-12345-main,s,1)",
-        "n(failed),Playback(liandong/service_unavailable)",
+        "n(failed),Playback(liandong/service/unavailable)",
         "n,Goto(ivr-12345-operator,s,1)",
     ]
 
@@ -194,7 +194,7 @@ def test_a_play_without_keys_is_a_playback(flow: Flow) -> None:
     assert isinstance(greeting, Play)
     nodes = tuple(replace(greeting, keys=()) if n.id == "greeting" else n for n in flow.nodes)
     text = dialplan([replace(flow, nodes=nodes)])
-    assert extension(text, "ivr-12345-greeting", "s")[1] == "n,Playback(liandong/greeting_12345)"
+    assert extension(text, "ivr-12345-greeting", "s")[1] == "n,Playback(liandong/greeting/12345)"
     assert not any(line.startswith("exten => i,") for line in context(text, "ivr-12345-greeting"))
 
 
@@ -229,7 +229,7 @@ def test_notes_and_names_with_line_breaks_stay_one_comment_line(flow: Flow) -> N
         (lambda f: replace(f, name="12345;x"), "flow name"),
         (lambda f: _with_queue(f, hint="a,b)"), "hint code"),
         (lambda f: _with_queue(f, desk="110)"), "desk"),
-        (lambda f: _with_queue(f, prompts=("to_110&x",)), "prompt id"),
+        (lambda f: _with_queue(f, prompts=("transfer/110&x",)), "prompt id"),
         (lambda f: _with_queue(f, prompts=("${EXTEN}",)), "prompt id"),
         (lambda f: _with_queue(f, prompts=("a;b",)), "prompt id"),
         (lambda f: _renamed(f, "emergency", "emergency(x"), "node id"),
