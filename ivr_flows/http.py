@@ -12,9 +12,10 @@ from aiohttp import web
 from ami_client import AmiError
 from common.principal import Principal
 from common.vocabulary import DESK_ROLES, Role
+from ivr_flows.core.desk_events import MenuStep
 from ivr_flows.core.waits import Wait
 from ivr_flows.service.desks import DeskService
-from ivr_flows.shapes import line_json, operator_json, wait_json
+from ivr_flows.shapes import line_json, operator_json, step_json, wait_json
 from ivr_flows.storage.repository import DeskRepository
 from telephony.service.lookup import Call
 from web.app_state import SESSIONS
@@ -100,11 +101,20 @@ def _may_act_for(principal: Principal, phone: str) -> None:
 
 
 async def waits_of_call(request: web.Request, call: Call, principal: Principal) -> dict[str, Any]:
-    """The call's waits in the desks' queues, for its page."""
+    """The call's waits in the desks' queues and its steps in the voice
+    menus, for its page."""
     async with request.app[SESSIONS]() as session:
-        rows = await DeskRepository(session).waits_of_call(call.id)
+        repo = DeskRepository(session)
+        rows = await repo.waits_of_call(call.id)
+        steps = await repo.steps_of_call(call.id)
     now = datetime.now(UTC)
-    return {"queue_waits": [_row_json(row, now) for row in rows]}
+    return {
+        "queue_waits": [_row_json(row, now) for row in rows],
+        "menu_steps": [
+            step_json(MenuStep(s.at, s.uniqueid, s.call_id, s.menu, s.node, s.key, s.mark))
+            for s in steps
+        ],
+    }
 
 
 def _row_json(row: Any, now: datetime) -> dict[str, Any]:

@@ -85,6 +85,16 @@ DESK_SCHEMAS: dict[str, Schema] = {
         }
     ),
     "PauseRequest": obj({"reason": STRING}),
+    "MenuStep": obj(
+        {
+            "call_id": STRING,
+            "at": TIME,
+            "menu": STRING,
+            "node": STRING,
+            "key": nullable({**STRING, "description": "null: the node was entered"}),
+            "mark": nullable({**STRING, "description": "hint=<code> or emergency"}),
+        }
+    ),
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ivr_flows.core.desk_events import MenuStep
 from ivr_flows.core.operators import Operator, OperatorState
 from ivr_flows.core.waits import Wait
 from telephony.shapes import iso
@@ -46,3 +47,14 @@ def wait_json(wait: Wait, now: datetime) -> dict[str, Any]:
 def line_json(line: list[Wait], now: datetime) -> list[dict[str, Any]]:
     """The callers waiting at a desk, in the order they will be served."""
     return [{**wait_json(w, now), "position": i} for i, w in enumerate(line, start=1)]
+
+
+def step_json(step: MenuStep) -> dict[str, Any]:
+    return {
+        "call_id": step.call_id,
+        "at": iso(step.at),
+        "menu": step.menu,
+        "node": step.node,
+        "key": step.key or None,
+        "mark": step.mark or None,
+    }

@@ -167,15 +167,29 @@ def call(
     cancel_after_ms: int | None = None,
     sip_port: int = 5060,
     timeout: float = 120.0,
+    source: str | None = None,
+    keys: str = "",
+    keys_as_info: bool = False,
 ) -> CallResult:
     """Citizens call `trunk` ("110" or "12345"); block until every call is over.
 
     Caller numbers are number_prefix + 1..calls, so each call is identifiable.
+    `source`: call from that actor's address instead of the trunk's (a desk
+    phone dialling `trunk` as an extension: "*731", "12345").
+    `keys`: pressed once answered, as RFC 4733 events (carriers, most
+    softphones) or, `keys_as_info`, as SIP INFO (some carriers); each "."
+    waits a second first ("..1": two seconds, then 1); keys in a row go 400 ms
+    apart.
     """
     sipp = require_sipp()
     workdir.mkdir(parents=True, exist_ok=True)
     if cancel_after_ms is None:
-        scenario = render("citizen.xml", workdir, talk_ms=talk_ms)
+        scenario = render(
+            "citizen.xml",
+            workdir,
+            talk_ms=talk_ms,
+            keys=citizen_keys(keys, workdir, as_info=keys_as_info),
+        )
     else:
         scenario = render("citizen_cancel.xml", workdir, ring_ms=cancel_after_ms)
     tag = f"citizen-{number_prefix}"
@@ -189,7 +203,7 @@ def call(
         "-s",
         trunk,
         "-i",
-        ADDRESSES[f"trunk-{trunk}"],
+        ADDRESSES[source or f"trunk-{trunk}"],
         "-p",
         "5060",
         "-mp",
@@ -310,6 +324,51 @@ def key_presses(keys: str, after_ms: int, rtp_in: Path | None = None) -> str:
     steps.append(f'  <nop><action><log message="[call_id] pressed {keys}"/></action></nop>')
     steps.append('  <label id="keys_done"/>')
     return "\n".join(steps)
+
+
+def citizen_keys(keys: str, workdir: Path, *, as_info: bool = False) -> str:
+    """SIPp steps of a caller (the INVITE's sender) pressing `keys` (see `call`)."""
+    steps = []
+    for n, part in enumerate(re.findall(r"\.+|[^.]", keys)):
+        if part.startswith("."):
+            steps.append(f'  <pause milliseconds="{1000 * len(part)}"/>')
+            continue
+        steps.append('  <pause milliseconds="400"/>')
+        if as_info:
+            steps.append(_caller_info(part, 10 + n))
+        else:
+            steps.append(_rtp_event(part, n, workdir))
+    if keys:
+        steps.append(
+            f'  <nop><action><log message="[$num][call_number] pressed {keys}"/></action></nop>'
+        )
+    return "\n".join(steps)
+
+
+# The citizen scenarios' own From (citizen.xml).
+_CALLER_FROM = (
+    '"[$name]" <sip:[$num][call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]'
+)
+
+
+def _caller_info(key: str, cseq: int) -> str:
+    return f"""  <send retrans="500">
+    <![CDATA[
+      INFO [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: {_CALLER_FROM}
+      To: [$to_hdr]
+      Call-ID: [call_id]
+      CSeq: {cseq} INFO
+      Max-Forwards: 70
+      Content-Type: application/dtmf-relay
+      Content-Length: [len]
+
+      Signal={key}
+      Duration=160
+    ]]>
+  </send>
+  <recv response="200"/>"""
 
 
 def refer(target: str, after_ms: int) -> str:

@@ -69,6 +69,7 @@ class TestbedPaths:
 class TestbedConfig:
     paths: TestbedPaths
     config_dir: Path
+    ivr_dir: Path
     mirror: str
     ami_host: str
     ami_port: int
@@ -81,6 +82,7 @@ class TestbedConfig:
         return cls(
             paths=TestbedPaths(cache.resolve()),
             config_dir=Path(env.get("LIANDONG_ASTERISK_CONFIG", PROJECT_DIR / "asterisk-config")),
+            ivr_dir=Path(env.get("LIANDONG_IVR_DIR", PROJECT_DIR / "ivr_flows")),
             mirror=env.get("LIANDONG_DEBIAN_MIRROR", "http://deb.debian.org/debian"),
             ami_host="127.0.0.1",
             ami_port=int(env.get("LIANDONG_AMI_PORT", "5038")),
@@ -161,6 +163,22 @@ def install_config(cfg: TestbedConfig, secret: str) -> None:
         (cfg.paths.root / sub).mkdir(parents=True, exist_ok=True)
 
 
+def install_sounds(cfg: TestbedConfig) -> None:
+    """The county's prompts (ivr_flows/prompts, rendered once and cached in
+    .cache/prompts) as Asterisk plays them: liandong/<id> and, for app_queue's
+    announcements and numbers, its own sound names, in Mandarin (zh)."""
+    # Imported here: only `up` needs the audio tools (espeak-ng, ffmpeg, pydub).
+    from ivr_flows.service.prompts import PromptError, install_asterisk_sounds, render_prompts
+
+    zh = cfg.paths.root / "usr/share/asterisk/sounds/zh"
+    cache = Path(os.environ.get("LIANDONG_PROMPT_CACHE", PROJECT_DIR / ".cache" / "prompts"))
+    try:
+        rendered = render_prompts(cfg.ivr_dir / "prompts", cache, zh / "liandong")
+        install_asterisk_sounds(rendered, zh)
+    except PromptError as exc:
+        raise TestbedError(f"the prompts could not be installed: {exc}") from None
+
+
 def running_pid(cfg: TestbedConfig) -> int | None:
     try:
         pid = int(cfg.paths.pidfile.read_text().strip())
@@ -202,6 +220,7 @@ def up(cfg: TestbedConfig, *, wait: float = 60.0) -> int:
         _wait_until_booted(cfg, lambda: running_pid(cfg) == pid, wait)
         return pid
     install_config(cfg, ami_secret(cfg))
+    install_sounds(cfg)
     _mount_proc(cfg)
     process = _spawn(cfg)
     try:

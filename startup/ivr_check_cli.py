@@ -4,9 +4,7 @@ every problem printed as `file:line: message`; exit status 1 when there is
 any. With `--dialplan`, a clean check also writes the generated
 extensions_ivr.conf there.
 
-The prompt ids are read here from the catalogue's top-level ids (or those
-under a `prompts:` mapping) and the recordings' file names, until the prompt
-catalogue's own loader is merged in its place.
+The prompt ids are the catalogue's (ivr_flows/core/prompt_catalogue.py).
 """
 
 from __future__ import annotations
@@ -17,9 +15,10 @@ import sys
 from pathlib import Path
 
 from common.vocabulary import Desk
-from county.config_file import ConfigFileError, LineDict, read_yaml
+from county.config_file import ConfigFileError
 from ivr_flows.core.flow_load import check_flows, load_flows
 from ivr_flows.core.menu_dialplan import dialplan
+from ivr_flows.core.prompt_catalogue import load_catalogue
 from startup.settings import SettingsError
 
 IVR_DIR = Path(__file__).resolve().parent.parent / "ivr_flows"
@@ -78,19 +77,9 @@ def check_at_start(flows: Path = DEFAULT_FLOWS, prompts: Path = DEFAULT_PROMPTS)
 
 
 def catalogue_ids(path: Path) -> frozenset[str]:
-    """The prompt ids of the catalogue at `path` and of its recordings
-    (`recorded/<id>.<ext>` beside it)."""
-    data = read_yaml(path)
-    table = data.get("prompts", data) if isinstance(data, LineDict) else None
-    ids = set(table) if isinstance(table, LineDict) else set()
-    recorded = path.parent / "recorded"
-    if recorded.is_dir():
-        ids.update(
-            file.relative_to(recorded).with_suffix("").as_posix()
-            for file in recorded.rglob("*")
-            if file.is_file()
-        )
-    return frozenset(ids)
+    """The prompt ids of the catalogue at `path` (a recording is of one of
+    them: `liandong ivr prompts` refuses one named after no prompt)."""
+    return frozenset(load_catalogue(path))
 
 
 def _desks() -> list[str]:

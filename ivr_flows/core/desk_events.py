@@ -121,6 +121,20 @@ class DeskOverflowed:
     to: str
 
 
+@dataclass(frozen=True)
+class MenuStep:
+    """A caller entered a menu node (`key` empty) or pressed a key in it
+    (UserEvent LdIvr from the dialplan's ivr-mark)."""
+
+    at: datetime
+    uniqueid: str
+    call_id: str
+    menu: str
+    node: str
+    key: str
+    mark: str  # hint=<code>, emergency, or empty
+
+
 DeskEvent = (
     CallerEntered
     | CallerJoined
@@ -133,6 +147,7 @@ DeskEvent = (
     | MemberChanged
     | DeskUnstaffed
     | DeskOverflowed
+    | MenuStep
 )
 
 # app_queue's member Status (AST_DEVICE_*) → a device state name.
@@ -243,6 +258,16 @@ def desk_event(msg: AmiMessage, now: datetime) -> DeskEvent | None:
 def _user_event(msg: AmiMessage, at: datetime) -> DeskEvent | None:
     kind = msg.get("UserEvent")
     uniqueid = msg.get("Uniqueid")
+    if kind == "LdIvr" and uniqueid is not None and msg.get("Menu") and msg.get("Node"):
+        return MenuStep(
+            at,
+            uniqueid,
+            msg.get("Linkedid") or uniqueid,
+            msg.get("Menu") or "",
+            msg.get("Node") or "",
+            msg.get("Key") or "",
+            msg.get("Mark") or "",
+        )
     desk = msg.get("Desk")
     if uniqueid is None or not desk:
         return None

@@ -30,7 +30,7 @@ from ivr_flows.core.operators import (
     StartWrapUp,
 )
 from ivr_flows.core.waits import Wait, WaitBook
-from ivr_flows.shapes import operator_json, wait_json
+from ivr_flows.shapes import operator_json, step_json, wait_json
 from ivr_flows.storage.store import DeskStore
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,11 @@ class DeskService:
         changed, commands = self.board.handle(event)
         self._operators_changed(changed)
         self._queue_commands(commands)
-        if isinstance(event, de.DeskUnstaffed):
+        if isinstance(event, de.MenuStep):
+            self.store.step_taken(event)
+            if self.live.subscriber_count:
+                self.live.publish({"type": "menu.step", "data": step_json(event)})
+        elif isinstance(event, de.DeskUnstaffed):
             log.warning("desk %s: a caller is waiting and no operator is logged in", event.desk)
             self._alert(event.desk, "unstaffed", event.at, event.uniqueid)
         elif isinstance(event, de.DeskOverflowed):

@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ivr_flows.core.asterisk_sounds import ASTERISK_SOUNDS
 from ivr_flows.core.prompt_catalogue import PromptCatalogue, load_catalogue
 from ivr_flows.core.prompt_render import (
     ASTERISK_FORMAT,
@@ -147,6 +148,17 @@ def install(rendered: list[RenderedPrompt], out_dir: Path) -> list[RenderedPromp
             raise PromptError([f"{prompt.prompt_id}: cannot install {target}: {exc}"]) from None
         installed.append(replace(prompt, path=str(target)))
     return installed
+
+
+def install_asterisk_sounds(rendered: list[RenderedPrompt], zh_dir: Path) -> int:
+    """Install the catalogue's prompts under the names Asterisk's own Mandarin
+    sounds have (core/asterisk_sounds.py) in `zh_dir`; how many."""
+    by_id = {prompt.prompt_id: prompt for prompt in rendered}
+    missing = sorted(set(ASTERISK_SOUNDS.values()) - set(by_id))
+    if missing:
+        raise PromptError([f"{m}: needed for Asterisk's own sounds, not rendered" for m in missing])
+    own = [replace(by_id[prompt_id], prompt_id=name) for name, prompt_id in ASTERISK_SOUNDS.items()]
+    return len(install(own, zh_dir))
 
 
 def wav_seconds(path: Path) -> float:

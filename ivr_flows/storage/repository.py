@@ -7,9 +7,10 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ivr_flows.core.desk_events import MenuStep
 from ivr_flows.core.operators import Operator
 from ivr_flows.core.waits import Wait
-from ivr_flows.storage.tables import OperatorPeriod, QueueWait
+from ivr_flows.storage.tables import MenuStepRecord, OperatorPeriod, QueueWait
 
 
 class DeskRepository:
@@ -54,6 +55,27 @@ class DeskRepository:
                 started_at=op.since,
             )
         )
+
+    def add_step(self, step: MenuStep) -> None:
+        self.session.add(
+            MenuStepRecord(
+                call_id=step.call_id,
+                uniqueid=step.uniqueid,
+                at=step.at,
+                menu=step.menu,
+                node=step.node,
+                key=step.key,
+                mark=step.mark,
+            )
+        )
+
+    async def steps_of_call(self, call_id: str) -> list[MenuStepRecord]:
+        rows = await self.session.scalars(
+            select(MenuStepRecord)
+            .where(MenuStepRecord.call_id == call_id)
+            .order_by(MenuStepRecord.at, MenuStepRecord.id)
+        )
+        return list(rows)
 
     async def waits_of_call(self, call_id: str) -> list[QueueWait]:
         rows = await self.session.scalars(

@@ -10,6 +10,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from database.engine import WRITE_TRANSACTION
+from ivr_flows.core.desk_events import MenuStep
 from ivr_flows.core.operators import Operator
 from ivr_flows.core.waits import Wait
 from ivr_flows.storage.repository import DeskRepository
@@ -24,6 +25,7 @@ class DeskStore:
         self.sessions = sessions
         self.unsaved_waits: dict[str, Wait] = {}
         self.unsaved_states: list[Operator] = []  # in the order they happened
+        self.unsaved_steps: list[MenuStep] = []
         self._dirty = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -34,6 +36,10 @@ class DeskStore:
 
     def state_changed(self, op: Operator) -> None:
         self.unsaved_states.append(op)
+        self._mark()
+
+    def step_taken(self, step: MenuStep) -> None:
+        self.unsaved_steps.append(step)
         self._mark()
 
     def _mark(self) -> None:
@@ -67,10 +73,11 @@ class DeskStore:
         return True
 
     async def flush(self) -> bool:
-        if not self.unsaved_waits and not self.unsaved_states:
+        if not self.unsaved_waits and not self.unsaved_states and not self.unsaved_steps:
             return True
         waits = dict(self.unsaved_waits)
         states = list(self.unsaved_states)
+        steps = list(self.unsaved_steps)
         try:
             async with self.sessions() as session:
                 await session.connection(execution_options=WRITE_TRANSACTION)
@@ -79,16 +86,20 @@ class DeskStore:
                     await repo.enter_state(op)
                 for wait in waits.values():
                     await repo.save_wait(wait)
+                for step in steps:
+                    repo.add_step(step)
                 await session.commit()
         except Exception as exc:  # the database is down: keep them, try again
             log.error(
-                "could not save %d waits and %d operator states (will retry): %s",
+                "could not save %d waits, %d operator states and %d menu steps (will retry): %s",
                 len(waits),
                 len(states),
+                len(steps),
                 exc,
             )
             return False
         del self.unsaved_states[: len(states)]
+        del self.unsaved_steps[: len(steps)]
         for wait_id, wait in waits.items():
             if self.unsaved_waits.get(wait_id) is wait:  # unless it changed meanwhile
                 del self.unsaved_waits[wait_id]

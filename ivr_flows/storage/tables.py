@@ -55,3 +55,18 @@ class OperatorPeriod(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     __table_args__ = (Index("ix_operator_periods_phone_started", "phone", "started_at"),)
+
+
+class MenuStepRecord(Base):
+    """A node a caller entered, or a key they pressed, in a voice menu."""
+
+    __tablename__ = "menu_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String, index=True)
+    uniqueid: Mapped[str] = mapped_column(String)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    menu: Mapped[str] = mapped_column(String(32))
+    node: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(32))  # empty: the node was entered
+    mark: Mapped[str] = mapped_column(String(64))  # hint=<code>, emergency, or empty

@@ -33,6 +33,7 @@ from web.tokens import TokenRepository
 # Transfer targets ring this long before the caller is given back (tests of
 # no-answer wait for it).
 TRANSFER_RING_S = 6
+MENU_OFF = "off"
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +46,9 @@ def pbx() -> Iterator[testbed.TestbedConfig]:
         testbed.up(cfg)
     except testbed.TestbedError as exc:
         pytest.fail(f"the Asterisk testbed did not start: {exc}")
+    # 12345 callers go straight to the desk's queue, as they did before the
+    # menu: only the menu's own tests walk it (and switch it on for that).
+    testbed.cli(cfg, f"dialplan set global MENU_12345 {MENU_OFF}")
     yield cfg
     if not was_running:
         testbed.down(cfg)
@@ -57,6 +61,8 @@ def pbx_clean(pbx: testbed.TestbedConfig) -> Iterator[testbed.TestbedConfig]:
     _wait_no_channels(pbx)
     yield pbx
     testbed.cli(pbx, "dialplan set global DESK_RING_TIMEOUT 20")
+    testbed.cli(pbx, "dialplan set global DESK_110_OVERFLOW_S 30")
+    testbed.cli(pbx, f"dialplan set global MENU_12345 {MENU_OFF}")
     testbed.cli(pbx, "channel request hangup all")
     testbed.staff_desks(pbx)  # a test may have logged phones out or paused them
 

@@ -237,7 +237,7 @@ async def test_unit_role_sees_masked_caller_numbers(
 ) -> None:
     phones["a"] = sipp.start_phone("op110-1", work, busy=True)
     phones["b"] = sipp.start_phone("op110-2", work, busy=True)
-    await place("110", work, number_prefix="1321234567", caller_name="周七")
+    await place("110", work, number_prefix="1321234567", caller_name="周七", cancel_after_ms=1500)
     await liandong.wait_ended_calls("1321234567", 1)
 
     body = await liandong.get("/api/v1/calls?limit=5", role=Role.UNIT)

@@ -33,7 +33,6 @@ PROMPTS = (
     *("greeting/12345", "menu/emergency", "menu/main", "menu/invalid", "menu/timeout"),
     *(
         "transfer/operator",
-        "transfer/110",
         "case/enter_number",
         "case/not_found",
         "service/unavailable",

@@ -7,17 +7,19 @@ from pathlib import Path
 
 import pytest
 
+from common.vocabulary import Desk
+from ivr_flows.core.flow_load import load_flows
+from ivr_flows.core.menu_dialplan import dialplan
 from server import main
-from startup.ivr_check_cli import check_at_start
+from startup.ivr_check_cli import DEFAULT_PROMPTS, catalogue_ids, check_at_start
 from startup.settings import SettingsError
 from tests.unit.test_ivr_flow_load import BASE, FLOWS, PROMPTS, PROMPTS_12345, line_of
 
 
-def catalogue(tmp_path: Path, ids: set[str], nested: bool = True) -> Path:
+def catalogue(tmp_path: Path, ids: set[str]) -> Path:
+    """A prompt catalogue (ivr_flows/prompts/prompts.yaml's form) of `ids`."""
     path = tmp_path / "prompts.yaml"
-    indent = "  " if nested else ""
-    lines = ["prompts:"] if nested else []
-    lines += [f"{indent}{prompt}: 文本" for prompt in sorted(ids)]
+    lines = [f"{prompt}: 文本" for prompt in sorted(ids)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -45,7 +47,7 @@ def test_problems_are_printed_one_a_line_with_file_and_line(
         "timeout_prompt", "timout"
     )
     (flows / "12345.yaml").write_text(text, encoding="utf-8")
-    prompts = catalogue(tmp_path, PROMPTS, nested=False)
+    prompts = catalogue(tmp_path, PROMPTS)
     out = tmp_path / "extensions_ivr.conf"
     argv = ["ivr", "check", "--flows", str(flows), "--prompts", str(prompts)]
     assert main([*argv, "--dialplan", str(out)]) == 1
@@ -59,13 +61,12 @@ def test_problems_are_printed_one_a_line_with_file_and_line(
     assert not out.exists()
 
 
-def test_a_recording_counts_as_a_prompt(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    prompts = catalogue(tmp_path, PROMPTS_12345 - {"transfer/110"})
+def test_a_prompt_the_catalogue_lacks_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prompts = catalogue(tmp_path, PROMPTS_12345 - {"menu/invalid"})
     assert main(["ivr", "check", "--prompts", str(prompts)]) == 1
-    assert "unknown prompt “transfer/110”" in capsys.readouterr().out
-    (tmp_path / "recorded" / "transfer").mkdir(parents=True)
-    (tmp_path / "recorded" / "transfer" / "110.wav").write_bytes(b"RIFF")
-    assert main(["ivr", "check", "--prompts", str(prompts)]) == 0
+    assert "unknown prompt “menu/invalid”" in capsys.readouterr().out
 
 
 def test_an_unreadable_catalogue_is_a_problem_too(
@@ -79,11 +80,23 @@ def test_an_unreadable_catalogue_is_a_problem_too(
 def test_the_start_up_check_names_every_problem_in_one_settings_error(tmp_path: Path) -> None:
     prompts = catalogue(tmp_path, PROMPTS_12345)
     check_at_start(FLOWS, prompts)  # all well: nothing said
-    prompts = catalogue(tmp_path, PROMPTS_12345 - {"transfer/110", "menu/timeout"})
+    prompts = catalogue(tmp_path, PROMPTS_12345 - {"menu/invalid", "menu/timeout"})
     with pytest.raises(SettingsError) as caught:
         check_at_start(FLOWS, prompts)
     message = str(caught.value)
     assert message.startswith("the voice menus: ")
-    assert "unknown prompt “menu/timeout”" in message and "unknown prompt “transfer/110”" in message
+    assert "unknown prompt “menu/timeout”" in message and "unknown prompt “menu/invalid”" in message
     with pytest.raises(SettingsError, match="cannot read"):
         check_at_start(FLOWS, tmp_path / "nope.yaml")
+
+
+def test_the_committed_menu_dialplan_is_the_one_the_flows_generate() -> None:
+    """asterisk-config/extensions_ivr.conf is what Asterisk runs: after an edit
+    of a flow, `liandong ivr check --dialplan asterisk-config/extensions_ivr.conf`."""
+    committed = Path(__file__).resolve().parents[2] / "asterisk-config" / "extensions_ivr.conf"
+    flows = load_flows(FLOWS, catalogue_ids(DEFAULT_PROMPTS), [d.value for d in Desk])
+
+    def code(text: str) -> list[str]:  # comments name paths, which depend on where it ran
+        return [line for line in text.splitlines() if not line.startswith(";")]
+
+    assert code(committed.read_text(encoding="utf-8")) == code(dialplan(flows))

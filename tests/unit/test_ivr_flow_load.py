@@ -19,7 +19,6 @@ PROMPTS_12345 = {
     *("greeting/12345", "menu/emergency", "menu/main", "menu/invalid", "menu/timeout"),
     *(
         "transfer/operator",
-        "transfer/110",
         "case/enter_number",
         "case/not_found",
         "service/unavailable",

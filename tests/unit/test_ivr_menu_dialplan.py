@@ -136,7 +136,6 @@ def test_the_menu_counts_wrong_keys_and_silence_then_goes_to_the_operator(text: 
 def test_queues_go_to_their_desk_with_priority_and_via(text: str) -> None:
     assert extension(text, "ivr-12345-emergency", "s") == [
         "Gosub(ivr-mark,s,1(12345,emergency,,))",
-        "n,Playback(liandong/transfer/110)",
         "n,Gosub(desk-queue,s,1(110,10,emergency))",
         "n,Hangup()",
     ]

@@ -1,4 +1,5 @@
-"""queue_waits and operator_periods: the desks' queues ([ivr])
+"""queue_waits, operator_periods, menu_steps: the desks' queues and the
+voice menus ([ivr])
 
 Revision ID: 0009
 Revises: 0008
@@ -60,9 +61,24 @@ def upgrade() -> None:
     op.create_index(
         "ix_operator_periods_phone_started", "operator_periods", ["phone", "started_at"]
     )
+    op.create_table(
+        "menu_steps",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("call_id", sa.String(), nullable=False),
+        sa.Column("uniqueid", sa.String(), nullable=False),
+        sa.Column("at", _UTC, nullable=False),
+        sa.Column("menu", sa.String(length=32), nullable=False),
+        sa.Column("node", sa.String(length=64), nullable=False),
+        sa.Column("key", sa.String(length=32), nullable=False),
+        sa.Column("mark", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_menu_steps")),
+    )
+    op.create_index(op.f("ix_menu_steps_call_id"), "menu_steps", ["call_id"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_menu_steps_call_id"), table_name="menu_steps")
+    op.drop_table("menu_steps")
     op.drop_index("ix_operator_periods_phone_started", table_name="operator_periods")
     op.drop_table("operator_periods")
     op.drop_index("ix_queue_waits_desk_joined", table_name="queue_waits")

@@ -1,0 +1,94 @@
+"""The desks' queue rules file: what a county writes, and every mistake on its line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from county.config_file import ConfigFileError
+from ivr_flows.core.desk_rules import load_desk_rules
+from startup.settings import DEFAULT_IVR_DIR
+
+GOOD = """\
+desks:
+  "110":
+    phones: [op110-1, op110-2]
+    wrap_up_s: 0
+    overflow: {after_s: 30, to: PJSIP/backup-110}
+  "12345":
+    phones: [op12345-1]
+    wrap_up_s: 10
+pause_reasons:
+  1: 小休
+  2: 培训
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "desks.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_shipped_rules_load() -> None:
+    rules = load_desk_rules(DEFAULT_IVR_DIR / "desks.yaml")
+    assert set(rules.desks) == {"110", "12345"}
+    assert rules.desk_of("op110-1") == "110" and rules.desk_of("unit-01") is None
+    assert "话后整理" in rules.pause_reasons.values()
+
+
+def test_a_good_file(tmp_path: Path) -> None:
+    rules = load_desk_rules(write(tmp_path, GOOD))
+    assert rules.desks["110"].overflow is not None
+    assert rules.desks["110"].overflow.to == "PJSIP/backup-110"
+    assert rules.desks["12345"].overflow is None and rules.desks["12345"].wrap_up_s == 10
+    assert rules.pause_reasons == {"1": "小休", "2": "培训"}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "words"),
+    [
+        ('  "12345":', '  "119":', 6, "unknown desk '119'"),
+        ("    wrap_up_s: 10", "    wrap_up_s: -1", 8, "wrap_up_s: 0 to 600"),
+        ("    wrap_up_s: 10", "    wrapup_s: 10", 8, "unknown key 'wrapup_s'"),
+        ("[op12345-1]", "[op110-2]", 7, "already a phone of desk 110"),
+        ("after_s: 30", "after_s: 1", 5, "overflow.after_s"),
+        ("to: PJSIP/backup-110", "to: backup", 5, "overflow.to"),
+        ("  2: 培训", "  0: 培训", 11, "one digit 1-9"),
+        ("  2: 培训", "  2: 培训,小休", 11, "without , ; |"),
+    ],
+)
+def test_each_mistake_is_named_on_its_line(
+    tmp_path: Path, old: str, new: str, line: int, words: str
+) -> None:
+    assert old in GOOD
+    with pytest.raises(ConfigFileError) as caught:
+        load_desk_rules(write(tmp_path, GOOD.replace(old, new)))
+    assert f"desks.yaml:{line}: " in str(caught.value) and words in str(caught.value)
+
+
+def test_a_desk_without_rules_is_refused(tmp_path: Path) -> None:
+    text = GOOD[: GOOD.index('  "12345":')] + GOOD[GOOD.index("pause_reasons:") :]
+    with pytest.raises(ConfigFileError, match="desk 12345 has no rules"):
+        load_desk_rules(write(tmp_path, text))
+
+
+def test_asterisk_config_agrees_with_the_shipped_rules() -> None:
+    """What the dialplan and queues.conf hold of the rules is what desks.yaml says."""
+    rules = load_desk_rules(DEFAULT_IVR_DIR / "desks.yaml")
+    config = DEFAULT_IVR_DIR.parent / "asterisk-config"
+    globals_ = dict(
+        line.split(" = ", 1)
+        for line in (config / "extensions.conf").read_text().splitlines()
+        if line.startswith("DESK_") and " = " in line
+    )
+    reasons = {k[len("DESK_PAUSE_REASON_") :]: v for k, v in globals_.items() if "PAUSE" in k}
+    assert reasons == rules.pause_reasons
+    for desk, rule in rules.desks.items():
+        assert f"[desk-{desk}](desk)" in (config / "queues.conf").read_text()
+        if rule.overflow is None:
+            assert f"DESK_{desk}_OVERFLOW_TO" not in globals_
+        else:
+            assert globals_[f"DESK_{desk}_OVERFLOW_TO"] == rule.overflow.to
+            assert int(globals_[f"DESK_{desk}_OVERFLOW_S"]) == rule.overflow.after_s

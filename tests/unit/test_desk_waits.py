@@ -1,0 +1,83 @@
+"""The waiting-caller book: what became of each wait in a desk's queue."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from ivr_flows.core import desk_events as de
+from ivr_flows.core.waits import WaitBook, WaitOutcome
+
+T0 = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def join(book: WaitBook, uid: str, s: float, desk: str = "110", **entry: object) -> None:
+    if entry:
+        book.handle(de.CallerEntered(at(s), uid, desk, str(entry["via"]), int(str(entry["prio"]))))
+    book.handle(de.CallerJoined(at(s), uid, f"call-{uid}", desk, 1, "13900001"))
+
+
+def test_answered_after_leaving_the_line_records_the_operator_and_the_wait() -> None:
+    book = WaitBook()
+    join(book, "u1", 0)
+    [left] = book.handle(de.CallerLeft(at(12), "u1", "110"))
+    assert left.outcome is WaitOutcome.LEFT
+    [answered] = book.handle(de.OperatorConnected(at(12), "u1", "110", "op110-1", 12))
+    assert (answered.outcome, answered.operator) == (WaitOutcome.ANSWERED, "op110-1")
+    assert answered.waited_s == 12.0 and answered.wait_id == left.wait_id
+    [done] = book.handle(de.OperatorCompleted(at(80), "u1", "110", "op110-1", 68, "caller"))
+    assert (done.talk_s, done.ended_by) == (68, "caller")
+    assert book.waiting() == []
+
+
+def test_a_caller_who_hangs_up_in_line_is_abandoned_whichever_event_comes_first() -> None:
+    for order in ("abandon-first", "leave-first"):
+        book = WaitBook()
+        join(book, "u1", 0)
+        events: list[de.DeskEvent] = [
+            de.CallerAbandoned(at(7), "u1", "110", 7),
+            de.CallerLeft(at(7), "u1", "110"),
+        ]
+        if order == "leave-first":
+            events.reverse()
+        changes = [w for e in events for w in book.handle(e)]
+        assert changes[-1].outcome is WaitOutcome.ABANDONED, order
+        assert changes[-1].waited_s == 7.0
+
+
+def test_the_line_is_served_by_priority_then_arrival_and_says_how_each_came() -> None:
+    book = WaitBook()
+    join(book, "u1", 0, via="citizen", prio=0)
+    join(book, "u2", 1, via="citizen", prio=0)
+    join(book, "u3", 2, via="emergency", prio=10)
+    assert [w.uniqueid for w in book.waiting("110")] == ["u3", "u1", "u2"]
+    assert [w.via for w in book.waiting("110")] == ["emergency", "citizen", "citizen"]
+    assert book.waiting("12345") == []
+
+
+def test_a_caller_back_in_line_after_an_overflow_has_a_second_wait() -> None:
+    book = WaitBook()
+    join(book, "u1", 0)
+    book.handle(de.CallerLeft(at(30), "u1", "110"))
+    join(book, "u1", 50)
+    [wait] = book.waiting("110")
+    assert wait.wait_id == "u1#2" and wait.joined_at == at(50)
+
+
+def test_after_an_outage_callers_asterisk_no_longer_lists_stopped_waiting() -> None:
+    book = WaitBook()
+    join(book, "u1", 0)
+    join(book, "u2", 1)
+    [gone] = book.settle({"u2"}, at(40))
+    assert (gone.uniqueid, gone.outcome, gone.left_at) == ("u1", WaitOutcome.LEFT, at(40))
+    assert [w.uniqueid for w in book.waiting()] == ["u2"]
+
+
+def test_a_caller_found_waiting_after_a_restart_waits_from_when_they_joined() -> None:
+    book = WaitBook()
+    [wait] = book.resume(de.CallerJoined(at(-25), "u9", "call-9", "12345", 3, None))
+    assert wait.joined_at == at(-25) and wait.outcome is WaitOutcome.WAITING
+    assert book.resume(de.CallerJoined(at(-25), "u9", "call-9", "12345", 3, None)) == []
