@@ -122,6 +122,15 @@ class DeskOverflowed:
 
 
 @dataclass(frozen=True)
+class CallerWentOn:
+    """The dialplan went on with a channel after its queue gave up on it (a
+    transfer's ring time over: LdXferDialEnd): it had not hung up."""
+
+    at: datetime
+    uniqueid: str
+
+
+@dataclass(frozen=True)
 class MenuStep:
     """A caller entered a menu node (`key` empty) or pressed a key in it
     (UserEvent LdIvr from the dialplan's ivr-mark)."""
@@ -147,6 +156,7 @@ DeskEvent = (
     | MemberChanged
     | DeskUnstaffed
     | DeskOverflowed
+    | CallerWentOn
     | MenuStep
 )
 
@@ -268,6 +278,8 @@ def _user_event(msg: AmiMessage, at: datetime) -> DeskEvent | None:
             msg.get("Key") or "",
             msg.get("Mark") or "",
         )
+    if kind == "LdXferDialEnd" and uniqueid is not None:
+        return CallerWentOn(at, uniqueid)
     desk = msg.get("Desk")
     if uniqueid is None or not desk:
         return None

@@ -3,10 +3,13 @@
 A wait starts when app_queue takes a caller in (QueueCallerJoin, with how the
 caller came from the dialplan's LdQueueEnter just before) and ends answered
 (AgentConnect), abandoned (the caller hung up: QueueCallerAbandon) or left
-(QueueCallerLeave with neither: the queue's timeout, an overflow, a transfer
-that moved the caller). A caller who waits twice (back in line after an
-overflow) has two waits. Every change is returned as the wait's new state
-for the records; `waiting(desk)` is the live line.
+(QueueCallerLeave with neither: a transfer that moved the caller; or the
+queue's time was up). app_queue reports a time that is up as an abandon too:
+a caller the dialplan goes on with afterwards (an overflow, a transfer's
+ring time over, back in line) had not hung up, and their wait is "left".
+A caller who waits twice (back in line after an overflow) has two waits.
+Every change is returned as the wait's new state for the records;
+`waiting(desk)` is the live line.
 """
 
 from __future__ import annotations
@@ -73,9 +76,10 @@ class WaitBook:
 
     def handle(self, event: de.DeskEvent) -> list[Wait]:
         """Apply one desk event; the waits it changed."""
-        if isinstance(event, de.CallerEntered):
-            self._entering[event.uniqueid] = _Entry(event.via, event.priority)
-            return []
+        if isinstance(event, de.CallerEntered | de.DeskOverflowed | de.CallerWentOn):
+            if isinstance(event, de.CallerEntered):
+                self._entering[event.uniqueid] = _Entry(event.via, event.priority)
+            return self._went_on(event.uniqueid)
         if isinstance(event, de.CallerJoined):
             return [self._join(event)]
         if isinstance(event, de.OperatorConnected):
@@ -163,6 +167,14 @@ class WaitBook:
             wait = replace(wait, outcome=outcome, left_at=at)
         self._left[uniqueid] = wait
         return [wait]
+
+    def _went_on(self, uniqueid: str) -> list[Wait]:
+        last = self._left.get(uniqueid)
+        if last is None or last.outcome is not WaitOutcome.ABANDONED:
+            return []
+        left = replace(last, outcome=WaitOutcome.LEFT)
+        self._left[uniqueid] = left
+        return [left]
 
     def _completed(self, event: de.OperatorCompleted) -> list[Wait]:
         last = self._left.get(event.uniqueid)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
-from pbx import sipp
+from pbx import sipp, testbed
 from telephony.http import INGEST
 from tests.integration.conftest import Liandong
 from tests.integration.transfer_kit import (
@@ -129,10 +130,13 @@ async def pjsip_dialog(liandong: Liandong, channel: str, caller_uri: str) -> sip
 
 
 async def test_phone_blind_transfer_to_a_busy_desk_is_failed_and_the_caller_kept(
-    liandong: Liandong, work: Path, phones: dict[str, sipp.Phone]
+    liandong: Liandong, work: Path, phones: dict[str, sipp.Phone], pbx_clean: Any
 ) -> None:
-    """Asterisk's dialplan, not the server, drives a phone's own transfer: when
-    nobody takes it the citizen rings their desk again instead of being dropped."""
+    """Asterisk's dialplan, not the server, drives a phone's own transfer: the
+    citizen waits in the other desk's queue (its busy phones tried again) for
+    DESK_RING_TIMEOUT, and when nobody takes them rings their desk again
+    instead of being dropped."""
+    testbed.cli(pbx_clean, "dialplan set global DESK_RING_TIMEOUT 4")
     start_desks(
         phones,
         work,
@@ -145,6 +149,6 @@ async def test_phone_blind_transfer_to_a_busy_desk_is_failed_and_the_caller_kept
 
     [transfer] = await wait_transfers(liandong)
     assert (transfer["requested_by"], transfer["state"]) == ("phone", "failed")
-    assert transfer["timeline"][-1]["reason"] == "busy"
+    assert transfer["timeline"][-1]["reason"] == "no_answer"
     call = await ended_call(liandong, "1381023")
     assert len(bridges_of(call, "trunk-110") & bridges_of(call, "op110-1")) == 2

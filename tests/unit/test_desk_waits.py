@@ -81,3 +81,21 @@ def test_a_caller_found_waiting_after_a_restart_waits_from_when_they_joined() ->
     [wait] = book.resume(de.CallerJoined(at(-25), "u9", "call-9", "12345", 3, None))
     assert wait.joined_at == at(-25) and wait.outcome is WaitOutcome.WAITING
     assert book.resume(de.CallerJoined(at(-25), "u9", "call-9", "12345", 3, None)) == []
+
+
+def test_a_queue_time_that_is_up_is_reported_as_an_abandon_but_the_caller_went_on() -> None:
+    """app_queue says QueueCallerAbandon when a caller's time in line is up
+    (an overflow, a transfer's ring time): what the dialplan does next with
+    the same channel shows they had not hung up."""
+    for went_on in (
+        de.DeskOverflowed(at(30), "u1", "110", "PJSIP/backup-110"),
+        de.CallerWentOn(at(30), "u1"),
+        de.CallerEntered(at(31), "u1", "110", "citizen", 1),
+    ):
+        book = WaitBook()
+        join(book, "u1", 0)
+        [abandoned] = book.handle(de.CallerAbandoned(at(30), "u1", "110", 30))
+        assert abandoned.outcome is WaitOutcome.ABANDONED
+        book.handle(de.CallerLeft(at(30), "u1", "110"))
+        [left] = book.handle(went_on)
+        assert (left.outcome, left.waited_s) == (WaitOutcome.LEFT, 30.0), went_on
