@@ -285,7 +285,12 @@ def _user_event(msg: AmiMessage, at: datetime) -> DeskEvent | None:
         return None
     if kind == "LdQueueEnter":
         return CallerEntered(
-            at, uniqueid, desk, msg.get("Via") or "citizen", _int(msg.get("Priority")) or 0
+            # Not "Priority": every channel event already has one (the dialplan's).
+            at,
+            uniqueid,
+            desk,
+            msg.get("Via") or "citizen",
+            _int(msg.get("QueuePriority")) or 0,
         )
     if kind == "LdDeskEmpty":
         return DeskUnstaffed(at, uniqueid, desk)
