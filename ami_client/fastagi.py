@@ -24,8 +24,9 @@ sessions still running (each tells Asterisk FAILURE if it had not answered) and
 waits for them.
 
 What Asterisk 22 does around it (res/res_agi.c, measured on the testbed):
-- no server listening: connection refused, AGISTATUS=FAILURE at once (~3 ms);
-  a server that does not complete the TCP handshake: FAILURE after 2 s
+- no server listening: connection refused, AGISTATUS=FAILURE at once (~2 ms
+  from Originate to the probe's event; an answered request: ~3 ms); a server
+  that does not complete the TCP handshake (backlog full): FAILURE after 2 s
   (MAX_AGI_CONNECT, fixed at compile time);
 - a server that accepted and then says nothing (a stuck or stopped process:
   the kernel still accepts into the backlog): res_agi waits *for ever* — it has

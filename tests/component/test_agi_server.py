@@ -450,5 +450,9 @@ def test_settings_are_checked() -> None:
     for bad in ({"deadline": 0}, {"port": 70000}, {"max_sessions": 0}, {"linger": -1}):
         with pytest.raises(ValueError):
             AgiServerSettings(**bad)  # type: ignore[arg-type]
-    with pytest.raises(ValueError):
-        AgiServer({"": lambda request: None})  # type: ignore[dict-item]
+
+    async def handler(request: AgiRequest) -> dict[str, str]:
+        return {}
+
+    with pytest.raises(ValueError, match="non-empty"):
+        AgiServer({"": handler})

@@ -65,7 +65,8 @@ def split(data: bytes, cut: int) -> list[bytes]:
 
 def expected_environment() -> dict[str, str]:
     lines = ENVIRONMENT.decode().splitlines()[:-1]
-    return dict(line.split(": ", 1) if ": " in line else (line[:-1], "") for line in lines)
+    pairs = [line.partition(": ") for line in lines]
+    return {name: value for name, _, value in pairs}
 
 
 # -- the environment -----------------------------------------------------------------
