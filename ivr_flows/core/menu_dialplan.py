@@ -150,8 +150,8 @@ def _case_status(flow: Flow, node: Node) -> list[str]:
         f"Read({CASE_NO},{ask})",
         f'GotoIf($["${{{CASE_NO}}}" = ""]?ask)',  # nothing typed: the calling number's case
         _mark(flow, node.id, f"${{{CASE_NO}}}"),
-        f"(ask)AGI(agi://${{LD_AGI_ADDR}}/case-status,${{{CASE_NO}}})",
-        'GotoIf($["${AGISTATUS}" != "SUCCESS"]?failed)',
+        f"(ask)Gosub(ld-agi,s,1(case-status,${{{CASE_NO}}}))",
+        'GotoIf($["${GOSUB_RETVAL}" != "SUCCESS"]?failed)',
         'GotoIf($["${LD_FOUND}" != "1"]?unknown)',
         'GotoIf($["${LD_SAY}" = ""]?failed)',
         "Playback(${LD_SAY})",

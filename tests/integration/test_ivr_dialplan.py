@@ -42,7 +42,7 @@ PROMPTS = (
 MODULES = (
     *("pbx_config.so", "app_playback.so", "app_read.so", "app_stack.so", "res_agi.so"),
     *("res_speech.so", "res_timing_timerfd.so", "format_wav.so"),
-    *("app_verbose.so", "app_senddtmf.so", "res_clioriginate.so"),
+    *("app_verbose.so", "app_senddtmf.so", "res_clioriginate.so", "func_timeout.so"),
 )
 CASE_NO = "2026000123"
 
@@ -182,6 +182,14 @@ def _closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _shipped_context(name: str) -> str:
+    """A context of asterisk-config/extensions.conf as it ships (the AGI guard)."""
+    text = (Path(__file__).resolve().parents[2] / "asterisk-config" / "extensions.conf").read_text()
+    start = text.index(f"[{name}]\n")
+    end = text.find("\n\n", start)
+    return text[start:end]
+
+
 def _test_contexts(agi_port: int) -> str:
     lines = [
         "[general]",
@@ -189,6 +197,8 @@ def _test_contexts(agi_port: int) -> str:
         "writeprotect = yes",
         "[globals]",
         f"LD_AGI_ADDR = 127.0.0.1:{agi_port}",
+        "LD_AGI_GUARD_S = 3",
+        _shipped_context("ld-agi"),
         "[ivr-mark]",
         "exten => s,1,Log(NOTICE,LDMARK ${SCEN}|${ARG1}|${ARG2}|${ARG3}|${ARG4})",
         " same => n,Return()",
