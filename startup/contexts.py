@@ -15,13 +15,14 @@ from aiohttp import web
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from ami_client import AmiClient
+from ami_client import AgiServerSettings, AmiClient, start_agi_server
 from county.case_rules import load_rules
 from county.config_file import ConfigFileError
 from database.engine import create_engine, session_factory
 from database.migrate import upgrade
 from ivr_flows.core.desk_rules import load_desk_rules
 from ivr_flows.http import DESKS
+from ivr_flows.service import agi_answers
 from ivr_flows.service.desks import DeskService
 from ivr_flows.storage.store import DeskStore
 from records.http import CASE_CALLS, CASES
@@ -138,12 +139,28 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
     consumer = asyncio.create_task(ingest.run(), name="ingest")
     transfer_worker = asyncio.create_task(transfers.run(), name="transfers")
     case_worker = asyncio.create_task(case_calls.run(), name="case-calls")
+    agi = None
     if settings.connect_ami:
+        try:
+            agi = await start_agi_server(
+                agi_answers.handlers(app[CASES]), AgiServerSettings(port=settings.agi_port)
+            )
+        except OSError as exc:
+            # The menus go on without the server's answers (the dialplan falls
+            # back): a degraded start, not a failed one.
+            log.error(
+                "FastAGI: cannot listen on 127.0.0.1:%d (%s): the menus' case lookups "
+                "go to an operator",
+                settings.agi_port,
+                exc.strerror,
+            )
         ingest.client = transfers.sender.client = case_calls.client = desks.client = AmiClient(
             settings.ami, ingest.sink
         )
         await ingest.client.start()
     yield
+    if agi is not None:
+        await agi.close()
     transfer_worker.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await transfer_worker

@@ -56,6 +56,8 @@ class Settings:
     features_conf: Path = DEFAULT_FEATURES_CONF
     case_config: Path = DEFAULT_CASE_CONFIG
     ivr_dir: Path = DEFAULT_IVR_DIR
+    # Where the menus ask the server (FastAGI; asterisk-config LD_AGI_ADDR).
+    agi_port: int = 4573
     # Seconds between runs of the supervisor ladder (reminders, 催办, 通报).
     ladder_interval: float = 60.0
     connect_ami: bool = True  # tests of the HTTP layer alone may run without Asterisk
@@ -79,6 +81,7 @@ class Settings:
             features_conf=Path(env.get("LIANDONG_FEATURES_CONF") or DEFAULT_FEATURES_CONF),
             case_config=Path(env.get("LIANDONG_CASE_CONFIG") or DEFAULT_CASE_CONFIG),
             ivr_dir=Path(env.get("LIANDONG_IVR_DIR") or DEFAULT_IVR_DIR),
+            agi_port=_port(env, "LIANDONG_AGI_PORT", 4573),
             ladder_interval=_seconds(env, "LIANDONG_LADDER_INTERVAL", 60.0),
             allowed_origins=tuple(
                 o.strip() for o in env.get("LIANDONG_ALLOWED_ORIGINS", "").split(",") if o.strip()

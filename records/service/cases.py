@@ -192,6 +192,11 @@ class CaseService:
         async with self.sessions() as session:
             return await CaseRepository(session).find(where)
 
+    async def cases_of_caller(self, caller_number: str, limit: int = 20) -> list[CaseRecord]:
+        """The cases a calling number opened, newest first (the 12345 menu
+        tells a caller only their own)."""
+        return await self.find(CaseFilter(caller_number=caller_number, limit=limit))
+
     async def record(self, number: str) -> CaseRecord:
         """The case row alone (who may see it, its state), without its timeline."""
         async with self.sessions() as session:
