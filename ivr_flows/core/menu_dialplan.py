@@ -154,11 +154,15 @@ def _case_status(flow: Flow, node: Node) -> list[str]:
         'GotoIf($["${GOSUB_RETVAL}" != "SUCCESS"]?failed)',
         'GotoIf($["${LD_FOUND}" != "1"]?unknown)',
         'GotoIf($["${LD_SAY}" = ""]?failed)',
+        # What the lookup gave is on the record too (found, not found, no answer).
+        _mark(flow, node.id, "", "case_found"),
         "Playback(${LD_SAY})",
         f"Goto({_context(flow, node.next)},s,1)",
-        f"(unknown)Playback({_files(node.not_found_prompts)})",
+        f"(unknown){_mark(flow, node.id, '', 'case_not_found')}",
+        f"Playback({_files(node.not_found_prompts)})",
         f"Goto({_context(flow, node.next)},s,1)",
-        f"(failed)Playback({_files(node.unavailable_prompts)})",
+        f"(failed){_mark(flow, node.id, '', 'case_unavailable')}",
+        f"Playback({_files(node.unavailable_prompts)})",
         f"Goto({_context(flow, node.fallback)},s,1)",
     ]
     return [f"exten => s,1,{_mark(flow, node.id)}", *_same(steps)]

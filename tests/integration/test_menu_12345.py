@@ -149,3 +149,36 @@ async def test_with_the_server_stopped_a_caller_still_reaches_the_12345_queue(
 
     assert list(result.outcomes.values()) == ["answered"]
     assert [line.split()[1] for line in phones["a"].outcomes()][:1] == ["answered"]
+
+
+async def test_case_status_by_phone_tells_only_the_calling_numbers_own_case(
+    liandong: Liandong, work: Path, phones: dict[str, sipp.Phone], menu_on: None
+) -> None:
+    phones["a"] = sipp.start_phone("op12345-1", work, ring_ms=200, talk_ms=1000)
+    # A first call, answered: it opens the caller's case.
+    await place("12345", work, number_prefix="1366000", keys=".*", talk_ms=60_000)
+    first = await record_of(liandong, "1366000")
+    [number] = first["cases"]
+
+    # The same caller asks for it: # alone means "my newest case".
+    await place(
+        "12345", work, number_prefix="1366000", keys=AFTER_GREETING + "5..#", talk_ms=15_000
+    )
+    again = [c for c in await liandong.calls_from("1366000") if c["id"] != first["id"]]
+    asked = dict(await liandong.get(f"/api/v1/calls/{again[0]['id']}"))
+    assert ("case_status", None, "case_found") in keys_and_marks(asked), asked["menu_steps"]
+
+    # Another number typing that case's number hears nothing of it.
+    typed = number.replace("-", "")
+    await place(
+        "12345",
+        work,
+        number_prefix="1367000",
+        keys=AFTER_GREETING + "5.." + typed + "#",
+        talk_ms=8_000,
+    )
+    other = await record_of(liandong, "1367000")
+    steps = keys_and_marks(other)
+    assert ("case_status", typed, None) in steps
+    assert ("case_status", None, "case_not_found") in steps
+    assert ("case_status", None, "case_found") not in steps

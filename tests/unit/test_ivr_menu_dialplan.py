@@ -163,11 +163,14 @@ def test_the_case_lookup_asks_the_server_and_never_depends_on_it(text: str) -> N
         'n,GotoIf($["${GOSUB_RETVAL}" != "SUCCESS"]?failed)',
         'n,GotoIf($["${LD_FOUND}" != "1"]?unknown)',
         'n,GotoIf($["${LD_SAY}" = ""]?failed)',
+        "n,Gosub(ivr-mark,s,1(12345,case_status,,case_found))",
         "n,Playback(${LD_SAY})",
         "n,Goto(ivr-12345-main,s,1)",
-        "n(unknown),Playback(liandong/case/not_found)",
+        "n(unknown),Gosub(ivr-mark,s,1(12345,case_status,,case_not_found))",
+        "n,Playback(liandong/case/not_found)",
         "n,Goto(ivr-12345-main,s,1)",
-        "n(failed),Playback(liandong/service/unavailable)",
+        "n(failed),Gosub(ivr-mark,s,1(12345,case_status,,case_unavailable))",
+        "n,Playback(liandong/service/unavailable)",
         "n,Goto(ivr-12345-operator,s,1)",
     ]
 
