@@ -92,14 +92,20 @@ EXPECTED = {
         _m("main", "5"),
         _m("case_status"),
         _m("case_status", CASE_NO),
+        _m("case_status", "", "case_found"),
         _m("main"),  # the state said, the main menu again
     ],
-    "case_by_caller": [_m("greeting"), _m("main"), _m("main", "5"), _m("case_status"), _m("main")],
+    "case_by_caller": [
+        *(_m("greeting"), _m("main"), _m("main", "5"), _m("case_status")),
+        # The fake server knows no case of that calling number.
+        *(_m("case_status", "", "case_not_found"), _m("main")),
+    ],
     "case_server_down": [
         _m("greeting"),
         _m("main"),
         _m("main", "5"),
         _m("case_status"),
+        _m("case_status", "", "case_unavailable"),
         _m("operator"),
         "queue 12345|0|menu",
     ],
