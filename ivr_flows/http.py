@@ -12,8 +12,6 @@ from aiohttp import web
 from ami_client import AmiError
 from common.principal import Principal
 from common.vocabulary import DESK_ROLES, Role
-from ivr_flows.core.desk_events import MenuStep
-from ivr_flows.core.waits import Wait
 from ivr_flows.service.desks import DeskService
 from ivr_flows.shapes import line_json, operator_json, step_json, wait_json
 from ivr_flows.storage.repository import DeskRepository
@@ -36,7 +34,7 @@ def add_routes(app: web.Application) -> None:
 
 
 async def list_desks(request: web.Request) -> web.Response:
-    require(request, *READERS)
+    principal = require(request, *READERS)
     service = request.app[DESKS]
     now = datetime.now(UTC)
     desks = []
@@ -52,13 +50,12 @@ async def list_desks(request: web.Request) -> web.Response:
                 "wrap_up_s": rule.wrap_up_s,
             }
         )
-    return json_response(
-        {
-            "desks": desks,
-            "pause_reasons": list(service.rules.pause_reasons.values()),
-            "reconciled_at": service.reconciled_at.isoformat() if service.reconciled_at else None,
-        }
-    )
+    body = {
+        "desks": desks,
+        "pause_reasons": list(service.rules.pause_reasons.values()),
+        "reconciled_at": service.reconciled_at.isoformat() if service.reconciled_at else None,
+    }
+    return json_response(principal.shown(body))  # the supervisors read numbers masked
 
 
 async def operator_action(request: web.Request) -> web.Response:
@@ -102,39 +99,16 @@ def _may_act_for(principal: Principal, phone: str) -> None:
 
 async def waits_of_call(request: web.Request, call: Call, principal: Principal) -> dict[str, Any]:
     """The call's waits in the desks' queues and its steps in the voice
-    menus, for its page."""
+    menus, for its page; the desks' business, not a member unit's."""
+    if principal.role is Role.UNIT:
+        return {}
     async with request.app[SESSIONS]() as session:
         repo = DeskRepository(session)
-        rows = await repo.waits_of_call(call.id)
+        waits = await repo.waits_of_call(call.id)
         steps = await repo.steps_of_call(call.id)
     now = datetime.now(UTC)
+    # The call's page says who called: a wait's copy of the number is left out.
     return {
-        "queue_waits": [_row_json(row, now) for row in rows],
-        "menu_steps": [
-            step_json(MenuStep(s.at, s.uniqueid, s.call_id, s.menu, s.node, s.key, s.mark))
-            for s in steps
-        ],
+        "queue_waits": [wait_json(w, now, with_caller=False) for w in waits],
+        "menu_steps": [step_json(step) for step in steps],
     }
-
-
-def _row_json(row: Any, now: datetime) -> dict[str, Any]:
-    wait = Wait(
-        wait_id=row.id,
-        uniqueid=row.uniqueid,
-        call_id=row.call_id,
-        desk=row.desk,
-        via=row.via,
-        priority=row.priority,
-        position=row.position,
-        caller_number=None,
-        joined_at=row.joined_at,
-        outcome=row.outcome,
-        left_at=row.left_at,
-        answered_at=row.answered_at,
-        operator=row.operator,
-        talk_s=row.talk_s,
-        ended_by=row.ended_by,
-    )
-    body = wait_json(wait, now)
-    body.pop("caller_number")  # the call's page says who called
-    return body

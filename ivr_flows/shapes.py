@@ -24,8 +24,8 @@ def operator_json(op: Operator) -> dict[str, Any]:
     }
 
 
-def wait_json(wait: Wait, now: datetime) -> dict[str, Any]:
-    return {
+def wait_json(wait: Wait, now: datetime, *, with_caller: bool = True) -> dict[str, Any]:
+    body = {
         "id": wait.wait_id,
         "call_id": wait.call_id,
         "desk": wait.desk,
@@ -42,6 +42,9 @@ def wait_json(wait: Wait, now: datetime) -> dict[str, Any]:
         "talk_s": wait.talk_s,
         "ended_by": wait.ended_by,
     }
+    if not with_caller:
+        del body["caller_number"]
+    return body
 
 
 def line_json(line: list[Wait], now: datetime) -> list[dict[str, Any]]:

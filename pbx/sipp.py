@@ -353,23 +353,7 @@ _CALLER_FROM = (
 
 
 def _caller_info(key: str, cseq: int) -> str:
-    return f"""  <send retrans="500">
-    <![CDATA[
-      INFO [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: {_CALLER_FROM}
-      To: [$to_hdr]
-      Call-ID: [call_id]
-      CSeq: {cseq} INFO
-      Max-Forwards: 70
-      Content-Type: application/dtmf-relay
-      Content-Length: [len]
-
-      Signal={key}
-      Duration=160
-    ]]>
-  </send>
-  <recv response="200"/>"""
+    return _info(key, cseq, uri="[next_url]", from_=_CALLER_FROM, to="[$to_hdr]")
 
 
 def refer(target: str, after_ms: int) -> str:
@@ -459,13 +443,22 @@ def _rtp_event(key: str, index: int, workdir: Path) -> str:
   <pause milliseconds="250"/>'''
 
 
-def _info(key: str, cseq: int) -> str:
+def _info(
+    key: str,
+    cseq: int,
+    *,
+    uri: str = "[$contact]",
+    from_: str = "[$to_hdr];tag=[pid]SIPpTag01[call_number]",
+    to: str = "[$from_hdr]",
+) -> str:
+    """An in-dialog SIP INFO carrying one key; by default from a phone that
+    answered (its From is the INVITE's To), else as `uri`, `from_`, `to` say."""
     return f"""  <send retrans="500">
     <![CDATA[
-      INFO [$contact] SIP/2.0
+      INFO {uri} SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: [$to_hdr];tag=[pid]SIPpTag01[call_number]
-      To: [$from_hdr]
+      From: {from_}
+      To: {to}
       Call-ID: [call_id]
       CSeq: {cseq} INFO
       Max-Forwards: 70

@@ -232,15 +232,14 @@ def up(cfg: TestbedConfig, *, wait: float = 60.0) -> int:
     return process.pid
 
 
-# The testbed's operators, logged in to their desk's queue by `up` (a real
-# desk logs in with its phones' keys or the API).
-DESK_PHONES = {"110": ("op110-1", "op110-2"), "12345": ("op12345-1", "op12345-2")}
-
-
 def staff_desks(cfg: TestbedConfig) -> None:
-    """Every testbed operator logged in to their desk and ready (not paused)."""
-    for desk, phones in DESK_PHONES.items():
-        for phone in phones:
+    """Every desk phone of ivr_flows/desks.yaml logged in to its desk's queue
+    and ready (not paused): the testbed's operators are at work from `up` on (a
+    real desk logs in with its phones' keys or the API)."""
+    from ivr_flows.core.desk_rules import load_desk_rules
+
+    for desk, rule in load_desk_rules(cfg.ivr_dir / "desks.yaml").desks.items():
+        for phone in rule.phones:
             _cli(
                 cfg,
                 f"queue add member PJSIP/{phone} to desk-{desk} penalty 0 as {phone} "

@@ -30,6 +30,7 @@ from records.service.call_link import CaseCalls
 from records.service.cases import CaseService
 from records.service.ladder import ladder_task
 from records.storage.roster_history import record_roster
+from startup.ivr_check_cli import check_at_start
 from startup.settings import SETTINGS, SettingsError
 from telephony.core.model import CallModel, KnownLeg
 from telephony.http import INGEST
@@ -106,6 +107,9 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
         desk_rules = load_desk_rules(settings.ivr_dir / "desks.yaml")
     except ConfigFileError as exc:
         raise SettingsError(f"LIANDONG_IVR_DIR: {exc}") from None
+    # The menus Asterisk runs were generated from these files: a broken one
+    # stops the start here, never a live call.
+    check_at_start(settings.ivr_dir / "flows", settings.ivr_dir / "prompts" / "prompts.yaml")
     # Big batches when a backlog builds (a burst of calls, a database hiccup):
     # a batch of 2000 commits about twice as many events per second as 500, and
     # under light load a batch is cut short after max_delay anyway.
@@ -183,14 +187,12 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
     case_worker.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await case_worker
-    for task in desk_tasks[:1]:
-        task.cancel()
-    if not await desk_store.flush_within(SHUTDOWN_WRITE_S):
-        log.error("shutdown: some queue waits and operator states were not saved")
     for task in desk_tasks:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    if not await desk_store.flush_within(SHUTDOWN_WRITE_S):
+        log.error("shutdown: some queue waits, operator states or menu steps were not saved")
     await writer.stop(timeout=SHUTDOWN_WRITE_S)
     if cel is not None:
         await cel.close()

@@ -19,11 +19,10 @@ from county.config_file import ConfigFileError
 from ivr_flows.core.flow_load import check_flows, load_flows
 from ivr_flows.core.menu_dialplan import dialplan
 from ivr_flows.core.prompt_catalogue import load_catalogue
-from startup.settings import SettingsError
+from startup.settings import DEFAULT_IVR_DIR, SettingsError
 
-IVR_DIR = Path(__file__).resolve().parent.parent / "ivr_flows"
-DEFAULT_FLOWS = IVR_DIR / "flows"
-DEFAULT_PROMPTS = IVR_DIR / "prompts" / "prompts.yaml"
+DEFAULT_FLOWS = DEFAULT_IVR_DIR / "flows"
+DEFAULT_PROMPTS = DEFAULT_IVR_DIR / "prompts" / "prompts.yaml"
 
 
 def add_check_parser(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -67,7 +66,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 def check_at_start(flows: Path = DEFAULT_FLOWS, prompts: Path = DEFAULT_PROMPTS) -> None:
     """The same check for `liandong serve`: a `SettingsError` naming every
-    problem stops the start (not yet called: it waits for the prompt catalogue)."""
+    problem stops the start."""
     try:
         problems = [p.render() for p in check_flows(flows, catalogue_ids(prompts), _desks())]
     except ConfigFileError as exc:

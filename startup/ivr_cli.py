@@ -23,8 +23,7 @@ from county.config_file import ConfigFileError
 from ivr_flows.core.prompt_render import RenderedPrompt, Source
 from ivr_flows.service.prompts import PromptError, render_prompts
 from startup.ivr_check_cli import add_check_parser
-
-DEFAULT_IVR_DIR = Path(__file__).resolve().parent.parent / "ivr_flows"
+from startup.settings import DEFAULT_IVR_DIR
 
 # A string: argparse's class is not subscriptable at run time on 3.11.
 Verbs: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"

@@ -78,11 +78,14 @@ async def _send_events(ws: web.WebSocketResponse, sub: Subscription, principal: 
         await ws.send_json(principal.shown(message), dumps=dumps)
 
 
+DESKS_ONLY = ("transfer", "queue.", "operator.", "menu.", "desk.")
+
+
 def _units_business(message: dict[str, Any], unit: str | None) -> bool:
-    """Hand-overs between the desks are not a member unit's business, and of
-    the cases only its own are."""
+    """Hand-overs between the desks, the desks' queues, operators and menus
+    are not a member unit's business, and of the cases only its own are."""
     kind = message["type"]
-    if kind.startswith("transfer"):
+    if kind.startswith(DESKS_ONLY):
         return False
     if kind.startswith("case."):
         case = message["data"]

@@ -55,23 +55,6 @@ class CallerLeft:
 
 
 @dataclass(frozen=True)
-class OperatorRung:
-    at: datetime
-    uniqueid: str  # the caller's
-    desk: str
-    phone: str
-
-
-@dataclass(frozen=True)
-class OperatorRingEnded:
-    """The phone stopped ringing unanswered (no answer, or another took the call)."""
-
-    at: datetime
-    desk: str
-    phone: str
-
-
-@dataclass(frozen=True)
 class OperatorConnected:
     at: datetime
     uniqueid: str  # the caller's
@@ -149,8 +132,6 @@ DeskEvent = (
     | CallerJoined
     | CallerAbandoned
     | CallerLeft
-    | OperatorRung
-    | OperatorRingEnded
     | OperatorConnected
     | OperatorCompleted
     | MemberChanged
@@ -252,10 +233,6 @@ def desk_event(msg: AmiMessage, now: datetime) -> DeskEvent | None:
     phone = phone_of(msg.get("Interface"))
     if phone is None:
         return None
-    if name == "AgentCalled":
-        return OperatorRung(at, uniqueid, desk, phone)
-    if name == "AgentRingNoAnswer":
-        return OperatorRingEnded(at, desk, phone)
     if name == "AgentConnect":
         return OperatorConnected(at, uniqueid, desk, phone, _int(msg.get("HoldTime")))
     if name == "AgentComplete":

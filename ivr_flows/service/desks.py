@@ -16,7 +16,7 @@ import logging
 from collections import deque
 from datetime import UTC, datetime, timedelta
 
-from ami_client import AmiClient, AmiError, LinkDown, LinkUp
+from ami_client import AmiClient, AmiError, AmiNotConnected, LinkDown, LinkUp
 from ami_client.message import AmiMessage
 from common.live_feed import LiveFeed
 from ivr_flows.core import desk_events as de
@@ -198,8 +198,10 @@ class DeskService:
         """log in, log out, pause (with a reason) or ready a desk phone, as its
         keys would; AmiError if Asterisk refused or is out of reach."""
         desk = self.rules.desk_of(phone)
-        if desk is None or self.client is None:
+        if desk is None:
             raise LookupError(phone)
+        if self.client is None:
+            raise AmiNotConnected("the server runs without Asterisk (no AMI link)")
         interface = f"{de.MEMBER_PREFIX}{phone}"
         queue = f"{de.QUEUE_PREFIX}{desk}"
         action: dict[str, str]

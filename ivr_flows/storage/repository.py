@@ -69,19 +69,19 @@ class DeskRepository:
             )
         )
 
-    async def steps_of_call(self, call_id: str) -> list[MenuStepRecord]:
+    async def steps_of_call(self, call_id: str) -> list[MenuStep]:
         rows = await self.session.scalars(
             select(MenuStepRecord)
             .where(MenuStepRecord.call_id == call_id)
             .order_by(MenuStepRecord.at, MenuStepRecord.id)
         )
-        return list(rows)
+        return [MenuStep(r.at, r.uniqueid, r.call_id, r.menu, r.node, r.key, r.mark) for r in rows]
 
-    async def waits_of_call(self, call_id: str) -> list[QueueWait]:
+    async def waits_of_call(self, call_id: str) -> list[Wait]:
         rows = await self.session.scalars(
             select(QueueWait).where(QueueWait.call_id == call_id).order_by(QueueWait.joined_at)
         )
-        return list(rows)
+        return [_wait(row) for row in rows]
 
     async def waits_between(
         self, start: datetime, end: datetime, desk: str | None = None
@@ -98,3 +98,23 @@ class DeskRepository:
             (OperatorPeriod.ended_at.is_(None)) | (OperatorPeriod.ended_at > start),
         )
         return list(await self.session.scalars(query.order_by(OperatorPeriod.started_at)))
+
+
+def _wait(row: QueueWait) -> Wait:
+    return Wait(
+        wait_id=row.id,
+        uniqueid=row.uniqueid,
+        call_id=row.call_id,
+        desk=row.desk,
+        via=row.via,
+        priority=row.priority,
+        position=row.position,
+        caller_number=None,  # not kept: the call says who called
+        joined_at=row.joined_at,
+        outcome=row.outcome,
+        left_at=row.left_at,
+        answered_at=row.answered_at,
+        operator=row.operator,
+        talk_s=row.talk_s,
+        ended_by=row.ended_by,
+    )

@@ -43,6 +43,9 @@ _SIMPLE_SUCCESS = {
     "userevent": "Event Sent",
     "atxfer": "Atxfer successfully queued",
     "blindtransfer": "Transfer succeeded",
+    "queueadd": "Added interface to queue",
+    "queueremove": "Removed interface from queue",
+    "queuepause": "Interface paused successfully",
 }
 _LISTS = {
     # action: (Message, item event, complete event, attribute holding the items)
@@ -53,6 +56,8 @@ _LISTS = {
         "channels",
     ),
     "bridgelist": ("Bridge listing will follow", "BridgeListItem", "BridgeListComplete", "bridges"),
+    # Items name their own event (QueueParams, QueueMember, QueueEntry).
+    "queuestatus": ("Queue status will follow", "QueueMember", "QueueStatusComplete", "queues"),
 }
 
 
@@ -114,6 +119,7 @@ class FakeAmiServer:
         self.uptime = 1234
         self.channels: list[dict[str, str]] = []
         self.bridges: list[dict[str, str]] = []
+        self.queues: list[dict[str, str]] = []
         self.ignored_actions: set[str] = set()
         self.delays: dict[str, float] = {}
         self.replies: dict[str, ReplyFn] = {}
@@ -375,7 +381,10 @@ class FakeAmiServer:
             ]
         ]
         for item in items:
-            replies.append([("Event", item_event), ("ActionID", action_id), *item.items()])
+            fields = [(k, v) for k, v in item.items() if k != "Event"]
+            replies.append(
+                [("Event", item.get("Event", item_event)), ("ActionID", action_id), *fields]
+            )
         replies.append(
             [
                 ("Event", complete_event),

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -132,13 +131,14 @@ class Liandong:
         raise AssertionError(f"expected {count} ended calls from {number_prefix}*, got {calls}")
 
 
-def server_settings(pbx: testbed.TestbedConfig, db_url: str, *, wrap_up_s: int = 0) -> Settings:
-    """`wrap_up_s`: every desk's wrap-up after a queue call; none by default,
+def server_settings(pbx: testbed.TestbedConfig, work: Path, *, wrap_up_s: int = 0) -> Settings:
+    """A server of the testbed with its database and county data in `work`.
+    `wrap_up_s`: every desk's wrap-up after a queue call; none by default,
     so that a test's calls follow each other as fast as it places them."""
     cel = pbx.paths.cel_db
     return Settings(
-        ivr_dir=ivr_dir_with_wrap_up(wrap_up_s),
-        db_url=db_url,
+        db_url=f"sqlite+aiosqlite:///{work}/liandong.db",
+        ivr_dir=ivr_dir_with_wrap_up(work / "ivr_flows", wrap_up_s),
         ami=AmiSettings(
             host=pbx.ami_host, port=pbx.ami_port, secret=Secret(testbed.ami_secret(pbx))
         ),
@@ -147,12 +147,14 @@ def server_settings(pbx: testbed.TestbedConfig, db_url: str, *, wrap_up_s: int =
     )
 
 
-def ivr_dir_with_wrap_up(wrap_up_s: int) -> Path:
-    """A copy of the shipped ivr_flows data with every desk's wrap-up set."""
-    target = Path(tempfile.mkdtemp(prefix="ld-ivr-"))
-    source = DEFAULT_IVR_DIR / "desks.yaml"
-    text = re.sub(r"wrap_up_s: \d+", f"wrap_up_s: {wrap_up_s}", source.read_text())
-    (target / "desks.yaml").write_text(text)
+def ivr_dir_with_wrap_up(target: Path, wrap_up_s: int) -> Path:
+    """The shipped ivr_flows data (menus, prompts) with every desk's wrap-up set."""
+    target.mkdir(parents=True, exist_ok=True)
+    for part in ("flows", "prompts"):
+        if not (target / part).exists():
+            (target / part).symlink_to(DEFAULT_IVR_DIR / part)
+    text = (DEFAULT_IVR_DIR / "desks.yaml").read_text()
+    (target / "desks.yaml").write_text(re.sub(r"wrap_up_s: \d+", f"wrap_up_s: {wrap_up_s}", text))
     return target
 
 
@@ -179,7 +181,7 @@ async def start_server(aiohttp_client: Any, settings: Settings) -> Liandong:
 async def liandong(
     pbx_clean: testbed.TestbedConfig, tmp_path: Path, aiohttp_client: Any
 ) -> AsyncIterator[Liandong]:
-    settings = server_settings(pbx_clean, f"sqlite+aiosqlite:///{tmp_path}/liandong.db")
+    settings = server_settings(pbx_clean, tmp_path)
     yield await start_server(aiohttp_client, settings)
 
 

@@ -123,9 +123,7 @@ async def test_operators_log_out_and_pause_with_their_phone_keys(
 async def liandong_wrap_up(
     pbx_clean: testbed.TestbedConfig, tmp_path: Path, aiohttp_client: Any
 ) -> AsyncIterator[Liandong]:
-    settings = server_settings(
-        pbx_clean, f"sqlite+aiosqlite:///{tmp_path}/liandong.db", wrap_up_s=4
-    )
+    settings = server_settings(pbx_clean, tmp_path, wrap_up_s=4)
     yield await start_server(aiohttp_client, settings)
 
 

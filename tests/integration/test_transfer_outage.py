@@ -44,7 +44,7 @@ async def cutter(pbx_clean: testbed.TestbedConfig) -> AsyncIterator[LinkCutter]:
 async def server_behind(
     cutter: LinkCutter, pbx: testbed.TestbedConfig, tmp_path: Path, aiohttp_client: Any
 ) -> Liandong:
-    settings = server_settings(pbx, f"sqlite+aiosqlite:///{tmp_path}/liandong.db")
+    settings = server_settings(pbx, tmp_path)
     ami = dataclasses.replace(
         settings.ami, host="127.0.0.1", port=cutter.port, backoff_initial=0.2, backoff_max=1.0
     )

@@ -58,7 +58,7 @@ async def test_server_restarts_while_the_target_rings(
     """The server is away while the ring ends unanswered: on its return it finds
     the transfer still "ringing" in its records, settles it as lost, and the
     operator is rung back (their phone is known from the call records)."""
-    settings = server_settings(pbx_clean, f"sqlite+aiosqlite:///{tmp_path}/liandong.db")
+    settings = server_settings(pbx_clean, tmp_path)
     first = await start_server(aiohttp_client, settings)
     start_desks(phones, work, op110_1={"ring_ms": 200, "keys": "*1", "talk_ms": 3000})
     citizen = citizen_calls("110", work, "1381011")
@@ -88,7 +88,7 @@ async def test_a_three_way_room_left_with_one_person_while_away_is_ended(
     """Both operators leave the room while the server is stopped: on its return
     it finds the caller alone in the room and ends the call, rather than leave
     them listening to music."""
-    settings = server_settings(pbx_clean, f"sqlite+aiosqlite:///{tmp_path}/liandong.db")
+    settings = server_settings(pbx_clean, tmp_path)
     first = await start_server(aiohttp_client, settings)
     start_desks(
         phones,
