@@ -12,8 +12,10 @@ from aiohttp import web
 from ami_client import AmiError
 from common.principal import Principal
 from common.vocabulary import DESK_ROLES, Role
+from ivr_flows.service.callbacks import CallbackService
 from ivr_flows.service.desks import DeskService
-from ivr_flows.shapes import line_json, operator_json, step_json, wait_json
+from ivr_flows.shapes import callback_json, line_json, operator_json, step_json, wait_json
+from ivr_flows.storage.callbacks import CallbackStore
 from ivr_flows.storage.repository import DeskRepository
 from telephony.service.lookup import Call
 from web.app_state import SESSIONS
@@ -23,6 +25,7 @@ from web.json_in import json_object
 from web.json_out import json_response
 
 DESKS: web.AppKey[DeskService] = web.AppKey("desks")
+CALLBACKS: web.AppKey[CallbackService] = web.AppKey("callbacks")
 
 READERS = (*DESK_ROLES, Role.ADMIN, Role.SUPERVISOR)
 ACTIONS = ("login", "logout", "pause", "ready")
@@ -36,6 +39,7 @@ def add_routes(app: web.Application) -> None:
 async def list_desks(request: web.Request) -> web.Response:
     principal = require(request, *READERS)
     service = request.app[DESKS]
+    callbacks = request.app[CALLBACKS]
     now = datetime.now(UTC)
     desks = []
     for desk, rule in service.rules.desks.items():
@@ -48,6 +52,8 @@ async def list_desks(request: web.Request) -> web.Response:
                 "waiting": line_json(line, now),
                 "longest_wait_s": round(max((w.waited_until(now) for w in line), default=0.0), 1),
                 "wrap_up_s": rule.wrap_up_s,
+                # Callers who hung up keeping their place, to be called back.
+                "callbacks": [callback_json(cb) for cb in callbacks.waiting(desk)],
             }
         )
     body = {
@@ -106,9 +112,13 @@ async def waits_of_call(request: web.Request, call: Call, principal: Principal) 
         repo = DeskRepository(session)
         waits = await repo.waits_of_call(call.id)
         steps = await repo.steps_of_call(call.id)
+    callbacks = await CallbackStore(request.app[SESSIONS]).of_call(call.id)
     now = datetime.now(UTC)
     # The call's page says who called: a wait's copy of the number is left out.
     return {
         "queue_waits": [wait_json(w, now, with_caller=False) for w in waits],
         "menu_steps": [step_json(step) for step in steps],
+        "callbacks": [
+            {k: v for k, v in callback_json(cb).items() if k != "caller_number"} for cb in callbacks
+        ],
     }

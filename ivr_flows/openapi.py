@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ivr_flows.core.callbacks import CallbackState
 from ivr_flows.core.operators import OperatorState
 from ivr_flows.core.waits import WaitOutcome
 from web.openapi_blocks import (
@@ -53,6 +54,22 @@ _OPERATOR = obj(
     }
 )
 
+_CALLBACK = {
+    "id": INTEGER,
+    "call_id": {**STRING, "description": "the call the caller hung up to be called back"},
+    "desk": STRING,
+    "state": enum_of(CallbackState),
+    "position_kept": {**INTEGER, "description": "the place in line held for the caller"},
+    "asked_at": TIME,
+    "attempts": {**INTEGER, "description": "times the caller's number was dialled"},
+    "next_try_at": nullable(TIME),
+    "operator": nullable(STRING),
+    "last_status": nullable(
+        {**STRING, "description": "Dial's status of the last attempt (ANSWER, BUSY, …)"}
+    ),
+    "updated_at": nullable(TIME),
+}
+
 DESK_SCHEMAS: dict[str, Schema] = {
     "QueueWait": obj(_WAIT),
     "WaitingCaller": obj({**_WAIT, "caller_number": nullable(STRING), "position": INTEGER}),
@@ -69,6 +86,7 @@ DESK_SCHEMAS: dict[str, Schema] = {
                         "waiting": {"type": "array", "items": ref("WaitingCaller")},
                         "longest_wait_s": NUMBER,
                         "wrap_up_s": INTEGER,
+                        "callbacks": {"type": "array", "items": ref("WaitingCallback")},
                     }
                 ),
             },
@@ -85,6 +103,8 @@ DESK_SCHEMAS: dict[str, Schema] = {
         }
     ),
     "PauseRequest": obj({"reason": STRING}),
+    "Callback": obj(_CALLBACK),
+    "WaitingCallback": obj({**_CALLBACK, "caller_number": STRING}),
     "MenuStep": obj(
         {
             "call_id": STRING,
@@ -92,7 +112,15 @@ DESK_SCHEMAS: dict[str, Schema] = {
             "menu": STRING,
             "node": STRING,
             "key": nullable({**STRING, "description": "null: the node was entered"}),
-            "mark": nullable({**STRING, "description": "hint=<code> or emergency"}),
+            "mark": nullable(
+                {
+                    **STRING,
+                    "description": (
+                        "hint=<code>, emergency, case_found, case_not_found, "
+                        "case_unavailable, callback or callback_unavailable"
+                    ),
+                }
+            ),
         }
     ),
 }

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ivr_flows.core.callbacks import Callback
 from ivr_flows.core.desk_events import MenuStep
 from ivr_flows.core.operators import Operator, OperatorState
 from ivr_flows.core.waits import Wait
@@ -60,4 +61,21 @@ def step_json(step: MenuStep) -> dict[str, Any]:
         "node": step.node,
         "key": step.key or None,
         "mark": step.mark or None,
+    }
+
+
+def callback_json(cb: Callback) -> dict[str, Any]:
+    return {
+        "id": cb.callback_id,
+        "call_id": cb.call_id,
+        "desk": cb.desk,
+        "caller_number": cb.caller_number,
+        "state": cb.state.value,
+        "position_kept": cb.position,
+        "asked_at": iso(cb.asked_at),
+        "attempts": cb.attempts,
+        "next_try_at": iso(cb.next_try_at),
+        "operator": cb.operator,
+        "last_status": cb.last_status,
+        "updated_at": iso(cb.updated_at),
     }

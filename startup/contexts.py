@@ -21,9 +21,11 @@ from county.config_file import ConfigFileError
 from database.engine import create_engine, session_factory
 from database.migrate import upgrade
 from ivr_flows.core.desk_rules import load_desk_rules
-from ivr_flows.http import DESKS
+from ivr_flows.http import CALLBACKS, DESKS
 from ivr_flows.service import agi_answers
+from ivr_flows.service.callbacks import CallbackService
 from ivr_flows.service.desks import DeskService
+from ivr_flows.storage.callbacks import CallbackStore
 from ivr_flows.storage.store import DeskStore
 from records.http import CASE_CALLS, CASES
 from records.service.call_link import CaseCalls
@@ -136,9 +138,14 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
     desk_store = DeskStore(app[SESSIONS])
     desks = app[DESKS] = DeskService(desk_rules, desk_store, app[LIVE])
     ingest.observers.append(desks.observe)
+    callback_store = CallbackStore(app[SESSIONS])
+    callbacks = app[CALLBACKS] = CallbackService(desk_rules, callback_store, app[LIVE])
+    await callbacks.load()
+    ingest.observers.append(callbacks.observe)
     desk_tasks = [
         asyncio.create_task(desks.run(), name="desks"),
         asyncio.create_task(desk_store.run(), name="desk-records"),
+        asyncio.create_task(callbacks.run(), name="callbacks"),
     ]
     consumer = asyncio.create_task(ingest.run(), name="ingest")
     transfer_worker = asyncio.create_task(transfers.run(), name="transfers")
@@ -147,7 +154,8 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
     if settings.connect_ami:
         try:
             agi = await start_agi_server(
-                agi_answers.handlers(app[CASES]), AgiServerSettings(port=settings.agi_port)
+                agi_answers.handlers(app[CASES], callbacks),
+                AgiServerSettings(port=settings.agi_port),
             )
         except OSError as exc:
             # The menus go on without the server's answers (the dialplan falls
@@ -158,9 +166,9 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
                 settings.agi_port,
                 exc.strerror,
             )
-        ingest.client = transfers.sender.client = case_calls.client = desks.client = AmiClient(
-            settings.ami, ingest.sink
-        )
+        client = AmiClient(settings.ami, ingest.sink)
+        ingest.client = transfers.sender.client = case_calls.client = client
+        desks.client = callbacks.client = client
         await ingest.client.start()
     yield
     if agi is not None:

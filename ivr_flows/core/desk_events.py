@@ -107,7 +107,8 @@ class DeskOverflowed:
 @dataclass(frozen=True)
 class CallerWentOn:
     """The dialplan went on with a channel after its queue gave up on it (a
-    transfer's ring time over: LdXferDialEnd): it had not hung up."""
+    transfer's ring time over: LdXferDialEnd; the callback offer:
+    LdCallbackOffer): it had not hung up."""
 
     at: datetime
     uniqueid: str
@@ -255,7 +256,9 @@ def _user_event(msg: AmiMessage, at: datetime) -> DeskEvent | None:
             msg.get("Key") or "",
             msg.get("Mark") or "",
         )
-    if kind == "LdXferDialEnd" and uniqueid is not None:
+    # The queue's time was up and the dialplan goes on with the caller: a
+    # transfer's ring time (LdXferDialEnd), the callback offer (LdCallbackOffer).
+    if kind in ("LdXferDialEnd", "LdCallbackOffer") and uniqueid is not None:
         return CallerWentOn(at, uniqueid)
     desk = msg.get("Desk")
     if uniqueid is None or not desk:

@@ -22,11 +22,25 @@ class Overflow:
 
 
 @dataclass(frozen=True)
+class Callback:
+    """A caller who has waited `after_s` may hang up and be called back: an
+    operator is connected first, then the caller's number is dialled through
+    `trunk` for `ring_s`, up to `attempts` times `retry_gap_s` apart."""
+
+    after_s: int
+    attempts: int
+    retry_gap_s: int
+    ring_s: int
+    trunk: str  # the PJSIP endpoint the citizen is dialled through
+
+
+@dataclass(frozen=True)
 class DeskRule:
     desk: str
     phones: tuple[str, ...]
     wrap_up_s: int
     overflow: Overflow | None
+    callback: Callback | None = None
 
 
 @dataclass(frozen=True)
@@ -69,13 +83,15 @@ def _desks(raw: object, line: int, problems: Problems) -> dict[str, DeskRule]:
         if not isinstance(rule, LineDict):
             problems.add(at, f"desk {desk}: expected its rules (phones, wrap_up_s, …)")
             continue
-        check_keys(rule, ("phones", "wrap_up_s", "overflow"), problems)
+        check_keys(rule, ("phones", "wrap_up_s", "overflow", "callback"), problems)
         phones = _phones(rule, desk, seen_phones, problems)
         wrap = rule.get("wrap_up_s", 0)
         if type(wrap) is not int or not 0 <= wrap <= MAX_WRAP_UP_S:
             problems.add(rule.line_of("wrap_up_s"), f"wrap_up_s: 0 to {MAX_WRAP_UP_S} seconds")
             wrap = 0
-        out[desk] = DeskRule(desk, phones, wrap, _overflow(rule, problems))
+        out[desk] = DeskRule(
+            desk, phones, wrap, _overflow(rule, problems), _callback(rule, problems)
+        )
     for desk in sorted(known - set(out)):
         problems.add(line, f"desk {desk} has no rules")
     return out
@@ -115,6 +131,39 @@ def _overflow(rule: LineDict, problems: Problems) -> Overflow | None:
         problems.add(raw.line_of("to"), "overflow.to: a dial string such as PJSIP/backup-110")
         to = None
     return Overflow(after, to) if after is not None and to is not None else None
+
+
+# Each callback setting: (lowest, highest) allowed.
+_CALLBACK_RANGES = {
+    "after_s": (10, 3600),
+    "attempts": (1, 5),
+    "retry_gap_s": (10, 3600),
+    "ring_s": (10, 120),
+}
+
+
+def _callback(rule: LineDict, problems: Problems) -> Callback | None:
+    raw = rule.get("callback")
+    if raw is None:
+        return None
+    if not isinstance(raw, LineDict):
+        problems.add(rule.line_of("callback"), f"callback: expected {', '.join(_CALLBACK_RANGES)}")
+        return None
+    check_keys(raw, (*_CALLBACK_RANGES, "trunk"), problems)
+    values: dict[str, int] = {}
+    for name, (low, high) in _CALLBACK_RANGES.items():
+        value = raw.get(name)
+        if type(value) is not int or not low <= value <= high:
+            problems.add(raw.line_of(name), f"callback.{name}: {low} to {high}")
+        else:
+            values[name] = value
+    trunk = raw.get("trunk")
+    if not isinstance(trunk, str) or not _PHONE.match(trunk):
+        problems.add(raw.line_of("trunk"), "callback.trunk: a PJSIP endpoint name")
+        return None
+    if len(values) != len(_CALLBACK_RANGES):
+        return None
+    return Callback(trunk=trunk, **values)
 
 
 def _reasons(raw: object, line: int, problems: Problems) -> dict[str, str]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from database.base import Base, str_enum
 from database.types import UtcDateTime
+from ivr_flows.core.callbacks import CallbackState
 from ivr_flows.core.operators import OperatorState
 from ivr_flows.core.waits import WaitOutcome
 
@@ -70,3 +71,25 @@ class MenuStepRecord(Base):
     node: Mapped[str] = mapped_column(String(64))
     key: Mapped[str] = mapped_column(String(32))  # empty: the node was entered
     mark: Mapped[str] = mapped_column(String(64))  # hint=<code>, emergency, or empty
+
+
+class CallbackRecord(Base):
+    """A caller who hung up keeping their place, to be called back
+    (`ivr_flows.core.callbacks.Callback`)."""
+
+    __tablename__ = "callbacks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String, index=True)  # the call they hung up
+    desk: Mapped[str] = mapped_column(String(8))
+    caller_number: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer)
+    asked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    state: Mapped[CallbackState] = mapped_column(str_enum(CallbackState, "callback_state"))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_try_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    operator: Mapped[str | None] = mapped_column(String)
+    last_status: Mapped[str | None] = mapped_column(String(16))
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (Index("ix_callbacks_state", "state"),)

@@ -33,6 +33,7 @@ from web.tokens import TokenRepository
 # no-answer wait for it).
 TRANSFER_RING_S = 6
 MENU_OFF = "off"
+CALLBACK_OFF = "0"
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +49,8 @@ def pbx() -> Iterator[testbed.TestbedConfig]:
     # 12345 callers go straight to the desk's queue, as they did before the
     # menu: only the menu's own tests walk it (and switch it on for that).
     testbed.cli(cfg, f"dialplan set global MENU_12345 {MENU_OFF}")
+    # Nor is a waiting 12345 caller offered a callback, but in its own tests.
+    testbed.cli(cfg, f"dialplan set global DESK_12345_CALLBACK_AFTER_S {CALLBACK_OFF}")
     yield cfg
     if not was_running:
         testbed.down(cfg)
@@ -62,6 +65,7 @@ def pbx_clean(pbx: testbed.TestbedConfig) -> Iterator[testbed.TestbedConfig]:
     testbed.cli(pbx, "dialplan set global DESK_RING_TIMEOUT 20")
     testbed.cli(pbx, "dialplan set global DESK_110_OVERFLOW_S 30")
     testbed.cli(pbx, f"dialplan set global MENU_12345 {MENU_OFF}")
+    testbed.cli(pbx, f"dialplan set global DESK_12345_CALLBACK_AFTER_S {CALLBACK_OFF}")
     testbed.cli(pbx, "channel request hangup all")
     testbed.staff_desks(pbx)  # a test may have logged phones out or paused them
 

@@ -19,6 +19,7 @@ desks:
   "12345":
     phones: [op12345-1]
     wrap_up_s: 10
+    callback: {after_s: 60, attempts: 3, retry_gap_s: 120, ring_s: 30, trunk: trunk-12345}
 pause_reasons:
   1: 小休
   2: 培训
@@ -43,6 +44,9 @@ def test_a_good_file(tmp_path: Path) -> None:
     assert rules.desks["110"].overflow is not None
     assert rules.desks["110"].overflow.to == "PJSIP/backup-110"
     assert rules.desks["12345"].overflow is None and rules.desks["12345"].wrap_up_s == 10
+    callback = rules.desks["12345"].callback
+    assert callback is not None and (callback.after_s, callback.attempts) == (60, 3)
+    assert callback.trunk == "trunk-12345" and rules.desks["110"].callback is None
     assert rules.pause_reasons == {"1": "小休", "2": "培训"}
 
 
@@ -55,8 +59,12 @@ def test_a_good_file(tmp_path: Path) -> None:
         ("[op12345-1]", "[op110-2]", 7, "already a phone of desk 110"),
         ("after_s: 30", "after_s: 1", 5, "overflow.after_s"),
         ("to: PJSIP/backup-110", "to: backup", 5, "overflow.to"),
-        ("  2: 培训", "  0: 培训", 11, "one digit 1-9"),
-        ("  2: 培训", "  2: 培训,小休", 11, "without , ; |"),
+        ("  2: 培训", "  0: 培训", 12, "one digit 1-9"),
+        ("  2: 培训", "  2: 培训,小休", 12, "without , ; |"),
+        ("after_s: 60", "after_s: 5", 9, "callback.after_s: 10 to 3600"),
+        ("attempts: 3", "attempts: 9", 9, "callback.attempts: 1 to 5"),
+        ("trunk: trunk-12345", "trunk: PJSIP/x y", 9, "callback.trunk"),
+        ("ring_s: 30", "ring: 30", 9, "unknown key 'ring'"),
     ],
 )
 def test_each_mistake_is_named_on_its_line(
@@ -92,3 +100,6 @@ def test_asterisk_config_agrees_with_the_shipped_rules() -> None:
         else:
             assert globals_[f"DESK_{desk}_OVERFLOW_TO"] == rule.overflow.to
             assert int(globals_[f"DESK_{desk}_OVERFLOW_S"]) == rule.overflow.after_s
+        # The dialplan offers the callback after the time the server expects.
+        offer = globals_.get(f"DESK_{desk}_CALLBACK_AFTER_S")
+        assert offer == (None if rule.callback is None else str(rule.callback.after_s))

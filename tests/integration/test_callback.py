@@ -1,0 +1,148 @@
+"""Callback instead of waiting, on the real testbed: a 12345 caller who has
+waited is offered key 1, hangs up keeping their place, and when an operator
+is free the operator is connected first, hears the number, and the caller's
+phone rings; not reached, they are tried again."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pbx import sipp, testbed
+from tests.integration.conftest import CALLBACK_OFF, MENU_OFF, Liandong
+
+# Menu: greeting ~7 s, then 1 (enquiry) into the queue; the offer comes
+# OFFER_S later (app_queue checks its time between rings: ~6 s) and its
+# prompt takes ~8 s: 1 is pressed during it.
+OFFER_S = 3
+KEYS = "." * 8 + "1" + "." * 10 + "1"
+NUMBER_PREFIX = "1367000"
+NUMBER = NUMBER_PREFIX + "1"  # sipp numbers callers prefix + 1..n
+
+
+@pytest.fixture
+def callback_on(pbx_clean: testbed.TestbedConfig) -> Iterator[testbed.TestbedConfig]:
+    testbed.cli(pbx_clean, "dialplan set global MENU_12345 ivr-12345")
+    testbed.cli(pbx_clean, f"dialplan set global DESK_12345_CALLBACK_AFTER_S {OFFER_S}")
+    yield pbx_clean
+    testbed.cli(pbx_clean, f"dialplan set global MENU_12345 {MENU_OFF}")
+    testbed.cli(pbx_clean, f"dialplan set global DESK_12345_CALLBACK_AFTER_S {CALLBACK_OFF}")
+
+
+async def desk_12345(liandong: Liandong) -> dict[str, Any]:
+    [desk] = [d for d in (await liandong.get("/api/v1/desks"))["desks"] if d["desk"] == "12345"]
+    return dict(desk)
+
+
+async def callback_of(
+    liandong: Liandong, call_id: str, state: str, within: float
+) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    callbacks: list[dict[str, Any]] = []
+    while loop.time() < deadline:
+        callbacks = (await liandong.get(f"/api/v1/calls/{call_id}"))["callbacks"]
+        if callbacks and callbacks[-1]["state"] == state:
+            return dict(callbacks[-1])
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"no {state} callback on call {call_id}: {callbacks}")
+
+
+async def book_a_callback(liandong: Liandong, work: Path) -> str:
+    """Nobody is free at 12345: the caller waits, is offered, presses 1 and
+    is let go; the id of the call they hung up."""
+    for phone in ("op12345-1", "op12345-2"):
+        status, _ = await liandong.post(f"/api/v1/operators/{phone}/logout")
+        assert status == 202
+    result = await asyncio.to_thread(
+        sipp.call, "12345", work, number_prefix=NUMBER_PREFIX, keys=KEYS, talk_ms=60_000
+    )
+    assert result.returncode == 0, result.stdout_tail
+    # Asterisk ended the call after the confirmation: the caller did not wait on.
+    assert result.outcomes == {NUMBER: "answered"}, result.outcomes
+    [call] = await liandong.wait_ended_calls(NUMBER_PREFIX, 1, within=20)
+    return str(call["id"])
+
+
+async def test_a_caller_books_a_callback_and_is_called_back_with_an_operator_on_the_line(
+    liandong: Liandong,
+    work: Path,
+    phones: dict[str, sipp.Phone],
+    callback_on: testbed.TestbedConfig,
+) -> None:
+    call_id = await book_a_callback(liandong, work)
+
+    record = await liandong.get(f"/api/v1/calls/{call_id}")
+    steps = [(s["node"], s["key"], s["mark"]) for s in record["menu_steps"]]
+    assert ("callback_offer", "1", "callback") in steps, steps
+    # Their wait ended when they took the offer: left, not abandoned.
+    assert [w["outcome"] for w in record["queue_waits"]] == ["left"], record["queue_waits"]
+    waiting = await callback_of(liandong, call_id, "waiting", within=5)
+    assert waiting["attempts"] == 0 and waiting["position_kept"] == 1
+    desk = await desk_12345(liandong)
+    assert [cb["id"] for cb in desk["callbacks"]] == [waiting["id"]]
+    assert desk["callbacks"][0]["caller_number"] == NUMBER  # the admin reads it whole
+    # The stand-in holds the place in the queue.
+    assert any(w["via"] == "callback" for w in desk["waiting"]), desk["waiting"]
+
+    # The caller's phone, then an operator who logs in and answers.
+    phones["citizen"] = sipp.start_phone("trunk-12345", work, ring_ms=500, talk_ms=3000)
+    phones["op"] = sipp.start_phone("op12345-1", work, ring_ms=200, talk_ms=20_000)
+    status, _ = await liandong.post("/api/v1/operators/op12345-1/login")
+    assert status == 202
+
+    done = await callback_of(liandong, call_id, "connected", within=30)
+    assert done["operator"] == "op12345-1" and done["attempts"] == 1
+    assert done["last_status"] == "ANSWER"
+    assert any(line.endswith("answered") for line in phones["citizen"].outcomes())
+    assert (await desk_12345(liandong))["callbacks"] == []
+
+
+async def test_a_callback_not_answered_is_tried_again(
+    liandong: Liandong,
+    work: Path,
+    phones: dict[str, sipp.Phone],
+    callback_on: testbed.TestbedConfig,
+) -> None:
+    call_id = await book_a_callback(liandong, work)
+    await callback_of(liandong, call_id, "waiting", within=5)
+
+    # The caller's phone answers busy; the operator is connected and told.
+    phones["citizen"] = sipp.start_phone("trunk-12345", work, busy=True)
+    phones["op"] = sipp.start_phone("op12345-1", work, ring_ms=200, talk_ms=20_000)
+    status, _ = await liandong.post("/api/v1/operators/op12345-1/login")
+    assert status == 202
+
+    again = await callback_of(liandong, call_id, "retry", within=30)
+    assert again["attempts"] == 1 and again["last_status"] == "BUSY"
+    assert again["next_try_at"] is not None and again["position_kept"] == 1
+    [listed] = (await desk_12345(liandong))["callbacks"]
+    assert listed["state"] == "retry"
+
+
+async def test_with_the_server_stopped_the_caller_is_not_let_go_but_waits_on(
+    callback_on: testbed.TestbedConfig, work: Path, phones: dict[str, sipp.Phone]
+) -> None:
+    """No server to save the callback: the caller who presses 1 is told so
+    and keeps their place; the next operator free answers them."""
+    for phone in ("op12345-1", "op12345-2"):
+        testbed.cli(callback_on, f"queue remove member PJSIP/{phone} from desk-12345")
+    phones["a"] = sipp.start_phone("op12345-1", work, ring_ms=200, talk_ms=1000)
+
+    async def operator_logs_in_later() -> None:
+        await asyncio.sleep(35)  # after the offer (~14 s) and its refusal
+        testbed.cli(callback_on, "queue add member PJSIP/op12345-1 to desk-12345")
+
+    later = asyncio.create_task(operator_logs_in_later())
+    result = await asyncio.to_thread(
+        sipp.call, "12345", work, number_prefix="1368000", keys=KEYS, talk_ms=60_000
+    )
+    await later
+
+    assert result.returncode == 0, result.stdout_tail
+    assert list(result.outcomes.values()) == ["answered"]
+    assert [line.split()[1] for line in phones["a"].outcomes()][:1] == ["answered"]
