@@ -167,8 +167,9 @@ def _targets(raw: object, line: int, problems: Problems) -> Targets:
     rates = {}
     for key in ("connection_rate", "service_level"):
         value = raw.get(key, getattr(COUNTY_TARGETS, key) * 100)
-        if type(value) not in (int, float) or not 0 < value <= 100:
-            problems.add(raw.line_of(key), f"targets.{key}: a percentage, above 0 and at most 100")
+        # 0.95 is refused, not read as 0.95 %: a county writing a fraction meant 95.
+        if type(value) not in (int, float) or not 1 <= value <= 100:
+            problems.add(raw.line_of(key), f"targets.{key}: a percentage 1 to 100 (95 for 95 %)")
             value = getattr(COUNTY_TARGETS, key) * 100
         rates[key] = round(value / 100, 4)
     return Targets(within, rates["connection_rate"], rates["service_level"])
