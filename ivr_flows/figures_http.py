@@ -105,7 +105,10 @@ async def operators_view(request: web.Request) -> web.StreamResponse:
         if desk in (None, name)
         for phone in rule.phones
     }
-    rows, total = figures.operator_figures(figures.offers(waits), periods, phones, start, end, now)
+    # The waits come with their whole calls: a caller handed on to the other
+    # desk has a wait there too, which is not this desk's.
+    offered = [o for o in figures.offers(waits) if desk in (None, o.desk)]
+    rows, total = figures.operator_figures(offered, periods, phones, start, end, now)
     reasons = pause_reasons(list(service.rules.pause_reasons.values()), rows)
     operators = [operator_figures_json(row, reasons) for row in rows]
     total_json = operator_figures_json(total, reasons)

@@ -82,6 +82,19 @@ def day_of_waits() -> list[QueueWait]:
         queue_wait("w5", county(23, 59, 50), A, 12, operator="op110-2", talk_s=10),  # past midnight
         queue_wait("w6", county(9, 5), A, 3, desk="12345", operator="op12345-1", talk_s=200),
         queue_wait("w7", county(0, 0, 0, day=3), A, 3),  # the next day: not in DAY
+        # Two days later: answered at 110, then handed to 12345 through its queue.
+        queue_wait("t", county(11, day=4), A, 4, operator="op110-1", talk_s=5),
+        queue_wait(
+            "t",
+            county(11, 5, day=4),
+            A,
+            6,
+            n=2,
+            desk="12345",
+            via="transfer",
+            operator="op12345-1",
+            talk_s=50,
+        ),
     ]
 
 
@@ -176,7 +189,10 @@ async def test_a_day_per_desk_and_hour_against_the_countys_targets(desk: CaseApi
         default["from"] == "2026-02-28T16:00:00.000Z"
         and default["to"] == "2026-03-31T16:00:00.000Z"
     )
-    assert of(default, "110")["total"]["offered"] == 7  # and the next day's caller
+    assert of(default, "110")["total"]["offered"] == 8  # and the later days' callers
+    transferred = await get(desk, "/api/v1/supervision/desks?from=2026-03-04&to=2026-03-05")
+    assert of(transferred, "12345")["total"]["offered_by_via"] == {"transfer": 1}
+    assert of(transferred, "110")["total"]["offered"] == 1
 
 
 async def test_each_operator_answered_talked_and_paused(desk: CaseApi) -> None:
@@ -197,6 +213,13 @@ async def test_each_operator_answered_talked_and_paused(desk: CaseApi) -> None:
     only_12345 = await get(desk, f"/api/v1/supervision/operators?{DAY}&desk=12345")
     assert [r["phone"] for r in only_12345["operators"]] == ["op12345-1", "op12345-2"]
     assert only_12345["total"]["answered"] == 1
+    # A caller handed on to the other desk: each desk's operator answered once.
+    for name, phone in (("110", "op110-1"), ("12345", "op12345-1")):
+        later = await get(
+            desk, f"/api/v1/supervision/operators?from=2026-03-04&to=2026-03-05&desk={name}"
+        )
+        answered = {r["phone"]: r["answered"] for r in later["operators"] if r["answered"]}
+        assert answered == {phone: 1}, (name, later)
 
 
 async def test_the_csv_files_read_as_a_supervisor_expects(desk: CaseApi) -> None:
@@ -275,7 +298,7 @@ async def test_the_json_bodies_match_the_openapi_document(desk: CaseApi) -> None
         validator = jsonschema_rs.Draft202012Validator(
             {"$ref": f"#/components/schemas/{schema}", "components": doc["components"]}
         )
-        for query in (DAY, "from=2026-03-04&to=2026-03-05"):  # a day with figures, one without
+        for query in (DAY, "from=2026-03-05&to=2026-03-06"):  # a day with figures, one without
             body = await get(desk, f"{route}?{query}")
             errors = [str(e) for e in validator.iter_errors(body)]
             assert not errors, (path, query, errors[:3])
