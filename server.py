@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from common.principal import Principal
+from ivr_flows import figures_http as http_desk_figures
 from ivr_flows import http as http_desks
 from pbx import cli as pbx_cli
 from records import http as http_cases
@@ -53,6 +54,7 @@ def create_app(settings: Settings) -> web.Application:
     http_cases.add_routes(app)
     http_supervision.add_routes(app)
     http_desks.add_routes(app)
+    http_desk_figures.add_routes(app)
     return app
 
 

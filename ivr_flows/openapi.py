@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from ivr_flows.core.callbacks import CallbackState
+from ivr_flows.core.desk_figures import MAX_PERIOD_DAYS as MAX_DAYS
 from ivr_flows.core.operators import OperatorState
 from ivr_flows.core.waits import WaitOutcome
 from web.openapi_blocks import (
+    BOOLEAN,
     INTEGER,
     STRING,
     STRINGS,
@@ -20,6 +22,7 @@ from web.openapi_blocks import (
     obj,
     operation,
     path_param,
+    query_param,
     ref,
     response,
 )
@@ -126,11 +129,185 @@ DESK_SCHEMAS: dict[str, Schema] = {
 }
 
 
+# ------------------------------------------------------------------ supervision figures
+
+_SECONDS = nullable({**NUMBER, "description": "seconds, one decimal; null: nothing to measure"})
+_RATE = nullable({**NUMBER, "description": "0…1; null when no offer was decided"})
+_MET = nullable({**BOOLEAN, "description": "null when no offer was decided"})
+_FIGURES = {
+    "offered": {**INTEGER, "description": "callers put in the line (an overflow's return: one)"},
+    "answered": INTEGER,
+    "answered_within_target": {**INTEGER, "description": "answered within answer_within_s"},
+    "abandoned": {**INTEGER, "description": "hung up in line"},
+    "left": {**INTEGER, "description": "went on elsewhere (backup post, transfer given back)"},
+    "waiting": {**INTEGER, "description": "still in line: not in the rates or wait times"},
+    "average_wait_s": _SECONDS,
+    "longest_wait_s": _SECONDS,
+    "average_answer_s": _SECONDS,
+    "connection_rate": _RATE,
+    "service_level": _RATE,
+    "connection_rate_met": _MET,
+    "service_level_met": _MET,
+}
+_OFFERED_BY_VIA = {
+    "type": "object",
+    "additionalProperties": INTEGER,
+    "description": "offers by how the caller came: citizen, menu, emergency, transfer, desk",
+}
+_OPERATOR_FIGURES = {
+    "phone": nullable({**STRING, "description": "null in the total"}),
+    "desk": nullable(STRING),
+    "answered": INTEGER,
+    "talk_s": {**INTEGER, "description": "talk time of the answered queue calls"},
+    "average_talk_s": _SECONDS,
+    "logged_in_s": NUMBER,
+    "idle_s": NUMBER,
+    "ringing_s": NUMBER,
+    "talking_s": {**NUMBER, "description": "on any call (queue, transfer, unit)"},
+    "paused_s": {**NUMBER, "description": "paused for any reason, the automatic wrap-up too"},
+    "pauses": {
+        "type": "array",
+        "items": obj({"reason": STRING, "seconds": NUMBER}),
+        "description": "every reason of pause_reasons, in its order",
+    },
+}
+FIGURE_SCHEMAS: dict[str, Schema] = {
+    "DeskFigures": obj(
+        {
+            "from": TIME,
+            "to": TIME,
+            "desk": nullable(STRING),
+            "targets": obj(
+                {
+                    "answer_within_s": INTEGER,
+                    "connection_rate": NUMBER,
+                    "service_level": NUMBER,
+                }
+            ),
+            "desks": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "desk": STRING,
+                        "total": obj({**_FIGURES, "offered_by_via": _OFFERED_BY_VIA}),
+                        "hours": {
+                            "type": "array",
+                            "items": obj({"start": TIME, "end": TIME, **_FIGURES}),
+                        },
+                    }
+                ),
+            },
+        }
+    ),
+    "OperatorFigures": obj(_OPERATOR_FIGURES),
+    "OperatorFiguresList": obj(
+        {
+            "from": TIME,
+            "to": TIME,
+            "desk": nullable(STRING),
+            "pause_reasons": STRINGS,
+            "operators": {"type": "array", "items": ref("OperatorFigures")},
+            "total": ref("OperatorFigures"),
+        }
+    ),
+}
+DESK_SCHEMAS.update(FIGURE_SCHEMAS)
+
+_EDGE: Schema = {
+    "anyOf": [
+        {"type": "string", "format": "date-time"},
+        {"type": "string", "format": "date"},
+        {"type": "string", "enum": [""]},
+    ]
+}
+_PERIOD_PARAMS = [
+    query_param(
+        "from",
+        _EDGE,
+        "start (inclusive): ISO 8601 with an offset, or a date (00:00 county time); "
+        "default: the 1st of this month, 00:00 county time",
+    ),
+    query_param(
+        "to",
+        _EDGE,
+        f"end (exclusive), after `from` and at most {MAX_DAYS} days after it; "
+        "default: the 1st of next month, 00:00 county time",
+    ),
+    query_param("desk", enum_of(("110", "12345", "")), "one desk (default: both)"),
+    query_param("format", enum_of(("json", "csv")), "json (default) or csv"),
+]
+_CSV_NOTE = (
+    "With format=csv: UTF-8 with a BOM, Chinese column headers, county time, rates in "
+    "percent, durations in seconds; sent as an attachment."
+)
+
+
+def _figures(schema: str) -> dict[str, Schema]:
+    return {
+        "200": {
+            "description": "the figures",
+            "content": {
+                **json_content(ref(schema)),
+                "text/csv": {"schema": STRING},
+            },
+            "headers": {
+                "Content-Disposition": {
+                    "description": 'CSV only: attachment; filename="….csv"',
+                    "schema": STRING,
+                }
+            },
+        }
+    }
+
+
+def figure_paths() -> dict[str, dict[str, Any]]:
+    return {
+        "/api/v1/supervision/desks": {
+            "get": operation(
+                "supervisionDeskFigures",
+                "Each desk's figures per county hour and over the period",
+                tag="supervision",
+                ok=_figures("DeskFigures"),
+                errors=(400, 403),
+                parameters=_PERIOD_PARAMS,
+                description=(
+                    "Per desk, every county hour of [from, to) and the total: offered, "
+                    "answered, answered within the target time, abandoned, left, average "
+                    "and longest wait, average answer, connection rate (answered / decided "
+                    "offers) and service level (answered in time / decided offers), and "
+                    "whether the county's targets are met. An offer is a caller put in the "
+                    "line, counted in the hour it joined; a caller put back after an "
+                    "overflow is the same offer. Roles: supervisor, admin; operator_110 and "
+                    f"operator_12345 read their own desk only, whatever `desk` says. {_CSV_NOTE}"
+                ),
+            )
+        },
+        "/api/v1/supervision/operators": {
+            "get": operation(
+                "supervisionOperatorFigures",
+                "Each operator phone's answered calls, talk time and pauses",
+                tag="supervision",
+                ok=_figures("OperatorFiguresList"),
+                errors=(400, 403),
+                parameters=_PERIOD_PARAMS,
+                description=(
+                    "Per desk phone over [from, to): queue calls answered (of the offers "
+                    "that joined in the period: they add up to the desks' answered), their "
+                    "talk time, time logged in, idle, ringing, on a call, and paused by "
+                    "reason (the automatic wrap-up as 自动话后整理). States are clipped to "
+                    f"the period. Roles: supervisor, admin. {_CSV_NOTE}"
+                ),
+            )
+        },
+    }
+
+
 _ASKED = response("Asked of Asterisk; the state follows.", ref("OperatorAction"))
 
 
 def paths() -> dict[str, dict[str, Any]]:
     return {
+        **figure_paths(),
         "/api/v1/desks": {
             "get": operation(
                 "listDesks",

@@ -1,6 +1,7 @@
 """The desks' queue rules (`ivr_flows/desks.yaml`): each desk's phones,
-wrap-up time and overflow, and the reasons an operator pauses for. A bad
-file is refused whole with every problem's line."""
+wrap-up time and overflow, the reasons an operator pauses for, and the
+county's service targets the supervision figures are held to. A bad file is
+refused whole with every problem's line."""
 
 from __future__ import annotations
 
@@ -44,9 +45,27 @@ class DeskRule:
 
 
 @dataclass(frozen=True)
+class Targets:
+    """The county's targets for its desks: a caller is answered "in time"
+    within `answer_within_s` seconds; of the callers offered to a desk,
+    `connection_rate` are to be answered at all and `service_level` in time
+    (both 0…1)."""
+
+    answer_within_s: int = 15
+    connection_rate: float = 0.95
+    service_level: float = 0.95
+
+
+# The county's targets (15 s, ≥ 95 %) when desks.yaml names none.
+COUNTY_TARGETS = Targets()
+_TARGET_KEYS = ("answer_within_s", "connection_rate", "service_level")
+
+
+@dataclass(frozen=True)
 class DeskRules:
     desks: dict[str, DeskRule]
     pause_reasons: dict[str, str]  # the key after *73 → the reason
+    targets: Targets = COUNTY_TARGETS
 
     def desk_of(self, phone: str) -> str | None:
         for rule in self.desks.values():
@@ -61,11 +80,12 @@ def load_desk_rules(path: Path | str) -> DeskRules:
     if not isinstance(data, LineDict):
         problems.add(None, "expected a mapping with `desks` and `pause_reasons`")
         problems.raise_if_any()
-    check_keys(data, ("desks", "pause_reasons"), problems)
+    check_keys(data, ("desks", "pause_reasons", "targets"), problems)
     desks = _desks(data.get("desks"), data.line_of("desks"), problems)
     reasons = _reasons(data.get("pause_reasons"), data.line_of("pause_reasons"), problems)
+    targets = _targets(data.get("targets"), data.line_of("targets"), problems)
     problems.raise_if_any()
-    return DeskRules(desks, reasons)
+    return DeskRules(desks, reasons, targets)
 
 
 def _desks(raw: object, line: int, problems: Problems) -> dict[str, DeskRule]:
@@ -180,3 +200,25 @@ def _reasons(raw: object, line: int, problems: Problems) -> dict[str, str]:
         else:
             out[key] = reason.strip()
     return out
+
+
+def _targets(raw: object, line: int, problems: Problems) -> Targets:
+    if raw is None:
+        return COUNTY_TARGETS
+    if not isinstance(raw, LineDict):
+        problems.add(line, f"targets: expected {', '.join(_TARGET_KEYS)}")
+        return COUNTY_TARGETS
+    check_keys(raw, _TARGET_KEYS, problems)
+    within = raw.get("answer_within_s", COUNTY_TARGETS.answer_within_s)
+    if type(within) is not int or not 1 <= within <= 600:
+        problems.add(raw.line_of("answer_within_s"), "targets.answer_within_s: 1 to 600 seconds")
+        within = COUNTY_TARGETS.answer_within_s
+    rates = {}
+    for key in ("connection_rate", "service_level"):
+        value = raw.get(key, getattr(COUNTY_TARGETS, key) * 100)
+        # 0.95 is refused, not read as 0.95 %: a county writing a fraction meant 95.
+        if type(value) not in (int, float) or not 1 <= value <= 100:
+            problems.add(raw.line_of(key), f"targets.{key}: a percentage 1 to 100 (95 for 95 %)")
+            value = getattr(COUNTY_TARGETS, key) * 100
+        rates[key] = round(value / 100, 4)
+    return Targets(within, rates["connection_rate"], rates["service_level"])

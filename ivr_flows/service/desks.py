@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from ami_client import AmiClient, AmiError, AmiNotConnected, LinkDown, LinkUp
@@ -51,6 +52,9 @@ class DeskService:
         )
         self.book = WaitBook()
         self.reconciled_at: datetime | None = None
+        # "Now" for the supervision figures (their default month, a state
+        # still running); tests set it.
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._commands: deque[Command] = deque()
         self._reconcile = False
         self._wake = asyncio.Event()

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ivr_flows.core.desk_events import MenuStep
+from ivr_flows.core.desk_figures import Period
 from ivr_flows.core.operators import Operator
 from ivr_flows.core.waits import Wait
 from ivr_flows.storage.tables import MenuStepRecord, OperatorPeriod, QueueWait
@@ -83,21 +84,37 @@ class DeskRepository:
         )
         return [_wait(row) for row in rows]
 
-    async def waits_between(
+    async def waits_for_figures(
         self, start: datetime, end: datetime, desk: str | None = None
-    ) -> list[QueueWait]:
-        query = select(QueueWait).where(QueueWait.joined_at >= start, QueueWait.joined_at < end)
+    ) -> list[Wait]:
+        """The waits that began in [start, end) at `desk` (or any desk), with
+        every other wait of their calls: a caller put back in line after an
+        overflow may have joined again after `end`, or first before `start`
+        (ivr_flows/core/desk_figures.py chains them). Uses the indexes on
+        (desk, joined_at) and call_id."""
+        began = select(QueueWait.call_id).where(
+            QueueWait.joined_at >= start, QueueWait.joined_at < end
+        )
         if desk is not None:
-            query = query.where(QueueWait.desk == desk)
-        return list(await self.session.scalars(query.order_by(QueueWait.joined_at)))
+            began = began.where(QueueWait.desk == desk)
+        query = select(QueueWait).where(QueueWait.call_id.in_(began))
+        rows = await self.session.scalars(query.order_by(QueueWait.joined_at, QueueWait.id))
+        return [_wait(row) for row in rows]
 
-    async def periods_between(self, start: datetime, end: datetime) -> list[OperatorPeriod]:
-        """Every period that overlaps [start, end)."""
+    async def periods_between(
+        self, start: datetime, end: datetime, desk: str | None = None
+    ) -> list[Period]:
+        """Every operator period that overlaps [start, end) (at `desk`)."""
         query = select(OperatorPeriod).where(
             OperatorPeriod.started_at < end,
             (OperatorPeriod.ended_at.is_(None)) | (OperatorPeriod.ended_at > start),
         )
-        return list(await self.session.scalars(query.order_by(OperatorPeriod.started_at)))
+        if desk is not None:
+            query = query.where(OperatorPeriod.desk == desk)
+        rows = await self.session.scalars(
+            query.order_by(OperatorPeriod.started_at, OperatorPeriod.id)
+        )
+        return [Period(r.phone, r.desk, r.state, r.reason, r.started_at, r.ended_at) for r in rows]
 
 
 def _wait(row: QueueWait) -> Wait:

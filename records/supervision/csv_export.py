@@ -5,49 +5,17 @@ CSV never says anything the JSON does not."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from aiohttp import web
+from web.csv_out import Column, cell, csv_response, local, percent
 
-from county.calendar import COUNTY_TZ
+# Re-exported: the views import them from here.
+__all__ = ["Column", "cell", "csv_response", "local", "percent"]
 
-Column = tuple[str, Callable[[dict[str, Any]], Any]]
 DEADLINE_LABELS = {"sign_for": "签收", "arrive": "到场", "feedback": "反馈", "close": "办结"}
 URGENCY_LABELS = {"normal": "一般", "urgent": "紧急"}
-
-
-def local(when: datetime) -> datetime:
-    return when.astimezone(COUNTY_TZ)
-
-
-def csv_response(
-    filename: str, columns: Sequence[Column], rows: Sequence[dict[str, Any]]
-) -> web.Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([header for header, _ in columns])
-    writer.writerows([[cell(get(row)) for _, get in columns] for row in rows])
-    return web.Response(
-        body=("\ufeff" + buffer.getvalue()).encode("utf-8"),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
-def cell(value: Any) -> Any:
-    """A CSV cell; text that Excel or WPS would run as a formula is quoted."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def county_time(value: str | None) -> str | None:
@@ -57,10 +25,6 @@ def county_time(value: str | None) -> str | None:
 
 def _at(key: str) -> Callable[[dict[str, Any]], Any]:
     return lambda row: county_time(row[key])
-
-
-def percent(value: float | None) -> float | None:
-    return None if value is None else round(value * 100, 1)
 
 
 def deadline_time(value: str | None) -> str | None:

@@ -15,16 +15,13 @@ not take is refused (400). No view carries caller numbers or names.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
-from common.instants import BadInstant, to_utc
 from common.vocabulary import Role
-from county.calendar import COUNTY_TZ
 from county.case_rules import CaseRules
 from records.core.lifecycle import CaseState, Command
 from records.http import CASES
@@ -41,14 +38,15 @@ from web.app_state import RULES, SESSIONS
 from web.auth import require
 from web.errors import BadRequest, Forbidden
 from web.json_out import json_response
-from web.query import parse_bool, parse_time
+from web.period_query import known_params, wants_csv
+from web.period_query import period as shared_period
+from web.query import parse_bool
 
 R = Role
 LADDER_KEYS = tuple(command.value for command in stats.LADDER)
 # The query parameters each view takes (records/supervision/openapi.py documents them).
 OPEN_PARAMS = ("unit", "overdue", "format")
 PERIOD_PARAMS = ("from", "to", "format")
-_PLAIN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 async def open_view(request: web.Request) -> web.StreamResponse:
@@ -261,51 +259,10 @@ def rounded(value: float | None, digits: int) -> float | None:
 # ------------------------------------------------------------------ parameters
 
 
-def wants_csv(request: web.Request) -> bool:
-    fmt = request.query.get("format", "json")
-    if fmt not in ("json", "csv"):
-        raise BadRequest(f"format: json or csv, not {fmt!r}", {"field": "format"})
-    return fmt == "csv"
-
-
 def period(request: web.Request) -> tuple[datetime, datetime]:
-    """[from, to) from the query; each defaults to the current month's edge."""
-    month_start = local(request.app[CASES].clock()).replace(
-        day=1, hour=0, minute=0, second=0, microsecond=0
-    )
-    year, month = divmod(month_start.month, 12)
-    next_month = month_start.replace(year=month_start.year + year, month=month + 1)
-    start = period_edge(request.query.get("from"), "from") or month_start.astimezone(UTC)
-    end = period_edge(request.query.get("to"), "to") or next_month.astimezone(UTC)
-    if start >= end:
-        name = "to" if request.query.get("to") else "from"
-        raise BadRequest(f"{name}: 'from' must be before 'to'", {"field": name})
-    return start, end
-
-
-def period_edge(raw: str | None, name: str) -> datetime | None:
-    """An ISO time with an offset, or a plain date: its 00:00 county time."""
-    if raw is None or not _PLAIN_DATE.fullmatch(raw):
-        return parse_time(raw, name)
-    try:
-        day = date.fromisoformat(raw)
-    except ValueError:
-        raise BadRequest(f"{name}: no such date: {raw!r}", {"field": name}) from None
-    try:
-        return to_utc(datetime.combine(day, time(0), tzinfo=COUNTY_TZ), raw)
-    except BadInstant as exc:
-        raise BadRequest(f"{name}: {exc}", {"field": name}) from None
-
-
-def known_params(request: web.Request, known: tuple[str, ...]) -> None:
-    """A parameter the view does not take is refused, not ignored: `overdue_only=true`
-    must not quietly answer with every open case."""
-    for name in request.query:
-        if name not in known:
-            raise BadRequest(
-                f"{name}: not a parameter of this view (parameters: {', '.join(known)})",
-                {"field": name},
-            )
+    """[from, to) from the query; each defaults to the current month's edge
+    by the case service's clock."""
+    return shared_period(request, request.app[CASES].clock())
 
 
 def add_routes(app: web.Application) -> None:

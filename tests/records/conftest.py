@@ -27,6 +27,9 @@ from database.migrate import upgrade
 
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 TABLES = (
+    "queue_waits",
+    "operator_periods",
+    "menu_steps",
     "case_events",
     "case_calls",
     "cases",

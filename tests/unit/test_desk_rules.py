@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from county.config_file import ConfigFileError
-from ivr_flows.core.desk_rules import load_desk_rules
+from ivr_flows.core.desk_rules import COUNTY_TARGETS, Targets, load_desk_rules
 from startup.settings import DEFAULT_IVR_DIR
 
 GOOD = """\
@@ -37,6 +37,7 @@ def test_the_shipped_rules_load() -> None:
     assert set(rules.desks) == {"110", "12345"}
     assert rules.desk_of("op110-1") == "110" and rules.desk_of("unit-01") is None
     assert "话后整理" in rules.pause_reasons.values()
+    assert rules.targets == Targets(answer_within_s=15, connection_rate=0.95, service_level=0.95)
 
 
 def test_a_good_file(tmp_path: Path) -> None:
@@ -48,6 +49,31 @@ def test_a_good_file(tmp_path: Path) -> None:
     assert callback is not None and (callback.after_s, callback.attempts) == (60, 3)
     assert callback.trunk == "trunk-12345" and rules.desks["110"].callback is None
     assert rules.pause_reasons == {"1": "小休", "2": "培训"}
+    assert rules.targets == COUNTY_TARGETS  # none written: the county's 15 s, 95 %
+
+
+def test_the_targets_a_county_sets(tmp_path: Path) -> None:
+    text = GOOD + "targets:\n  answer_within_s: 20\n  service_level: 80\n"
+    rules = load_desk_rules(write(tmp_path, text))
+    assert rules.targets == Targets(answer_within_s=20, connection_rate=0.95, service_level=0.8)
+
+
+@pytest.mark.parametrize(
+    ("targets", "words"),
+    [
+        ("  answer_within_s: 0", "targets.answer_within_s: 1 to 600"),
+        ("  connection_rate: 0.95", "targets.connection_rate: a percentage 1 to 100"),
+        ("  service_level: 120", "targets.service_level: a percentage"),
+        ("  service_level: yes", "targets.service_level: a percentage"),
+        ("  servicelevel: 95", "unknown key 'servicelevel'"),
+    ],
+)
+def test_each_target_mistake_is_named_on_its_line(tmp_path: Path, targets: str, words: str) -> None:
+    path = write(tmp_path, GOOD + "targets:\n" + targets + "\n")
+    with pytest.raises(ConfigFileError) as caught:
+        load_desk_rules(path)
+    line = len(GOOD.splitlines()) + 2  # the line after "targets:"
+    assert f"desks.yaml:{line}: {words}" in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -93,8 +119,11 @@ def test_asterisk_config_agrees_with_the_shipped_rules() -> None:
     )
     reasons = {k[len("DESK_PAUSE_REASON_") :]: v for k, v in globals_.items() if "PAUSE" in k}
     assert reasons == rules.pause_reasons
+    queues = (config / "queues.conf").read_text()
+    # app_queue's own service level (its QueueSummary figures) counts the same seconds.
+    assert f"servicelevel = {rules.targets.answer_within_s}\n" in queues
     for desk, rule in rules.desks.items():
-        assert f"[desk-{desk}](desk)" in (config / "queues.conf").read_text()
+        assert f"[desk-{desk}](desk)" in queues
         if rule.overflow is None:
             assert f"DESK_{desk}_OVERFLOW_TO" not in globals_
         else:
