@@ -161,7 +161,7 @@ class _Replay:
         self, entry: ql.MemberAdded | ql.MemberRemoved | ql.MemberPaused, desk: str
     ) -> None:
         phone = self._phone(entry.agent)
-        if phone is None:
+        if phone is None or self._before_state(phone, entry.at):
             return
         if isinstance(entry, ql.MemberAdded):
             change = de.MemberChanged(entry.at, desk, phone, True, entry.paused, "", "UNKNOWN")
@@ -176,10 +176,15 @@ class _Replay:
         """Talking from CONNECT to the call's end, as the phone's device
         state would have said."""
         op = self.board.get(phone)
-        if op is None or not op.logged_in:
+        if op is None or not op.logged_in or self._before_state(phone, at):
             return
         change = de.MemberChanged(at, op.desk, phone, True, op.paused, op.reason, device)
         self._operators(self.board.replay(change))
+
+    def _before_state(self, phone: str, at: datetime) -> bool:
+        """The phone's state began after this entry: the board has it already."""
+        op = self.board.get(phone)
+        return op is not None and op.since is not None and at < op.since.replace(microsecond=0)
 
     def _operators(self, changed: list[Operator]) -> None:
         if changed:
