@@ -131,3 +131,45 @@ async def test_a_queue_log_that_cannot_be_read_is_a_warning_and_the_server_goes_
     assert warning.levelno == logging.WARNING and "No such file" in warning.getMessage()
     assert (await server.health())[1]["ami"]["state"] == "connected"
     assert (await desk(server, "110"))["waiting"] == []
+
+
+async def test_a_wait_open_when_the_server_stopped_ends_as_the_queue_log_says(
+    start_liandong: StartLiandong, tmp_path: Path
+) -> None:
+    queue_log = tmp_path / "queue_log"
+    queue_log.write_text("")
+    first = await start_liandong(queue_log=queue_log)
+    [newchannel] = [m for m in trace("answered_110") if m.event == "Newchannel"][:1]
+    call_id, uid = newchannel["Linkedid"], newchannel["Uniqueid"]
+    first.push([newchannel])
+    for name, headers in waiting_caller(uid):
+        first.fake.push_event(name, headers)
+    await first.written()
+
+    async def saved_waiting() -> bool:
+        waits = (await first.call(call_id)).get("queue_waits")
+        return bool(waits) and waits[0]["outcome"] == "waiting"
+
+    await first.eventually(saved_waiting, "the wait saved, open")
+    await first.client.close()  # the server stops while the caller waits
+
+    t = int(time.time()) + 1
+    with queue_log.open("a", encoding="utf-8") as f:
+        f.write(
+            f"{t}|{uid}|desk-110|op110-1|CONNECT|5|liandong-{t}.8|1\n"
+            f"{t + 40}|{uid}|desk-110|op110-1|COMPLETECALLER|5|40|1\n"
+        )
+    second = await start_liandong(queue_log=queue_log)
+
+    async def closed() -> dict[str, Any] | None:
+        waits = (await second.call(call_id)).get("queue_waits") or []
+        return waits[0] if waits and waits[0]["outcome"] != "waiting" else None
+
+    wait = await second.eventually(closed, "the wait closed after the restart")
+    assert (wait["outcome"], wait["operator"], wait["answered_at"]) == (
+        "answered",
+        "op110-1",
+        iso_s(t),
+    )
+    assert (wait["talk_s"], wait["ended_by"]) == (40, "caller")
+    assert (await desk(second, "110"))["waiting"] == []
