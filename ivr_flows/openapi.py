@@ -44,7 +44,13 @@ _WAIT = {
     "waited_s": NUMBER,
     "operator": nullable(STRING),
     "talk_s": nullable(INTEGER),
-    "ended_by": nullable(STRING),
+    "ended_by": {
+        **nullable(STRING),
+        "description": (
+            "answered: who ended the call (caller, agent, transfer); left, when Asterisk's "
+            "queue_log told how: timeout, key, empty, withdraw, restart"
+        ),
+    },
 }
 _OPERATOR = obj(
     {

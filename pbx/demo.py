@@ -356,6 +356,7 @@ def server_env(cfg: testbed.TestbedConfig) -> dict[str, str]:
     env.setdefault(
         "LIANDONG_CEL_URL", f"sqlite+aiosqlite:///file:{cfg.paths.cel_db}?mode=ro&uri=true"
     )
+    env.setdefault("LIANDONG_QUEUE_LOG", str(cfg.paths.queue_log))
     env.setdefault("LIANDONG_HTTP_PORT", str(PORT))
     return env
 

@@ -61,6 +61,11 @@ class TestbedPaths:
         return self.root / "var/log/asterisk/master.db"
 
     @property
+    def queue_log(self) -> Path:
+        """app_queue's log (asterisk-config/logger.conf), read after an outage."""
+        return self.root / "var/log/asterisk/queue_log"
+
+    @property
     def stamp(self) -> Path:
         return self.root / ".liandong-packages"
 
@@ -277,6 +282,7 @@ def status(cfg: TestbedConfig) -> dict[str, object]:
         "ami_answers": ami_answers(cfg),
         "sip": f"127.0.0.1:{cfg.sip_port}/udp",
         "cel_db": str(cfg.paths.cel_db),
+        "queue_log": str(cfg.paths.queue_log),
         "uptime": _cli(cfg, "core show uptime seconds") if pid else None,
     }
 

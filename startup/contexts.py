@@ -136,7 +136,14 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
     ingest.observers.append(case_calls.observe)
     transfers.listeners.append(case_calls.on_transfer)
     desk_store = DeskStore(app[SESSIONS])
-    desks = app[DESKS] = DeskService(desk_rules, desk_store, app[LIVE])
+    desks = app[DESKS] = DeskService(
+        desk_rules,
+        desk_store,
+        app[LIVE],
+        queue_log=settings.queue_log,
+        call_of=partial(call_of_leg, model),
+    )
+    await desks.restore()
     ingest.observers.append(desks.observe)
     callback_store = CallbackStore(app[SESSIONS])
     callbacks = app[CALLBACKS] = CallbackService(desk_rules, callback_store, app[LIVE])
@@ -204,6 +211,12 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
     await writer.stop(timeout=SHUTDOWN_WRITE_S)
     if cel is not None:
         await cel.close()
+
+
+def call_of_leg(model: CallModel, uniqueid: str) -> str | None:
+    """The call a live leg is part of (a queue's caller, by its uniqueid)."""
+    leg = model.legs.get(uniqueid)
+    return leg.call_id if leg is not None else None
 
 
 async def known_legs(app: web.Application) -> list[KnownLeg]:

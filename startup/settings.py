@@ -60,6 +60,8 @@ class Settings:
     agi_port: int = 4573
     # Seconds between runs of the supervisor ladder (reminders, 催办, 通报).
     ladder_interval: float = 60.0
+    # Asterisk's queue_log, read after an outage (None: not read).
+    queue_log: Path | None = None
     connect_ami: bool = True  # tests of the HTTP layer alone may run without Asterisk
 
     @classmethod
@@ -83,6 +85,7 @@ class Settings:
             ivr_dir=Path(env.get("LIANDONG_IVR_DIR") or DEFAULT_IVR_DIR),
             agi_port=_port(env, "LIANDONG_AGI_PORT", 4573),
             ladder_interval=_seconds(env, "LIANDONG_LADDER_INTERVAL", 60.0),
+            queue_log=_queue_log(env, "LIANDONG_QUEUE_LOG"),
             allowed_origins=tuple(
                 o.strip() for o in env.get("LIANDONG_ALLOWED_ORIGINS", "").split(",") if o.strip()
             ),
@@ -110,6 +113,18 @@ def _one_line(env: Mapping[str, str], name: str, default: str) -> str:
     if any(c in raw for c in "\r\n\0"):
         raise SettingsError(f"{name}: must be on one line (no CR, LF or NUL)")
     return raw
+
+
+def _queue_log(env: Mapping[str, str], name: str) -> Path | None:
+    """A file that may not exist yet (Asterisk writes it on its first queue
+    event), but not a directory: a missing one is only warned about."""
+    raw = env.get(name) or ""
+    if not raw:
+        return None
+    path = Path(_one_line(env, name, raw))
+    if path.is_dir():
+        raise SettingsError(f"{name}: {raw} is a directory, not Asterisk's queue_log file")
+    return path
 
 
 def _port(env: Mapping[str, str], name: str, default: int) -> int:

@@ -52,6 +52,9 @@ class CallerLeft:
     at: datetime
     uniqueid: str
     desk: str
+    # How, when known (queue_log's EXIT* events): timeout, key, empty,
+    # withdraw, restart (Asterisk restarted under the caller).
+    how: str | None = None
 
 
 @dataclass(frozen=True)

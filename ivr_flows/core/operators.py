@@ -154,6 +154,15 @@ class OperatorBoard:
                 changed += more
         return changed, commands
 
+    def replay(self, event: de.MemberChanged) -> list[Operator]:
+        """A change that happened while the server could not see it (read
+        from Asterisk's queue_log after an outage), at its own time. A
+        wrap-up found this way ends its desk's wrap-up time after it began;
+        what to do about it now is decided by the `snapshot` that follows,
+        so no command comes out of the past."""
+        changed, _ = self._member(replace(event, paused_since=event.at), resumed=True)
+        return changed
+
     # ------------------------------------------------------------ internals
 
     def _member(

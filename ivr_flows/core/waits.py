@@ -10,15 +10,29 @@ ring time over, back in line) had not hung up, and their wait is "left".
 A caller who waits twice (back in line after an overflow) has two waits.
 Every change is returned as the wait's new state for the records;
 `waiting(desk)` is the live line.
+
+The same fact may come twice (a live event and Asterisk's queue_log read
+after an outage, `queue_log_replay`): a join within `SAME_JOIN_S` of a wait
+the book knows for that caller is that wait, and an end or a talk time
+already recorded changes nothing.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
 from ivr_flows.core import desk_events as de
+
+# A join this close to a known wait's is that wait seen again (queue_log's
+# times are whole seconds; QueueStatus gives the wait so far in seconds).
+SAME_JOIN_S = 2.0
+# Callers whose channel is gone, remembered so that a late repeat of their
+# facts is known as such.
+GONE_KEPT = 5000
 
 
 class WaitOutcome(StrEnum):
@@ -44,6 +58,8 @@ class Wait:
     answered_at: datetime | None = None
     operator: str | None = None
     talk_s: int | None = None
+    # Answered: who ended the call (caller, agent, transfer). Left, when the
+    # queue_log says how: timeout, key, empty, withdraw, restart.
     ended_by: str | None = None
 
     @property
@@ -68,6 +84,8 @@ class WaitBook:
         self._open: dict[str, Wait] = {}  # uniqueid → its wait in progress
         self._left: dict[str, Wait] = {}  # uniqueid → its last ended wait (talk time comes later)
         self._count: dict[str, int] = {}  # uniqueid → waits so far
+        # uniqueid → (waits so far, its last ended wait) of hung-up callers
+        self._gone: OrderedDict[str, tuple[int, Wait | None]] = OrderedDict()
 
     def waiting(self, desk: str | None = None) -> list[Wait]:
         """The callers in line now, in the order they will be served."""
@@ -81,6 +99,8 @@ class WaitBook:
                 self._entering[event.uniqueid] = _Entry(event.via, event.priority)
             return self._went_on(event.uniqueid)
         if isinstance(event, de.CallerJoined):
+            if self.knows(event.uniqueid, event.at):
+                return []
             return [self._join(event)]
         if isinstance(event, de.OperatorConnected):
             return self._end(
@@ -92,7 +112,7 @@ class WaitBook:
         if isinstance(event, de.CallerAbandoned):
             return self._end(event.uniqueid, outcome=WaitOutcome.ABANDONED, at=event.at)
         if isinstance(event, de.CallerLeft):
-            return self._end(event.uniqueid, outcome=WaitOutcome.LEFT, at=event.at)
+            return self._end(event.uniqueid, outcome=WaitOutcome.LEFT, at=event.at, how=event.how)
         if isinstance(event, de.OperatorCompleted):
             return self._completed(event)
         return []
@@ -100,8 +120,51 @@ class WaitBook:
     def forget(self, uniqueid: str) -> None:
         """The caller's channel is gone: nothing more will come for it."""
         self._entering.pop(uniqueid, None)
-        self._left.pop(uniqueid, None)
-        self._count.pop(uniqueid, None)
+        last = self._left.pop(uniqueid, None)
+        count = self._count.pop(uniqueid, None)
+        if count is not None:
+            self._gone[uniqueid] = (count, last)
+            self._gone.move_to_end(uniqueid)
+            while len(self._gone) > GONE_KEPT:
+                self._gone.popitem(last=False)
+
+    def knows(self, uniqueid: str, joined_at: datetime) -> bool:
+        """Whether a wait of this caller that began at `joined_at` is known."""
+        known = [self._open.get(uniqueid), self._left.get(uniqueid)]
+        if uniqueid in self._gone:
+            known.append(self._gone[uniqueid][1])
+        return any(
+            w is not None and abs((w.joined_at - joined_at).total_seconds()) <= SAME_JOIN_S
+            for w in known
+        )
+
+    def open_wait(self, uniqueid: str) -> Wait | None:
+        return self._open.get(uniqueid)
+
+    def last_ended(self, uniqueid: str) -> Wait | None:
+        """The caller's last wait that ended (also of a caller who hung up)."""
+        if uniqueid in self._left:
+            return self._left[uniqueid]
+        return self._gone[uniqueid][1] if uniqueid in self._gone else None
+
+    def _keep(self, wait: Wait) -> None:
+        """The caller's last ended wait, changed."""
+        if wait.uniqueid in self._gone and wait.uniqueid not in self._left:
+            count, _ = self._gone[wait.uniqueid]
+            self._gone[wait.uniqueid] = (count, wait)
+        else:
+            self._left[wait.uniqueid] = wait
+
+    def adopt(self, waits: Iterable[Wait]) -> None:
+        """Waits from the records of an earlier run (a restart): the open ones
+        are in line until Asterisk says otherwise, the ended ones are known."""
+        for wait in sorted(waits, key=lambda w: w.joined_at):
+            n = _number_of(wait.wait_id)
+            self._count[wait.uniqueid] = max(self._count.get(wait.uniqueid, 0), n)
+            if wait.outcome is WaitOutcome.WAITING:
+                self._open[wait.uniqueid] = wait
+            else:
+                self._left[wait.uniqueid] = wait
 
     def resume(self, joined: de.CallerJoined) -> list[Wait]:
         """A caller Asterisk has in line that the book does not know (the
@@ -121,7 +184,8 @@ class WaitBook:
 
     def _join(self, event: de.CallerJoined) -> Wait:
         entry = self._entering.pop(event.uniqueid, None) or _Entry("citizen", 0)
-        n = self._count.get(event.uniqueid, 0) + 1
+        before = self._gone.pop(event.uniqueid, (0, None))[0]
+        n = self._count.get(event.uniqueid, before) + 1
         self._count[event.uniqueid] = n
         wait = Wait(
             wait_id=f"{event.uniqueid}#{n}",
@@ -144,14 +208,25 @@ class WaitBook:
         outcome: WaitOutcome,
         at: datetime,
         operator: str | None = None,
+        how: str | None = None,
     ) -> list[Wait]:
         wait = self._open.pop(uniqueid, None)
         if wait is None:
             # app_queue says the caller left the line before it says why (an
             # operator took them, they hung up): the reason upgrades the wait
             # that just ended "left".
-            last = self._left.get(uniqueid)
-            if last is None or last.outcome is not WaitOutcome.LEFT:
+            last = self.last_ended(uniqueid)
+            if last is None:
+                return []
+            if how is not None and outcome is WaitOutcome.LEFT:
+                # queue_log says the caller left alive, and how: an abandon
+                # was a time that was up; a "left" learns how.
+                if last.outcome is WaitOutcome.ANSWERED or last.ended_by == how:
+                    return []
+                wait = replace(last, outcome=outcome, ended_by=how)
+                self._keep(wait)
+                return [wait]
+            if last.outcome is not WaitOutcome.LEFT:
                 return []
             if outcome is WaitOutcome.ANSWERED:
                 wait = replace(last, outcome=outcome, answered_at=at, operator=operator)
@@ -159,27 +234,37 @@ class WaitBook:
                 wait = replace(last, outcome=outcome)
             else:
                 return []
-            self._left[uniqueid] = wait
+            self._keep(wait)
             return [wait]
         if outcome is WaitOutcome.ANSWERED:
             wait = replace(wait, outcome=outcome, answered_at=at, left_at=at, operator=operator)
         else:
-            wait = replace(wait, outcome=outcome, left_at=at)
+            wait = replace(wait, outcome=outcome, left_at=at, ended_by=how)
         self._left[uniqueid] = wait
         return [wait]
 
     def _went_on(self, uniqueid: str) -> list[Wait]:
-        last = self._left.get(uniqueid)
+        last = self.last_ended(uniqueid)
         if last is None or last.outcome is not WaitOutcome.ABANDONED:
             return []
         left = replace(last, outcome=WaitOutcome.LEFT)
-        self._left[uniqueid] = left
+        self._keep(left)
         return [left]
 
     def _completed(self, event: de.OperatorCompleted) -> list[Wait]:
-        last = self._left.get(event.uniqueid)
+        last = self.last_ended(event.uniqueid)
         if last is None or last.outcome is not WaitOutcome.ANSWERED:
             return []
         done = replace(last, talk_s=event.talk_s, ended_by=event.ended_by)
-        self._left[event.uniqueid] = done
+        if done == last:  # told again (the queue_log after the event)
+            return []
+        self._keep(done)
         return [done]
+
+
+def _number_of(wait_id: str) -> int:
+    """n of "<uniqueid>#<n>"."""
+    try:
+        return int(wait_id.rpartition("#")[2])
+    except ValueError:
+        return 1

@@ -6,6 +6,11 @@ the wrap-ups timed, and Asterisk's members and callers read back after every
 `observe` is told every AMI event and link change by the ingest, in order,
 after the call model; it never waits. What needs the AMI (the wrap-up pauses,
 the reconciliation) runs in `run`, the service's one task.
+
+QueueStatus says how the lines and the members are now, not what happened
+while the link (or the server) was down: that is read from Asterisk's
+queue_log (`LIANDONG_QUEUE_LOG`), from the last event seen, before each
+QueueStatus reconciliation (`queue_log_replay`).
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from ami_client import AmiClient, AmiError, AmiNotConnected, LinkDown, LinkUp
 from ami_client.message import AmiMessage
@@ -30,22 +36,46 @@ from ivr_flows.core.operators import (
     OperatorBoard,
     StartWrapUp,
 )
+from ivr_flows.core.queue_log import Entered, parse_lines
+from ivr_flows.core.queue_log_replay import Replayed, replay
 from ivr_flows.core.waits import Wait, WaitBook
+from ivr_flows.service.queue_log_file import QueueLogFile
 from ivr_flows.shapes import operator_json, step_json, wait_json
+from ivr_flows.storage.repository import DeskRepository
 from ivr_flows.storage.store import DeskStore
+from telephony.service.lookup import get_leg
 
 log = logging.getLogger(__name__)
 
 ACTION_TIMEOUT_S = 5.0
 RECONCILE_RETRY_S = 2.0
+# A restarted server knows the waits that began this long before its last record.
+RESTORE_WINDOW = timedelta(hours=1)
 
 
 class DeskService:
-    def __init__(self, rules: DeskRules, store: DeskStore, live: LiveFeed) -> None:
+    def __init__(
+        self,
+        rules: DeskRules,
+        store: DeskStore,
+        live: LiveFeed,
+        *,
+        queue_log: Path | None = None,
+        call_of: Callable[[str], str | None] | None = None,
+    ) -> None:
         self.rules = rules
         self.store = store
         self.live = live
         self.client: AmiClient | None = None
+        self.queue_log = QueueLogFile(queue_log) if queue_log is not None else None
+        # A caller's uniqueid → its call's id, from the live calls.
+        self.call_of = call_of or (lambda uid: None)
+        # The last AMI event seen (or, after a restart, the last record).
+        self.seen_until: datetime | None = None
+        self._replay_from: datetime | None = None
+        self._replay_due = False
+        # Queue member names (QueueStatus's Name) → their phones.
+        self.member_phones: dict[str, str] = {}
         self.board = OperatorBoard(
             {d: r.phones for d, r in rules.desks.items()},
             {d: r.wrap_up_s for d, r in rules.desks.items()},
@@ -63,15 +93,22 @@ class DeskService:
 
     def observe(self, item: AmiMessage | LinkUp | LinkDown) -> None:
         if isinstance(item, LinkUp):
+            if not self._replay_due:  # not again for a link that flapped
+                self._replay_from = self.seen_until
+                self._replay_due = True
             self._reconcile = True
             self._wake.set()
             return
         if not isinstance(item, AmiMessage):
             return
+        now = datetime.now(UTC)
+        self.seen_until = now
         if item.event == "Hangup" and (uid := item.get("Uniqueid")):
             self.book.forget(uid)
             return
-        event = de.desk_event(item, datetime.now(UTC))
+        if item.event == "QueueMemberAdded":
+            self._learn_member(item)
+        event = de.desk_event(item, now)
         if event is not None:
             self.apply(event)
 
@@ -117,12 +154,37 @@ class DeskService:
         loop = asyncio.get_running_loop()
         loop.call_later(RECONCILE_RETRY_S, self._wake.set)
 
+    async def restore(self) -> None:
+        """At start-up: the waits the records have open or recent (a caller
+        in line across a restart waits on; one gone is closed by the first
+        reconciliation), and the time of the last record, from which the
+        queue_log is read."""
+        if self.queue_log is None:
+            log.info(
+                "desks: no queue_log (LIANDONG_QUEUE_LOG unset): waits that begin and end "
+                "while the AMI link or the server is down are not recorded"
+            )
+        try:
+            async with self.store.sessions() as session:
+                repo = DeskRepository(session)
+                last = await repo.last_record_at()
+                waits = await repo.recent_waits(last - RESTORE_WINDOW) if last else []
+        except Exception as exc:  # the database is down: start without them
+            log.error("desks: cannot read the earlier waits (%s): starting without them", exc)
+            return
+        self.book.adopt(waits)
+        self.seen_until = last
+
     async def reconcile(self) -> bool:
         """Asterisk's members and waiting callers, as they are now, replace
         what the board and the book believed (events were missed while the
-        link was down, or the server restarted)."""
+        link was down, or the server restarted); before that, the queue_log
+        tells what happened meanwhile."""
         if self.client is None:
             return False
+        if self._replay_due:
+            self._replay_due = False
+            await self.replay_queue_log(self._replay_from)
         try:
             items = await self.client.send_list_action(
                 {"Action": "QueueStatus"}, timeout=ACTION_TIMEOUT_S
@@ -131,6 +193,9 @@ class DeskService:
             log.error("desks: QueueStatus failed, will retry: %s", exc)
             return False
         now = datetime.now(UTC)
+        for item in items:
+            if item.event == "QueueMember":
+                self._learn_member(item)
         members = [
             m
             for item in items
@@ -158,6 +223,83 @@ class DeskService:
             len(listed),
         )
         return True
+
+    async def replay_queue_log(self, since: datetime | None) -> Replayed | None:
+        """What the queue_log says happened from `since` (the last event
+        seen) on: into the book, the board, the records and the feed."""
+        if self.queue_log is None:
+            return None
+        path = self.queue_log.path
+        if since is None:
+            log.info("desks: nothing recorded yet: queue_log %s is read from the next outage", path)
+            return None
+        try:
+            lines = await asyncio.to_thread(self.queue_log.read_since, since)
+        except OSError as exc:
+            log.warning(
+                "desks: cannot read queue_log %s (%s): the outage's waits are not recorded",
+                path,
+                exc.strerror or exc,
+            )
+            return None
+        parsed = parse_lines(lines)
+        entered = {e.callid for e in parsed.entries if isinstance(e, Entered)}
+        done = replay(
+            parsed.entries,
+            since=since,
+            book=self.book,
+            board=self.board,
+            call_ids=await self._call_ids(entered),
+            member_phones=self.member_phones,
+        )
+        for wait in done.waits:
+            self._wait_changed(wait)
+        self._operators_changed(done.operators)
+        unknown = ", ".join(f"{name} ×{n}" for name, n in parsed.unknown.most_common())
+        members = ", ".join(done.unknown_members)
+        log.info(
+            "desks: queue_log %s since %s: %d lines, %d facts new (%d waits, %d operator "
+            "states), %d garbage lines, unknown events: %s, unknown members: %s",
+            path,
+            since.isoformat(timespec="seconds"),
+            len(parsed.entries) - done.earlier,
+            done.applied,
+            len(done.waits),
+            len(done.operators),
+            parsed.garbage,
+            unknown or "none",
+            members or "none",
+        )
+        return done
+
+    async def _call_ids(self, uids: Iterable[str]) -> dict[str, str]:
+        """Each caller's call: a live one's, else the records' (a call that
+        ended in the outage), else none (the wait keeps the uniqueid)."""
+        out: dict[str, str] = {}
+        unknown = []
+        for uid in uids:
+            call_id = self.call_of(uid)
+            if call_id is not None:
+                out[uid] = call_id
+            else:
+                unknown.append(uid)
+        if not unknown:
+            return out
+        try:
+            async with self.store.sessions() as session:
+                for uid in unknown:
+                    leg = await get_leg(session, uid)
+                    if leg is not None:
+                        out[uid] = leg.call_id
+        except Exception as exc:  # the database is down: the waits keep the uniqueids
+            log.error("desks: cannot look up the calls of %d callers: %s", len(unknown), exc)
+        return out
+
+    def _learn_member(self, item: AmiMessage) -> None:
+        name = item.get("Name") or item.get("MemberName")
+        phone = de.phone_of(item.get("Location") or item.get("Interface"))
+        if name and phone:
+            self.member_phones[name] = phone
 
     @staticmethod
     def _entry_as_join(item: AmiMessage, uid: str, now: datetime) -> de.CallerJoined | None:

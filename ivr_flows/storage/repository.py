@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ivr_flows.core.desk_events import MenuStep
 from ivr_flows.core.desk_figures import Period
 from ivr_flows.core.operators import Operator
-from ivr_flows.core.waits import Wait
+from ivr_flows.core.waits import Wait, WaitOutcome
 from ivr_flows.storage.tables import MenuStepRecord, OperatorPeriod, QueueWait
 
 
@@ -83,6 +83,31 @@ class DeskRepository:
             select(QueueWait).where(QueueWait.call_id == call_id).order_by(QueueWait.joined_at)
         )
         return [_wait(row) for row in rows]
+
+    async def recent_waits(self, since: datetime) -> list[Wait]:
+        """The waits still open and those that began from `since` on (what a
+        restarted server knows of the desks' lines)."""
+        rows = await self.session.scalars(
+            select(QueueWait)
+            .where(or_(QueueWait.outcome == WaitOutcome.WAITING, QueueWait.joined_at >= since))
+            .order_by(QueueWait.joined_at)
+        )
+        return [_wait(row) for row in rows]
+
+    async def last_record_at(self) -> datetime | None:
+        """The time of the desks' latest record: a wait's join, answer or
+        end, or an operator's change of state."""
+        times = [
+            await self.session.scalar(select(func.max(column)))
+            for column in (
+                QueueWait.joined_at,
+                QueueWait.answered_at,
+                QueueWait.left_at,
+                OperatorPeriod.started_at,
+            )
+        ]
+        known = [t for t in times if t is not None]
+        return max(known) if known else None
 
     async def waits_for_figures(
         self, start: datetime, end: datetime, desk: str | None = None

@@ -107,6 +107,8 @@ TOKEN_CASES: list[tuple[str, Env, str]] = [
     ("inf", lambda t: {"LIANDONG_LADDER_INTERVAL": "inf"}, "LIANDONG_LADDER_INTERVAL"),
     ("1e-9", lambda t: {"LIANDONG_AUDIT_INTERVAL": "1e-9"}, "LIANDONG_AUDIT_INTERVAL"),
     ("bad host", lambda t: {"LIANDONG_HTTP_HOST": "http://x y/"}, "LIANDONG_HTTP_HOST"),
+    ("queue_log a directory", lambda t: {"LIANDONG_QUEUE_LOG": str(t)}, "LIANDONG_QUEUE_LOG"),
+    ("queue_log on 2 lines", lambda t: {"LIANDONG_QUEUE_LOG": "/a\n/b"}, "LIANDONG_QUEUE_LOG"),
 ]
 # What only fails when the server opens it.
 SERVE_CASES: list[tuple[str, Env, str]] = [

@@ -41,6 +41,9 @@ TABLES = (
     "legs",
     "calls",
     "api_tokens",
+    "queue_waits",
+    "operator_periods",
+    "menu_steps",
 )
 
 _PG_SKIPPED = pytest.StashKey[str]()
