@@ -6,6 +6,12 @@ the wrap-ups timed, and Asterisk's members and callers read back after every
 `observe` is told every AMI event and link change by the ingest, in order,
 after the call model; it never waits. What needs the AMI (the wrap-up pauses,
 the reconciliation) runs in `run`, the service's one task.
+
+The voice menus' steps are also read as each caller's walk (`MenuWalks`):
+what is worth a line on the call's case goes to `case_listeners` (the case
+records' call linker). `on_call_events` is told the call model's events
+before the case linker is, so a caller who hangs up in the menu has that
+line on the case before the case is cancelled as unanswered.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from ami_client import AmiClient, AmiError, AmiNotConnected, LinkDown, LinkUp
@@ -21,6 +28,7 @@ from ami_client.message import AmiMessage
 from common.live_feed import LiveFeed
 from ivr_flows.core import desk_events as de
 from ivr_flows.core.desk_rules import DeskRules
+from ivr_flows.core.menu_walks import MenuWalks
 from ivr_flows.core.operators import (
     WRAP_UP_REASON,
     Command,
@@ -32,6 +40,8 @@ from ivr_flows.core.operators import (
 from ivr_flows.core.waits import Wait, WaitBook
 from ivr_flows.shapes import operator_json, step_json, wait_json
 from ivr_flows.storage.store import DeskStore
+from records.core.menu_notes import MenuNote
+from telephony.core import events as ev
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +50,18 @@ RECONCILE_RETRY_S = 2.0
 
 
 class DeskService:
-    def __init__(self, rules: DeskRules, store: DeskStore, live: LiveFeed) -> None:
+    def __init__(
+        self,
+        rules: DeskRules,
+        store: DeskStore,
+        live: LiveFeed,
+        walks: MenuWalks | None = None,
+    ) -> None:
         self.rules = rules
         self.store = store
         self.live = live
+        self.walks = walks or MenuWalks(())
+        self.case_listeners: list[Callable[[MenuNote], None]] = []
         self.client: AmiClient | None = None
         self.board = OperatorBoard(
             {d: r.phones for d, r in rules.desks.items()},
@@ -71,22 +89,42 @@ class DeskService:
         if event is not None:
             self.apply(event)
 
+    def on_call_events(self, events: list[ev.DomainEvent]) -> None:
+        """A caller's channel gone (hung up, or found gone by reconciliation)
+        ends their walk through a menu."""
+        for event in events:
+            if isinstance(event, ev.LegEnded):
+                self._tell_cases(self.walks.ended(event.uniqueid, event.at))
+
     def apply(self, event: de.DeskEvent) -> None:
+        if isinstance(event, de.MenuStep):
+            self._menu_step(event)
+            return
         for wait in self.book.handle(event):
             self._wait_changed(wait)
         changed, commands = self.board.handle(event)
         self._operators_changed(changed)
         self._queue_commands(commands)
-        if isinstance(event, de.MenuStep):
-            self.store.step_taken(event)
-            if self.live.subscriber_count:
-                self.live.publish({"type": "menu.step", "data": step_json(event)})
-        elif isinstance(event, de.DeskUnstaffed):
+        if isinstance(event, de.DeskUnstaffed):
             log.warning("desk %s: a caller is waiting and no operator is logged in", event.desk)
             self._alert(event.desk, "unstaffed", event.at, event.uniqueid)
         elif isinstance(event, de.DeskOverflowed):
             log.warning("desk %s: a waiting caller overflows to %s", event.desk, event.to)
             self._alert(event.desk, "overflow", event.at, event.uniqueid, to=event.to)
+
+    def _menu_step(self, step: de.MenuStep) -> None:
+        fresh, notes = self.walks.step(step)
+        if not fresh:
+            return  # the same event again: on the record once
+        self.store.step_taken(step)
+        if self.live.subscriber_count:
+            self.live.publish({"type": "menu.step", "data": step_json(step)})
+        self._tell_cases(notes)
+
+    def _tell_cases(self, notes: list[MenuNote]) -> None:
+        for note in notes:
+            for listener in self.case_listeners:
+                listener(note)
 
     # ----------------------------------------------------- the service's task
 
