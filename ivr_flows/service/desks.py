@@ -60,7 +60,7 @@ class DeskService:
         self.rules = rules
         self.store = store
         self.live = live
-        self.walks = walks or MenuWalks(())
+        self.walks = walks if walks is not None else MenuWalks(())
         self.case_listeners: list[Callable[[MenuNote], None]] = []
         self.client: AmiClient | None = None
         self.board = OperatorBoard(
