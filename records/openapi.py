@@ -21,6 +21,7 @@ from common.vocabulary import DESK_ROLES, Desk, Role
 from county.case_words import DemandType, Route, UnitType, Urgency
 from records.core.case_file import Extension
 from records.core.lifecycle import GIVEN, ROLES, TRANSITIONS, CaseState, Command
+from records.core.menu_notes import MENU_ENTRY, OPEN_ENTRY
 from records.core.payloads import CREATE_FIELDS, FIELDS, MAX_ATTACHMENTS, MAX_TEXT, Field
 from records.http import SUGGESTION_QUERY
 from web.openapi_blocks import (
@@ -129,7 +130,11 @@ _EVENT = obj(
     {
         "seq": INTEGER,
         "at": TIME,
-        "command": enum_of(["open", *Command]),
+        "command": {
+            **enum_of([OPEN_ENTRY, *Command, MENU_ENTRY]),
+            "description": "the command that made the entry; `open` for the first, `menu` for "
+            "what the caller did in a voice menu (data.menu)",
+        },
         "from": nullable(enum_of(CaseState)),
         "to": enum_of(CaseState),
         "actor": STRING,
@@ -203,6 +208,19 @@ CASE_SCHEMAS: dict[str, Schema] = {
             },
             "merged_cases": {**STRINGS, "description": "cases merged into this one"},
             "timeline": {"type": "array", "items": _EVENT},
+            "menu": nullable(
+                obj(
+                    {
+                        "hint": nullable(STRING),
+                        "hint_label": nullable(STRING),
+                        "emergency": BOOLEAN,
+                    },
+                    description="what the caller did in the voice menu (null: no call of the "
+                    "case walked one): `hint` the demand type they chose, latest first "
+                    "(the flow's hint code, `hint_label` its name) — a hint for the desk, not a "
+                    "classification; `emergency` whether they pressed the emergency key",
+                )
+            ),
         }
     ),
     "CaseList": obj({"cases": {"type": "array", "items": ref("CaseSummary")}}),

@@ -10,6 +10,7 @@ from common.principal import Principal
 from county.case_words import DemandType
 from records.core.case_file import Actor
 from records.core.lifecycle import CaseState, Command
+from records.core.menu_notes import entry_name, menu_summary
 from records.service.cases import CaseView
 from records.service.moves import moves_now
 from records.storage.tables import CaseEvent, CaseRecord
@@ -28,6 +29,8 @@ def case_json(
     out["calls"] = [known.get(call_id, {"id": call_id}) for call_id in view.call_ids]
     out["merged_cases"] = view.merged
     out["timeline"] = [timeline_entry_json(e) for e in view.events]
+    # What the caller chose in the voice menu: a hint for the desk, which still classifies.
+    out["menu"] = menu_summary(e.data for e in view.events)
     return principal.shown(out, anonymous=view.record.anonymous)
 
 
@@ -99,7 +102,7 @@ def timeline_entry_json(event: CaseEvent) -> dict[str, Any]:
     return {
         "seq": event.seq,
         "at": iso(event.at),
-        "command": event.command.value if event.command else "open",
+        "command": entry_name(event.command, event.seq),
         "from": event.from_state.value if event.from_state else None,
         "to": event.to_state.value,
         "actor": event.actor,

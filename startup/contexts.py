@@ -21,6 +21,7 @@ from county.config_file import ConfigFileError
 from database.engine import create_engine, session_factory
 from database.migrate import upgrade
 from ivr_flows.core.desk_rules import load_desk_rules
+from ivr_flows.core.menu_walks import MenuWalks
 from ivr_flows.http import CALLBACKS, DESKS
 from ivr_flows.service import agi_answers
 from ivr_flows.service.callbacks import CallbackService
@@ -111,7 +112,9 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
         raise SettingsError(f"LIANDONG_IVR_DIR: {exc}") from None
     # The menus Asterisk runs were generated from these files: a broken one
     # stops the start here, never a live call.
-    check_at_start(settings.ivr_dir / "flows", settings.ivr_dir / "prompts" / "prompts.yaml")
+    flows = check_at_start(
+        settings.ivr_dir / "flows", settings.ivr_dir / "prompts" / "prompts.yaml"
+    )
     # Big batches when a backlog builds (a burst of calls, a database hiccup):
     # a batch of 2000 commits about twice as many events per second as 500, and
     # under light load a batch is cut short after max_delay anyway.
@@ -130,21 +133,26 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
     roster = app[RULES].roster
     transfers.unit_line_known = lambda line: roster.on_line(line) is not None
     ingest.observers.append(transfers.observe)
-    case_calls = CaseCalls(app[CASES], partial(channels_of, model), names_on_phones(app[SESSIONS]))
-    app[CASE_CALLS] = case_calls
-    ingest.domain_observers.append(case_calls.on_events)
-    ingest.observers.append(case_calls.observe)
-    transfers.listeners.append(case_calls.on_transfer)
     desk_store = DeskStore(app[SESSIONS])
     desks = app[DESKS] = DeskService(
         desk_rules,
         desk_store,
         app[LIVE],
+        MenuWalks(flows),
         queue_log=settings.queue_log,
         call_of=partial(call_of_leg, model),
     )
     await desks.restore()
+    # Before the case linker: a hang-up in the menu is on the case before the
+    # case is cancelled as unanswered.
+    ingest.domain_observers.append(desks.on_call_events)
+    case_calls = CaseCalls(app[CASES], partial(channels_of, model), names_on_phones(app[SESSIONS]))
+    app[CASE_CALLS] = case_calls
+    ingest.domain_observers.append(case_calls.on_events)
+    ingest.observers.append(case_calls.observe)
+    transfers.listeners.append(case_calls.on_transfer)
     ingest.observers.append(desks.observe)
+    desks.case_listeners.append(case_calls.on_menu)
     callback_store = CallbackStore(app[SESSIONS])
     callbacks = app[CALLBACKS] = CallbackService(desk_rules, callback_store, app[LIVE])
     await callbacks.load()

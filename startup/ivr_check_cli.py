@@ -17,6 +17,7 @@ from pathlib import Path
 from common.vocabulary import Desk
 from county.config_file import ConfigFileError
 from ivr_flows.core.flow_load import check_flows, load_flows
+from ivr_flows.core.flow_model import Flow
 from ivr_flows.core.menu_dialplan import dialplan
 from ivr_flows.core.prompt_catalogue import load_catalogue
 from startup.settings import DEFAULT_IVR_DIR, SettingsError
@@ -64,15 +65,20 @@ def run_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_at_start(flows: Path = DEFAULT_FLOWS, prompts: Path = DEFAULT_PROMPTS) -> None:
+def check_at_start(
+    flows: Path = DEFAULT_FLOWS, prompts: Path = DEFAULT_PROMPTS
+) -> tuple[Flow, ...]:
     """The same check for `liandong serve`: a `SettingsError` naming every
-    problem stops the start."""
+    problem stops the start. The flows, when all is well (the server reads
+    the menus' steps with them)."""
     try:
-        problems = [p.render() for p in check_flows(flows, catalogue_ids(prompts), _desks())]
+        prompt_ids = catalogue_ids(prompts)
+        problems = [p.render() for p in check_flows(flows, prompt_ids, _desks())]
     except ConfigFileError as exc:
         problems = [p.render(exc.path) for p in exc.problems]
     if problems:
         raise SettingsError("the voice menus: " + "; ".join(problems))
+    return load_flows(flows, prompt_ids, _desks())
 
 
 def catalogue_ids(path: Path) -> frozenset[str]:

@@ -11,6 +11,12 @@ QueueStatus says how the lines and the members are now, not what happened
 while the link (or the server) was down: that is read from Asterisk's
 queue_log (`LIANDONG_QUEUE_LOG`), from the last event seen, before each
 QueueStatus reconciliation (`queue_log_replay`).
+
+The voice menus' steps are also read as each caller's walk (`MenuWalks`):
+what is worth a line on the call's case goes to `case_listeners` (the case
+records' call linker). `on_call_events` is told the call model's events
+before the case linker is, so a caller who hangs up in the menu has that
+line on the case before the case is cancelled as unanswered.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from ami_client.message import AmiMessage
 from common.live_feed import LiveFeed
 from ivr_flows.core import desk_events as de
 from ivr_flows.core.desk_rules import DeskRules
+from ivr_flows.core.menu_walks import MenuWalks
 from ivr_flows.core.operators import (
     WRAP_UP_REASON,
     Command,
@@ -43,6 +50,8 @@ from ivr_flows.service.queue_log_file import QueueLogFile
 from ivr_flows.shapes import operator_json, step_json, wait_json
 from ivr_flows.storage.repository import DeskRepository
 from ivr_flows.storage.store import DeskStore
+from records.core.menu_notes import MenuNote
+from telephony.core import events as ev
 from telephony.service.lookup import get_leg
 
 log = logging.getLogger(__name__)
@@ -59,6 +68,7 @@ class DeskService:
         rules: DeskRules,
         store: DeskStore,
         live: LiveFeed,
+        walks: MenuWalks | None = None,
         *,
         queue_log: Path | None = None,
         call_of: Callable[[str], str | None] | None = None,
@@ -66,6 +76,8 @@ class DeskService:
         self.rules = rules
         self.store = store
         self.live = live
+        self.walks = walks if walks is not None else MenuWalks(())
+        self.case_listeners: list[Callable[[MenuNote], None]] = []
         self.client: AmiClient | None = None
         self.queue_log = QueueLogFile(queue_log) if queue_log is not None else None
         # A caller's uniqueid → its call's id, from the live calls.
@@ -112,22 +124,42 @@ class DeskService:
         if event is not None:
             self.apply(event)
 
+    def on_call_events(self, events: list[ev.DomainEvent]) -> None:
+        """A caller's channel gone (hung up, or found gone by reconciliation)
+        ends their walk through a menu."""
+        for event in events:
+            if isinstance(event, ev.LegEnded):
+                self._tell_cases(self.walks.ended(event.uniqueid, event.at))
+
     def apply(self, event: de.DeskEvent) -> None:
+        if isinstance(event, de.MenuStep):
+            self._menu_step(event)
+            return
         for wait in self.book.handle(event):
             self._wait_changed(wait)
         changed, commands = self.board.handle(event)
         self._operators_changed(changed)
         self._queue_commands(commands)
-        if isinstance(event, de.MenuStep):
-            self.store.step_taken(event)
-            if self.live.subscriber_count:
-                self.live.publish({"type": "menu.step", "data": step_json(event)})
-        elif isinstance(event, de.DeskUnstaffed):
+        if isinstance(event, de.DeskUnstaffed):
             log.warning("desk %s: a caller is waiting and no operator is logged in", event.desk)
             self._alert(event.desk, "unstaffed", event.at, event.uniqueid)
         elif isinstance(event, de.DeskOverflowed):
             log.warning("desk %s: a waiting caller overflows to %s", event.desk, event.to)
             self._alert(event.desk, "overflow", event.at, event.uniqueid, to=event.to)
+
+    def _menu_step(self, step: de.MenuStep) -> None:
+        fresh, notes = self.walks.step(step)
+        if not fresh:
+            return  # the same event again: on the record once
+        self.store.step_taken(step)
+        if self.live.subscriber_count:
+            self.live.publish({"type": "menu.step", "data": step_json(step)})
+        self._tell_cases(notes)
+
+    def _tell_cases(self, notes: list[MenuNote]) -> None:
+        for note in notes:
+            for listener in self.case_listeners:
+                listener(note)
 
     # ----------------------------------------------------- the service's task
 

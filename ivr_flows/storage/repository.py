@@ -57,7 +57,21 @@ class DeskRepository:
             )
         )
 
-    def add_step(self, step: MenuStep) -> None:
+    async def add_step(self, step: MenuStep) -> None:
+        """A step on the call's record, unless it is there already (the same
+        event sent again to a server that restarted: its walks start empty)."""
+        known = await self.session.scalar(
+            select(MenuStepRecord.id).where(
+                MenuStepRecord.call_id == step.call_id,
+                MenuStepRecord.uniqueid == step.uniqueid,
+                MenuStepRecord.at == step.at,
+                MenuStepRecord.node == step.node,
+                MenuStepRecord.key == step.key,
+                MenuStepRecord.mark == step.mark,
+            )
+        )
+        if known is not None:
+            return
         self.session.add(
             MenuStepRecord(
                 call_id=step.call_id,

@@ -87,7 +87,7 @@ class DeskStore:
                 for wait in waits.values():
                     await repo.save_wait(wait)
                 for step in steps:
-                    repo.add_step(step)
+                    await repo.add_step(step)
                 await session.commit()
         except Exception as exc:  # the database is down: keep them, try again
             log.error(

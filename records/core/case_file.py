@@ -19,6 +19,7 @@ from common.vocabulary import ROLE_DESK, Desk, Role
 from county.case_words import Route
 from records.core.lifecycle import (
     FINAL_STATES,
+    OPEN_STATES,
     RECORDED,
     ROLES,
     CaseState,
@@ -83,7 +84,9 @@ class Handover:
 class TimelineEntry:
     seq: int
     at: datetime
-    command: Command | None  # None only for the entry that opens the case
+    # None: no command made it — the entry that opens the case, or a voice
+    # menu's step recorded on it (`note`)
+    command: Command | None
     from_state: CaseState | None
     to_state: CaseState
     actor: str
@@ -156,7 +159,7 @@ def act(
 
 def _append(
     case: CaseFile,
-    command: Command,
+    command: Command | None,
     to_state: CaseState,
     actor: Actor,
     at: datetime,
@@ -187,6 +190,15 @@ def record(
     if next_state(command, case.state) is None:
         raise IllegalMove(command, case.state, [])
     return _append(case, command, case.state, actor, at, dict(data))
+
+
+def note(case: CaseFile, actor: Actor, at: datetime, data: dict[str, Any]) -> TimelineEntry | None:
+    """An entry no command made: what the server saw a caller do on a call of
+    the case (the voice menu, `records.core.menu_notes`). The case stays where
+    it is; a case no longer open takes none (None is returned)."""
+    if case.state not in OPEN_STATES:
+        return None
+    return _append(case, None, case.state, actor, at, dict(data))
 
 
 # Commands a unit may give only as the lead unit; the rest of a unit's

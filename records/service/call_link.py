@@ -5,6 +5,11 @@ Runs beside the ingest pipeline: it is told the call model's domain events
 (and the raw AMI events, for LD_CASE on new channels) and does its database
 and AMI work in its own task, in order. A database hiccup delays a link; it
 does not lose it — the item is retried until it goes through.
+
+The voice menus' steps (`on_menu`, from the desks) go through the same inbox,
+so they come after the opening of their call's case. One whose call has no
+case yet (the server restarted mid-call and the reconciliation has not
+picked the call up) waits until the case is opened or linked.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from ami_client import AmiClient, AmiError, AmiMessage
 from common.vocabulary import DESK_ROLE, Desk, Role
 from records.core.case_file import Actor, IllegalMove, NotPermitted, Refused
 from records.core.lifecycle import CaseState, Command
+from records.core.menu_notes import MenuNote
 from records.core.payloads import InvalidField
 from records.service.cases import CaseNotFound, CaseService
 from records.storage.repository import CaseRepository
@@ -33,6 +39,8 @@ log = logging.getLogger(__name__)
 SYSTEM = Actor("liandong", Role.SYSTEM)
 CASE_VARIABLE = "LD_CASE"
 RETRY_S = 2.0
+# Calls whose menu steps wait for a case: beyond this, the oldest call's are dropped.
+MAX_WAITING_CALLS = 1000
 ABANDONED = "来电在接听前挂断（未接通），自动撤销"
 
 
@@ -72,7 +80,12 @@ class _Handover:
     operator_phone: str | None
 
 
-_Item = _Open | _Abandoned | _Link | _Merge | _Handover
+@dataclass
+class _Menu:
+    note: MenuNote
+
+
+_Item = _Open | _Abandoned | _Link | _Merge | _Handover | _Menu
 
 
 @dataclass
@@ -87,6 +100,8 @@ class CaseCalls:
     _idle: asyncio.Event = field(default_factory=asyncio.Event)  # set: the inbox is done
     _arriving: dict[str, _Open] = field(default_factory=dict)  # call id → its opening
     opened: dict[str, str] = field(default_factory=dict)  # call id → case number
+    # call id → menu steps that came before its case (in order)
+    _waiting_steps: dict[str, list[MenuNote]] = field(default_factory=dict)
 
     # ----------------------------------------------------- told by the ingest
 
@@ -130,6 +145,10 @@ class CaseCalls:
         if transfer.state is TransferState.COMPLETED and target.desk is not None:
             phone = parties.operator_endpoint if parties else None
             self._put(_Handover(transfer.call_id, target.desk.value, phone))
+
+    def on_menu(self, note: MenuNote) -> None:
+        """A voice menu's step worth a line on the call's case (the desks)."""
+        self._put(_Menu(note))
 
     def _put(self, item: _Item) -> None:
         self._inbox.append(item)
@@ -177,6 +196,9 @@ class CaseCalls:
         elif isinstance(item, _Link):
             if item.call_id not in self.opened:
                 await self._link(item.case, item.call_id)
+                self._release_steps(item.call_id)
+        elif isinstance(item, _Menu):
+            await self._record_menu(item.note)
         else:
             for number in await self._cases_of(item.merged):
                 await self._link(number, item.into)
@@ -187,6 +209,7 @@ class CaseCalls:
             existing = await self._cases_of(item.call_id)
             number = existing[0] if existing else await self._new_case(item)
             self.opened[item.call_id] = number
+        self._release_steps(item.call_id)
         await self._tag_channels(item, number)
 
     async def _new_case(self, item: _Open) -> str:
@@ -252,6 +275,28 @@ class CaseCalls:
                     item.to_desk,
                     exc,
                 )
+
+    async def _record_menu(self, note: MenuNote) -> None:
+        numbers = await self._cases_of(note.call_id)
+        if not numbers:
+            self._hold_step(note)
+            return
+        for number in numbers:
+            await self.cases.record_menu(number, note)
+
+    def _hold_step(self, note: MenuNote) -> None:
+        waiting = self._waiting_steps
+        if note.call_id not in waiting and len(waiting) >= MAX_WAITING_CALLS:
+            dropped = next(iter(waiting))
+            log.warning("call %s: menu steps dropped, its case never came", dropped)
+            del waiting[dropped]
+        waiting.setdefault(note.call_id, []).append(note)
+
+    def _release_steps(self, call_id: str) -> None:
+        """The steps that waited for the call's case go next, in their order
+        (right after the item being handled, which opened or linked it)."""
+        for index, note in enumerate(self._waiting_steps.pop(call_id, []), start=1):
+            self._inbox.insert(index, _Menu(note))
 
     async def _operator_name(self, phone: str | None) -> str:
         """The name on the token bound to the operator's phone, else the phone."""

@@ -23,11 +23,27 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from common.vocabulary import Desk
+from common.vocabulary import DESK_ROLE, Desk, Role
 from county.case_rules import CaseRules
+from county.case_words import Urgency
 from database.engine import WRITE_TRANSACTION
-from records.core.case_file import Actor, Refused, TimelineEntry, record
-from records.core.lifecycle import OPEN_STATES, Command
+from records.core.case_file import (
+    Actor,
+    IllegalMove,
+    NotPermitted,
+    Refused,
+    TimelineEntry,
+    note,
+    record,
+)
+from records.core.lifecycle import OPEN_STATES, CaseState, Command
+from records.core.menu_notes import (
+    MenuNote,
+    MenuOutcome,
+    already_recorded,
+    entry_name,
+    note_data,
+)
 from records.core.payloads import CREATE_FIELDS, InvalidField, validate, validate_fields
 from records.service.moves import move_record, new_record, opening_entry
 from records.storage.repository import CaseFilter, CaseRepository, case_file_of, jsonable
@@ -172,6 +188,66 @@ class CaseService:
         repo.add_event(number, entry)
         return target, entry
 
+    async def record_menu(self, number: str, step: MenuNote) -> TimelineEntry | None:
+        """What the caller did in a voice menu, on the case's timeline, once
+        (a step already there is skipped: a retry, a replayed event). A caller
+        the menu puts in the other desk's queue takes the case along, as a
+        one-key transfer does (`refer_to_110`, by the menu's desk); the
+        emergency key also flags it urgent. A case no longer open takes
+        nothing. None if nothing was recorded."""
+        at = self.clock()
+        data = note_data(step)
+        if step.outcome is MenuOutcome.EMERGENCY:
+            data["urgency"] = Urgency.URGENT
+        async with self._writing() as session:
+            repo = CaseRepository(session)
+            target = await self._get(repo, number)
+            events = await repo.events(number)
+            if already_recorded((e.data for e in events), step.step_id):
+                return None
+            actor = Actor(f"{step.menu}语音导航", DESK_ROLE[Desk(target.desk)])
+            entry = self._menu_referral(target, len(events), step, actor, at, data)
+            if entry is None:
+                actor = Actor(actor.name, Role.SYSTEM)  # recorded, not a move
+                entry = note(case_file_of(target, len(events)), actor, at, data)
+                if entry is None:
+                    log.info(
+                        "case %s is %s: menu step %s not recorded",
+                        number,
+                        target.state,
+                        step.step_id,
+                    )
+                    return None
+                if step.outcome is MenuOutcome.EMERGENCY:
+                    target.urgency = Urgency.URGENT
+                target.updated_at = at  # and its version: a concurrent move is refused
+            repo.add_event(number, entry)
+        self._announce("case.moved", target, at, actor, entry)
+        return entry
+
+    def _menu_referral(
+        self,
+        target: CaseRecord,
+        stored: int,
+        step: MenuNote,
+        actor: Actor,
+        at: datetime,
+        data: dict[str, Any],
+    ) -> TimelineEntry | None:
+        """The case handed to the desk whose queue the menu put the caller in,
+        if that is the other desk and the lifecycle allows it now."""
+        if step.to_desk is None or step.to_desk == target.desk.value:
+            return None
+        if step.outcome is MenuOutcome.HUNG_UP or CaseState(target.state) not in OPEN_STATES:
+            return None
+        command = Command.REFER_TO_110 if step.to_desk == Desk.D110 else Command.REFER_TO_12345
+        try:
+            return move_record(target, stored, command, actor, at, dict(data), self.rules)
+        except (IllegalMove, NotPermitted, Refused) as exc:
+            # e.g. already in police handling: recorded as a step, the desk decides
+            log.info("case %s not referred to %s by the menu: %s", target.number, step.to_desk, exc)
+            return None
+
     async def link_call(self, number: str, call_id: str) -> bool:
         async with self._writing() as session:
             repo = CaseRepository(session)
@@ -284,7 +360,7 @@ class CaseService:
         }
         if entry is not None:
             data |= {
-                "command": entry.command.value if entry.command else None,
+                "command": entry_name(entry.command, entry.seq),
                 "from": entry.from_state.value if entry.from_state else None,
             }
         # The live feed's shape: {"type", "data"}, like the call and transfer events.

@@ -57,6 +57,10 @@ def apply_effects(
         record.closed_at = None
         record.reply = None
         record.satisfaction = None
+    elif command in (C.REFER_TO_110, C.REFER_TO_12345) and data.get("urgency"):
+        # Only the server sends it (the voice menu's emergency key): the API's
+        # referral carries a note alone (payloads.FIELDS).
+        record.urgency = Urgency(data["urgency"])
     elif command in (C.REMIND, C.NOTICE, C.BULLETIN):
         record.ladder = {**record.ladder, f"{data['deadline']}:{command.value}": at.isoformat()}
 
