@@ -45,6 +45,7 @@ from ivr_flows.core.operators import (
 )
 from ivr_flows.core.queue_log import Entered, parse_lines
 from ivr_flows.core.queue_log_replay import Replayed, replay
+from ivr_flows.core.staffing import StaffingWatch
 from ivr_flows.core.waits import Wait, WaitBook
 from ivr_flows.service.queue_log_file import QueueLogFile
 from ivr_flows.shapes import operator_json, step_json, wait_json
@@ -100,6 +101,10 @@ class DeskService:
         self._commands: deque[Command] = deque()
         self._reconcile = False
         self._wake = asyncio.Event()
+        self.staffing = StaffingWatch(
+            {d: r.overflow.after_s for d, r in rules.desks.items() if r.overflow is not None}
+        )
+        self._channels: dict[str, str] = {}  # a waiting caller's uniqueid → channel name
 
     # ----------------------------------------------------- told by the ingest
 
@@ -117,7 +122,10 @@ class DeskService:
         self.seen_until = now
         if item.event == "Hangup" and (uid := item.get("Uniqueid")):
             self.book.forget(uid)
+            self._channels.pop(uid, None)
             return
+        if item.event in ("QueueCallerJoin", "QueueEntry") and (uid := item.get("Uniqueid")):
+            self._channels[uid] = item.get("Channel") or ""
         if item.event == "QueueMemberAdded":
             self._learn_member(item)
         event = de.desk_event(item, now)
@@ -143,9 +151,22 @@ class DeskService:
         if isinstance(event, de.DeskUnstaffed):
             log.warning("desk %s: a caller is waiting and no operator is logged in", event.desk)
             self._alert(event.desk, "unstaffed", event.at, event.uniqueid)
+            self.staffing.timed_by_dialplan(event.desk, event.uniqueid)
         elif isinstance(event, de.DeskOverflowed):
             log.warning("desk %s: a waiting caller overflows to %s", event.desk, event.to)
             self._alert(event.desk, "overflow", event.at, event.uniqueid, to=event.to)
+        self._watch_staffing(event.at)
+
+    def _watch_staffing(self, at: datetime) -> None:
+        for desk in self.rules.desks:
+            line = self.book.waiting(desk)
+            logged_in = self.board.logged_in(desk)
+            if self.staffing.seen(desk, logged_in=logged_in, waiting=len(line), now=at):
+                log.warning(
+                    "desk %s: the last operator left while %d callers wait", desk, len(line)
+                )
+                self._alert(desk, "unstaffed", at, line[0].uniqueid)
+        self._wake.set()
 
     def _menu_step(self, step: de.MenuStep) -> None:
         fresh, notes = self.walks.step(step)
@@ -175,12 +196,38 @@ class DeskService:
             self._queue_commands(self.board.expired(datetime.now(UTC)))
             while self._commands:
                 await self._carry_out(self._commands.popleft())
+            await self._overflow_unstaffed()
 
     def _until_next_expiry(self) -> float | None:
-        due = self.board.next_expiry()
-        if due is None:
+        now = datetime.now(UTC)
+        times = [t for t in (self.board.next_expiry(), self.staffing.next_due(now)) if t]
+        if not times:
             return None
-        return max(0.0, (due - datetime.now(UTC)).total_seconds())
+        return max(0.0, (min(times) - now).total_seconds())
+
+    async def _overflow_unstaffed(self) -> None:
+        """Callers left waiting at a desk nobody staffs any more go to its
+        backup post (the dialplan's overflow, after QueueWithdrawCaller)."""
+        waiting = {d: [w.uniqueid for w in self.book.waiting(d)] for d in self.rules.desks}
+        for desk, uids in self.staffing.due(waiting, datetime.now(UTC)).items():
+            for uid in uids:
+                channel = self._channels.get(uid)
+                if self.client is None or not channel:
+                    continue  # tried again on the next event
+                try:
+                    await self.client.send_action(
+                        {
+                            "Action": "QueueWithdrawCaller",
+                            "Queue": f"{de.QUEUE_PREFIX}{desk}",
+                            "Caller": channel,
+                            "WithdrawInfo": "overflow",
+                        },
+                        timeout=ACTION_TIMEOUT_S,
+                    )
+                except AmiError as exc:
+                    log.error("desk %s: could not send a caller to the backup post: %s", desk, exc)
+                else:
+                    self.staffing.withdrawn(desk, uid)
 
     def _retry_later(self) -> None:
         loop = asyncio.get_running_loop()

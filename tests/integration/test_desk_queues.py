@@ -177,3 +177,59 @@ async def test_nobody_logged_in_at_110_alerts_and_overflows_to_the_backup_post(
     assert wait["outcome"] == "left" and 4.0 <= wait["waited_s"] <= 8.0, wait
     await ws.close()
     testbed.cli(pbx_clean, "dialplan set global DESK_110_OVERFLOW_S 30")
+
+
+@pytest.fixture
+async def quick_overflow(
+    pbx_clean: testbed.TestbedConfig, tmp_path: Path, aiohttp_client: Any
+) -> AsyncIterator[Liandong]:
+    """A server whose 110 overflows 5 s after the desk is left unstaffed."""
+    settings = server_settings(pbx_clean, tmp_path)
+    desks = settings.ivr_dir / "desks.yaml"
+    desks.write_text(desks.read_text().replace("after_s: 30", "after_s: 5"))
+    yield await start_server(aiohttp_client, settings)
+
+
+async def test_the_last_operator_leaving_sends_waiting_callers_to_the_backup_post(
+    quick_overflow: Liandong, work: Path, phones: dict[str, sipp.Phone]
+) -> None:
+    """A caller came while 110 was staffed (so the dialplan set no time
+    limit); the last operator logs out: the supervisor is alerted at once and
+    after the overflow time the backup post answers the caller."""
+    liandong = quick_overflow
+    status, _ = await liandong.post("/api/v1/operators/op110-2/logout")
+    assert status == 202
+    status, _ = await liandong.post("/api/v1/operators/op110-1/pause", {"reason": "小休"})
+    assert status == 202
+    await until_state(liandong, "op110-1", "paused")
+    phones["backup"] = sipp.start_phone("backup-110", work, ring_ms=300, talk_ms=1500)
+    ws = await liandong.client.ws_connect("/api/v1/live", headers=liandong.auth())
+    assert (await ws.receive_json())["type"] == "hello"
+
+    calling = asyncio.create_task(place("110", work, number_prefix="1351000", talk_ms=60_000))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while not [d for d in (await liandong.get("/api/v1/desks"))["desks"] if d["waiting"]]:
+        assert loop.time() < deadline, "the caller never waited at 110"
+        await asyncio.sleep(0.1)
+    status, _ = await liandong.post("/api/v1/operators/op110-1/logout")
+    assert status == 202
+    left_at = loop.time()
+
+    alerts: list[dict[str, Any]] = []
+    while len(alerts) < 2:
+        message = json.loads(await asyncio.wait_for(ws.receive_str(), 15))
+        if message["type"] == "desk.alert":
+            alerts.append(message["data"])
+            if len(alerts) == 1:
+                alerted_after = loop.time() - left_at
+    assert [(a["desk"], a["alert"]) for a in alerts] == [("110", "unstaffed"), ("110", "overflow")]
+    assert alerts[0]["logged_in"] == 0 and alerts[0]["waiting"] == 1 and alerted_after < 2.0
+    overflowed_after = loop.time() - left_at
+    assert 4.5 <= overflowed_after <= 9.0, overflowed_after
+    result = await calling
+    assert result.outcomes == {"13510001": "answered"}
+    [call] = await liandong.wait_ended_calls("1351000", 1)
+    backup = [leg for leg in call["legs"] if leg["endpoint"] == "backup-110"]
+    assert backup and backup[0]["answered_at"]
+    await ws.close()
