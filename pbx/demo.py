@@ -30,6 +30,7 @@ from typing import Any
 
 from county.calendar import COUNTY_TZ
 from pbx import sipp, testbed
+from pbx.demo_desks import demo_menu, demo_queue
 
 PORT = int(os.environ.get("LIANDONG_HTTP_PORT", "8080"))
 BASE = f"http://127.0.0.1:{PORT}"
@@ -142,6 +143,9 @@ def say(text: str) -> None:
 def start_testbed(cfg: testbed.TestbedConfig) -> dict[str, str]:
     print("▶ starting the Asterisk testbed (the first time builds it: about a minute)…")
     testbed.up(cfg)
+    # The shipped dialplan's own settings, whatever a test run left behind.
+    testbed.cli(cfg, "dialplan set global MENU_12345 ivr-12345")
+    testbed.staff_desks(cfg)
     return server_env(cfg)
 
 
@@ -164,10 +168,15 @@ def show(env: dict[str, str]) -> None:
             sipp.start_phone("op12345-2", work, busy=True),
         ]
         demo_calls(work, token)
-        # A hand-over: fresh phones, since a phone presses its keys on its first call only.
-        for phone in (phones.pop(2), phones.pop(0)):
+        for phone in phones:
             phone.stop()
+        phones = []
+        demo_queue(work, token, get)
+        demo_menu(work, token, get)
+        # A hand-over: fresh phones, since a phone presses its keys on its first call only.
         phones += [
+            sipp.start_phone("op110-2", work, ring_ms=sipp.NEVER_MS),
+            sipp.start_phone("op12345-2", work, busy=True),
             sipp.start_phone("op110-1", work, ring_ms=1500, keys="*1", keys_after_ms=2000),
             sipp.start_phone("op12345-1", work, ring_ms=2000, talk_ms=4000),
         ]
@@ -186,8 +195,10 @@ def demo_calls(work: Path, token: str) -> None:
             dict(trunk="110", number_prefix="1390000", caller_name="张三", talk_ms=60_000),
         ),
         (
-            "市民李四 calls 12345; the operator answers, the citizen hangs up after 3 s",
-            dict(trunk="12345", number_prefix="1380000", caller_name="李四", talk_ms=3000),
+            "市民李四 calls 12345 and presses * for an operator at once; the operator answers",
+            dict(
+                trunk="12345", number_prefix="1380000", caller_name="李四", keys=".*", talk_ms=9000
+            ),
         ),
         (
             "市民王五 calls 110 and gives up while it rings",
