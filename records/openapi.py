@@ -19,6 +19,7 @@ from typing import Any
 
 from common.vocabulary import DESK_ROLES, Desk, Role
 from county.case_words import DemandType, Route, UnitType, Urgency
+from records.core.callback_notes import CALLBACK_ENTRY, ON_TIMELINE, CallbackOutcome
 from records.core.case_file import Extension
 from records.core.lifecycle import GIVEN, ROLES, TRANSITIONS, CaseState, Command
 from records.core.menu_notes import MENU_ENTRY, OPEN_ENTRY
@@ -131,16 +132,26 @@ _EVENT = obj(
         "seq": INTEGER,
         "at": TIME,
         "command": {
-            **enum_of([OPEN_ENTRY, *Command, MENU_ENTRY]),
+            **enum_of([OPEN_ENTRY, *Command, MENU_ENTRY, CALLBACK_ENTRY]),
             "description": "the command that made the entry; `open` for the first, `menu` for "
-            "what the caller did in a voice menu (data.menu)",
+            "what the caller did in a voice menu (data.menu), `callback` for a callback's "
+            "booking and outcome (data.callback)",
         },
         "from": nullable(enum_of(CaseState)),
         "to": enum_of(CaseState),
         "actor": STRING,
         "role": enum_of(Role),
         "unit": nullable(STRING),
-        "data": {"type": "object", "description": "what the command carried, normalised"},
+        "data": {
+            "type": "object",
+            "description": "what the command carried, normalised. A `callback` entry: `note` "
+            "(the line to read), `call` (the call the caller hung up) and `callback`: {`id`, "
+            "`note_id` (callback:outcome:attempt, recorded once), `outcome` ("
+            + ", ".join(f"`{o.value}`" for o in CallbackOutcome if o in ON_TIMELINE)
+            + "), `at`, `desk`, `state`, `position_kept`, `attempts`, `last_status` (Dial's "
+            "status), `operator` (the phone), `next_try_at`, `dial_call` (the call that dialled "
+            "the caller, linked to the case)}; never the caller's number",
+        },
     }
 )
 _MAYBE_TIME = nullable(TIME)

@@ -102,7 +102,7 @@ def timeline_entry_json(event: CaseEvent) -> dict[str, Any]:
     return {
         "seq": event.seq,
         "at": iso(event.at),
-        "command": entry_name(event.command, event.seq),
+        "command": entry_name(event.command, event.seq, event.data),
         "from": event.from_state.value if event.from_state else None,
         "to": event.to_state.value,
         "actor": event.actor,

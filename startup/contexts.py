@@ -24,7 +24,7 @@ from ivr_flows.core.desk_rules import load_desk_rules
 from ivr_flows.core.menu_walks import MenuWalks
 from ivr_flows.http import CALLBACKS, DESKS
 from ivr_flows.service import agi_answers
-from ivr_flows.service.callbacks import CallbackService
+from ivr_flows.service.callbacks import CallbackService, to_cases
 from ivr_flows.service.desks import DeskService
 from ivr_flows.storage.callbacks import CallbackStore
 from ivr_flows.storage.store import DeskStore
@@ -157,6 +157,7 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
     callbacks = app[CALLBACKS] = CallbackService(desk_rules, callback_store, app[LIVE])
     await callbacks.load()
     ingest.observers.append(callbacks.observe)
+    callbacks.listeners.append(to_cases(case_calls.on_callback))
     desk_tasks = [
         asyncio.create_task(desks.run(), name="desks"),
         asyncio.create_task(desk_store.run(), name="desk-records"),

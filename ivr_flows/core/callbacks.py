@@ -7,6 +7,7 @@ the caller's number is dialled (`LdCallbackDial`, then `LdCallbackDialEnd`
 with Dial's status). Not reached: tried again after the desk's retry gap, at
 the head of the line, until the attempts are spent. The table below is every
 move there is; anything else is ignored (a duplicate or late event).
+`case_note` says what a change means to the case of the caller's call.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from ivr_flows.core.desk_rules import Callback as CallbackRule
+from records.core.callback_notes import CallbackNote, CallbackOutcome
 
 
 class CallbackState(StrEnum):
@@ -47,17 +49,24 @@ class Callback:
     operator: str | None = None
     last_status: str | None = None  # Dial's status of the last attempt
     updated_at: datetime | None = None
+    # The call dialling the caller now (LdCallbackDial's Linkedid), for the
+    # case it joins; not saved (the link is made while it rings).
+    dial_call_id: str | None = None
 
     @property
     def open(self) -> bool:
         return self.state in OPEN_STATES
 
 
-def dialling(cb: Callback, operator: str | None, at: datetime) -> Callback | None:
-    """An operator took the stand-in; the caller is being dialled."""
+def dialling(
+    cb: Callback, operator: str | None, at: datetime, call_id: str | None = None
+) -> Callback | None:
+    """An operator took the stand-in; the caller is being dialled (on `call_id`)."""
     if cb.state is not CallbackState.WAITING:
         return None
-    return replace(cb, state=CallbackState.DIALLING, operator=operator, updated_at=at)
+    return replace(
+        cb, state=CallbackState.DIALLING, operator=operator, updated_at=at, dial_call_id=call_id
+    )
 
 
 def dial_ended(cb: Callback, status: str, at: datetime, rule: CallbackRule) -> Callback | None:
@@ -104,7 +113,9 @@ def due(cb: Callback, now: datetime) -> bool:
 
 
 def requeued(cb: Callback, at: datetime) -> Callback:
-    return replace(cb, state=CallbackState.WAITING, next_try_at=None, updated_at=at)
+    return replace(
+        cb, state=CallbackState.WAITING, next_try_at=None, updated_at=at, dial_call_id=None
+    )
 
 
 def can_offer(caller_number: str | None) -> bool:
@@ -113,3 +124,39 @@ def can_offer(caller_number: str | None) -> bool:
         return False
     digits = caller_number.lstrip("+")
     return digits.isdigit() and 3 <= len(digits) <= 20
+
+
+def case_note(cb: Callback) -> CallbackNote | None:
+    """What a saved change of the callback means to its call's case: booked
+    (waiting, never dialled: the place it kept), its call dialling, connected,
+    an attempt not reached (in line again), failed; None for the rest (a
+    stand-in back in line: nothing new for the case). The same change told
+    twice makes the same note (`note_id`): the case records it once."""
+    outcome: CallbackOutcome | None = None
+    if cb.state is CallbackState.WAITING and cb.attempts == 0:
+        outcome = CallbackOutcome.BOOKED
+    elif cb.state is CallbackState.DIALLING:
+        outcome = CallbackOutcome.DIALLING
+    elif cb.state is CallbackState.CONNECTED:
+        outcome = CallbackOutcome.CONNECTED
+    elif cb.state is CallbackState.RETRY and cb.attempts > 0 and cb.last_status is not None:
+        outcome = CallbackOutcome.NOT_REACHED
+    elif cb.state is CallbackState.FAILED:
+        outcome = CallbackOutcome.FAILED
+    if outcome is None:
+        return None
+    booked = outcome is CallbackOutcome.BOOKED
+    return CallbackNote(
+        callback_id=cb.callback_id,
+        call_id=cb.call_id,
+        at=cb.asked_at if booked else (cb.updated_at or cb.asked_at),
+        desk=cb.desk,
+        outcome=outcome,
+        state=cb.state.value,
+        position=cb.position,
+        attempts=cb.attempts,
+        last_status=cb.last_status,
+        operator=cb.operator,
+        next_try_at=cb.next_try_at if outcome is CallbackOutcome.NOT_REACHED else None,
+        dial_call_id=cb.dial_call_id,
+    )

@@ -1,7 +1,9 @@
 """Callbacks at run time: booked over FastAGI while the caller is still on the
 line (saved before they are told), a stand-in call holding their place in
 the desk's queue, the dial's outcome, the retries; every change saved, told
-on the live feed and to the listeners (the case timeline).
+on the live feed and to the listeners (the case timeline, `to_cases`; the
+booking too, before the caller is told, so it is in the case's inbox before
+their hang-up).
 
 The stand-in is a Local channel, `Local/<id>@ld-callback-place/n`: its `;2`
 half waits in the queue (at the caller's position; at the head on a retry),
@@ -27,6 +29,7 @@ from ivr_flows.core.desk_rules import Callback as CallbackRule
 from ivr_flows.core.desk_rules import DeskRules
 from ivr_flows.shapes import callback_json
 from ivr_flows.storage.callbacks import CallbackStore
+from records.core.callback_notes import CallbackNote
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,18 @@ STAND_IN_CONTEXT = "ld-callback-place"
 _STAND_IN = re.compile(rf"^Local/(\d+)@{STAND_IN_CONTEXT}-[0-9a-f]+;[12]$")
 
 Listener = Callable[[Callback], Awaitable[None]]
+
+
+def to_cases(tell: Callable[[CallbackNote], None]) -> Listener:
+    """A listener that tells the case records (the call linker's inbox) what
+    each change means to the case of the caller's call."""
+
+    async def listener(cb: Callback) -> None:
+        note = cbs.case_note(cb)
+        if note is not None:
+            tell(note)
+
+    return listener
 
 
 class CallbackService:
@@ -87,6 +102,7 @@ class CallbackService:
         self._open[cb.callback_id] = cb
         log.info("callback %d booked for call %s at place %d", cb.callback_id, call_id, position)
         self._publish(cb)
+        await self._tell(cb)
         self._wake.set()
         return cb
 
@@ -114,7 +130,8 @@ class CallbackService:
             return
         rule = self._rule(cb)
         if kind == "LdCallbackDial":
-            self._change(cbs.dialling(cb, msg.get("Phone") or None, now))
+            dialling = cbs.dialling(cb, msg.get("Phone") or None, now, msg.get("Linkedid"))
+            self._change(dialling)
         elif rule is not None:
             self._change(cbs.dial_ended(cb, msg.get("DialStatus") or "", now, rule))
 
@@ -258,11 +275,14 @@ class CallbackService:
             self._changed.pop(0)
             log.info("callback %d: %s (attempt %d)", cb.callback_id, cb.state, cb.attempts)
             self._publish(cb)
-            for listener in self.listeners:
-                try:
-                    await listener(cb)
-                except Exception:
-                    log.exception("callback %d: a listener failed", cb.callback_id)
+            await self._tell(cb)
+
+    async def _tell(self, cb: Callback) -> None:
+        for listener in self.listeners:
+            try:
+                await listener(cb)
+            except Exception:
+                log.exception("callback %d: a listener failed", cb.callback_id)
 
     def _publish(self, cb: Callback) -> None:
         if self.live.subscriber_count:

@@ -29,6 +29,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from records.core.callback_notes import CALLBACK_ENTRY, is_callback_entry
 from records.core.lifecycle import Command
 
 # The name the API gives an entry no command made after the opening one.
@@ -168,9 +169,12 @@ def menu_summary(entries: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
     }
 
 
-def entry_name(command: Command | None, seq: int) -> str:
+def entry_name(command: Command | None, seq: int, data: dict[str, Any] | None = None) -> str:
     """A timeline entry's name in the API: its command's, else `open` for the
-    first entry and `menu` for the voice menu's."""
+    first entry, `callback` for a callback's (`callback_notes`) and `menu`
+    for the voice menu's."""
     if command is not None:
         return command.value
-    return OPEN_ENTRY if seq == 0 else MENU_ENTRY
+    if seq == 0:
+        return OPEN_ENTRY
+    return CALLBACK_ENTRY if data is not None and is_callback_entry(data) else MENU_ENTRY

@@ -6,10 +6,19 @@ Runs beside the ingest pipeline: it is told the call model's domain events
 and AMI work in its own task, in order. A database hiccup delays a link; it
 does not lose it — the item is retried until it goes through.
 
-The voice menus' steps (`on_menu`, from the desks) go through the same inbox,
-so they come after the opening of their call's case. One whose call has no
-case yet (the server restarted mid-call and the reconciliation has not
-picked the call up) waits until the case is opened or linked.
+The voice menus' steps (`on_menu`, from the desks) and the callbacks' changes
+(`on_callback`) go through the same inbox, so they come after the opening of
+their call's case. One whose call has no case yet (the server restarted
+mid-call and the reconciliation has not picked the call up) waits until the
+case is opened or linked.
+
+A callback's own call (the stand-in Local pair the server originates, and
+the leg it dials the caller on) opens no case: its first channel is a Local
+one, on no trunk. It joins the case of the call the caller hung up when an
+operator takes it (`dial_call_id`), so the operator's call shows the case,
+and a restarted server that finds the call (its trunk leg first) finds the
+case it belongs to instead of opening another. A caller who hung up after
+booking a callback did not abandon their call: that case is not cancelled.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from dataclasses import dataclass, field
 
 from ami_client import AmiClient, AmiError, AmiMessage
 from common.vocabulary import DESK_ROLE, Desk, Role
+from records.core.callback_notes import CallbackNote, callback_booked
 from records.core.case_file import Actor, IllegalMove, NotPermitted, Refused
 from records.core.lifecycle import CaseState, Command
 from records.core.menu_notes import MenuNote
@@ -85,7 +95,14 @@ class _Menu:
     note: MenuNote
 
 
-_Item = _Open | _Abandoned | _Link | _Merge | _Handover | _Menu
+@dataclass
+class _Callback:
+    note: CallbackNote
+
+
+_Item = _Open | _Abandoned | _Link | _Merge | _Handover | _Menu | _Callback
+# What waits for its call's case: the menu's steps, the callbacks' changes.
+_Waiting = _Menu | _Callback
 
 
 @dataclass
@@ -100,8 +117,8 @@ class CaseCalls:
     _idle: asyncio.Event = field(default_factory=asyncio.Event)  # set: the inbox is done
     _arriving: dict[str, _Open] = field(default_factory=dict)  # call id → its opening
     opened: dict[str, str] = field(default_factory=dict)  # call id → case number
-    # call id → menu steps that came before its case (in order)
-    _waiting_steps: dict[str, list[MenuNote]] = field(default_factory=dict)
+    # call id → menu steps and callback changes that came before its case (in order)
+    _waiting_steps: dict[str, list[_Waiting]] = field(default_factory=dict)
 
     # ----------------------------------------------------- told by the ingest
 
@@ -149,6 +166,10 @@ class CaseCalls:
     def on_menu(self, note: MenuNote) -> None:
         """A voice menu's step worth a line on the call's case (the desks)."""
         self._put(_Menu(note))
+
+    def on_callback(self, note: CallbackNote) -> None:
+        """A callback booked, its call dialling, its outcome (the callbacks)."""
+        self._put(_Callback(note))
 
     def _put(self, item: _Item) -> None:
         self._inbox.append(item)
@@ -198,7 +219,9 @@ class CaseCalls:
                 await self._link(item.case, item.call_id)
                 self._release_steps(item.call_id)
         elif isinstance(item, _Menu):
-            await self._record_menu(item.note)
+            await self._record_menu(item)
+        elif isinstance(item, _Callback):
+            await self._record_callback(item)
         else:
             for number in await self._cases_of(item.merged):
                 await self._link(number, item.into)
@@ -252,6 +275,8 @@ class CaseCalls:
         view = await self.cases.view(number)
         if view.record.state is not CaseState.RECEIVED or len(view.call_ids) > 1:
             return
+        if callback_booked(e.data for e in view.events):
+            return  # the caller hung up to be called back: their matter waits
         with contextlib.suppress(IllegalMove, Refused):  # an operator moved it meanwhile
             await self.cases.act(number, Command.CANCEL, SYSTEM, {"reason": ABANDONED})
 
@@ -276,27 +301,41 @@ class CaseCalls:
                     exc,
                 )
 
-    async def _record_menu(self, note: MenuNote) -> None:
-        numbers = await self._cases_of(note.call_id)
+    async def _record_menu(self, item: _Menu) -> None:
+        numbers = await self._cases_of(item.note.call_id)
         if not numbers:
-            self._hold_step(note)
+            self._hold(item.note.call_id, item)
             return
         for number in numbers:
-            await self.cases.record_menu(number, note)
+            await self.cases.record_menu(number, item.note)
 
-    def _hold_step(self, note: MenuNote) -> None:
+    async def _record_callback(self, item: _Callback) -> None:
+        """The callback's call joins the case (silently, like a transfer's
+        leg); the booking and the outcomes are lines on it."""
+        note = item.note
+        numbers = await self._cases_of(note.call_id)
+        if not numbers:
+            self._hold(note.call_id, item)
+            return
+        for number in numbers:
+            if note.dial_call_id is not None and note.dial_call_id != note.call_id:
+                await self._link(number, note.dial_call_id)
+            if note.on_timeline:
+                await self.cases.record_callback(number, note)
+
+    def _hold(self, call_id: str, item: _Waiting) -> None:
         waiting = self._waiting_steps
-        if note.call_id not in waiting and len(waiting) >= MAX_WAITING_CALLS:
+        if call_id not in waiting and len(waiting) >= MAX_WAITING_CALLS:
             dropped = next(iter(waiting))
-            log.warning("call %s: menu steps dropped, its case never came", dropped)
+            log.warning("call %s: menu steps and callbacks dropped, its case never came", dropped)
             del waiting[dropped]
-        waiting.setdefault(note.call_id, []).append(note)
+        waiting.setdefault(call_id, []).append(item)
 
     def _release_steps(self, call_id: str) -> None:
-        """The steps that waited for the call's case go next, in their order
-        (right after the item being handled, which opened or linked it)."""
-        for index, note in enumerate(self._waiting_steps.pop(call_id, []), start=1):
-            self._inbox.insert(index, _Menu(note))
+        """What waited for the call's case goes next, in its order (right
+        after the item being handled, which opened or linked it)."""
+        for index, item in enumerate(self._waiting_steps.pop(call_id, []), start=1):
+            self._inbox.insert(index, item)
 
     async def _operator_name(self, phone: str | None) -> str:
         """The name on the token bound to the operator's phone, else the phone."""

@@ -27,6 +27,8 @@ from common.vocabulary import DESK_ROLE, Desk, Role
 from county.case_rules import CaseRules
 from county.case_words import Urgency
 from database.engine import WRITE_TRANSACTION
+from records.core import callback_notes
+from records.core.callback_notes import CallbackNote
 from records.core.case_file import (
     Actor,
     IllegalMove,
@@ -225,6 +227,30 @@ class CaseService:
         self._announce("case.moved", target, at, actor, entry)
         return entry
 
+    async def record_callback(self, number: str, cb: CallbackNote) -> TimelineEntry | None:
+        """A callback's booking or outcome on the case's timeline, once (a
+        change told again is skipped); a case no longer open takes nothing.
+        None if nothing was recorded."""
+        at = self.clock()
+        data = callback_notes.note_data(cb)
+        async with self._writing() as session:
+            repo = CaseRepository(session)
+            target = await self._get(repo, number)
+            events = await repo.events(number)
+            if callback_notes.already_recorded((e.data for e in events), cb.note_id):
+                return None
+            actor = Actor(f"{cb.desk}回拨", Role.SYSTEM)
+            entry = note(case_file_of(target, len(events)), actor, at, data)
+            if entry is None:
+                log.info(
+                    "case %s is %s: callback %s not recorded", number, target.state, cb.note_id
+                )
+                return None
+            target.updated_at = at  # and its version: a concurrent move is refused
+            repo.add_event(number, entry)
+        self._announce("case.moved", target, at, actor, entry)
+        return entry
+
     def _menu_referral(
         self,
         target: CaseRecord,
@@ -360,7 +386,7 @@ class CaseService:
         }
         if entry is not None:
             data |= {
-                "command": entry_name(entry.command, entry.seq),
+                "command": entry_name(entry.command, entry.seq, entry.data),
                 "from": entry.from_state.value if entry.from_state else None,
             }
         # The live feed's shape: {"type", "data"}, like the call and transfer events.

@@ -1,17 +1,22 @@
 """Callback instead of waiting, on the real testbed: a 12345 caller who has
 waited is offered key 1, hangs up keeping their place, and when an operator
 is free the operator is connected first, hears the number, and the caller's
-phone rings; not reached, they are tried again."""
+phone rings; not reached, they are tried again. The case of the call they
+hung up tells it (booked, connected or not reached), is not cancelled by
+their hang-up, and is their only case: the call back joins it."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from common.vocabulary import Role
 from pbx import sipp, testbed
 from tests.integration.conftest import CALLBACK_OFF, MENU_OFF, Liandong
 
@@ -50,6 +55,29 @@ async def callback_of(
             return dict(callbacks[-1])
         await asyncio.sleep(0.2)
     raise AssertionError(f"no {state} callback on call {call_id}: {callbacks}")
+
+
+async def case_with_callback(
+    liandong: Liandong, call_id: str, outcome: str, role: Role = Role.ADMIN
+) -> dict[str, Any]:
+    """The case of the call the caller hung up, once a callback line with
+    `outcome` is on its timeline (the case worker runs beside the callbacks)."""
+    deadline = time.monotonic() + 10
+    while True:
+        [number] = (await liandong.get(f"/api/v1/calls/{call_id}"))["cases"]
+        case = dict(await liandong.get(f"/api/v1/cases/{number}", role))
+        if any(cb["outcome"] == outcome for cb in callback_data(case)):
+            return case
+        assert time.monotonic() < deadline, (outcome, case["timeline"])
+        await asyncio.sleep(0.2)
+
+
+def callback_lines(case: dict[str, Any]) -> list[str]:
+    return [e["data"]["note"] for e in case["timeline"] if e["command"] == "callback"]
+
+
+def callback_data(case: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e["data"]["callback"] for e in case["timeline"] if e["command"] == "callback"]
 
 
 async def book_a_callback(liandong: Liandong, work: Path) -> str:
@@ -101,6 +129,27 @@ async def test_a_caller_books_a_callback_and_is_called_back_with_an_operator_on_
     assert any(line.endswith("answered") for line in phones["citizen"].outcomes())
     assert (await desk_12345(liandong))["callbacks"] == []
 
+    # The case of the call they hung up: booked, then connected, and not
+    # cancelled when they hung up to be called back.
+    case = await case_with_callback(liandong, call_id, "connected")
+    assert callback_lines(case) == [
+        "市民选择回拨，保留排队位置（第1位）",
+        "回拨接通，话务员 op12345-1",
+    ], case["timeline"]
+    assert "cancel" not in [e["command"] for e in case["timeline"]]
+    assert case["state"] == "received"
+    booked, connected = callback_data(case)
+    assert booked["id"] == connected["id"] == done["id"]
+    assert (connected["attempts"], connected["last_status"]) == (1, "ANSWER")
+    # The call back joined that case and opened none: the caller has one case.
+    assert [c["id"] for c in case["calls"]] == [call_id, connected["dial_call"]], case["calls"]
+    mine = await liandong.get(f"/api/v1/cases?caller_number={NUMBER}")
+    assert [c["number"] for c in mine["cases"]] == [case["number"]], mine
+    # A supervisor reads the same lines without the number.
+    seen = await case_with_callback(liandong, call_id, "connected", Role.SUPERVISOR)
+    assert callback_lines(seen) == callback_lines(case)
+    assert NUMBER not in json.dumps(seen, ensure_ascii=False)
+
 
 async def test_a_callback_not_answered_is_tried_again(
     liandong: Liandong,
@@ -122,6 +171,16 @@ async def test_a_callback_not_answered_is_tried_again(
     assert again["next_try_at"] is not None and again["position_kept"] == 1
     [listed] = (await desk_12345(liandong))["callbacks"]
     assert listed["state"] == "retry"
+
+    # The attempt not reached is on the case, with the next try (county time).
+    case = await case_with_callback(liandong, call_id, "not_reached")
+    lines = callback_lines(case)
+    assert lines[0] == "市民选择回拨，保留排队位置（第1位）"
+    assert lines[1].startswith("回拨未接通（忙），第1次，下次 "), lines
+    [not_reached] = [cb for cb in callback_data(case) if cb["outcome"] == "not_reached"]
+    assert not_reached["next_try_at"] == again["next_try_at"]
+    mine = await liandong.get(f"/api/v1/cases?caller_number={NUMBER}")
+    assert [c["number"] for c in mine["cases"]] == [case["number"]], mine
 
 
 async def test_with_the_server_stopped_the_caller_is_not_let_go_but_waits_on(
