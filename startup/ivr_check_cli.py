@@ -16,6 +16,7 @@ from pathlib import Path
 
 from common.vocabulary import Desk
 from county.config_file import ConfigFileError
+from ivr_flows.core.desk_rules import load_desk_rules
 from ivr_flows.core.flow_load import check_flows, load_flows
 from ivr_flows.core.flow_model import Flow
 from ivr_flows.core.menu_dialplan import dialplan
@@ -30,9 +31,13 @@ def add_check_parser(verbs: argparse._SubParsersAction[argparse.ArgumentParser])
     check = verbs.add_parser(
         "check", help="check the voice menus (flows) against the prompts and desks"
     )
-    check.add_argument("--flows", type=Path, default=DEFAULT_FLOWS, help="the flow files' folder")
     check.add_argument(
-        "--prompts", type=Path, default=DEFAULT_PROMPTS, help="the prompt catalogue (YAML)"
+        "--flows", type=Path, help="the flow files' folder (default: LIANDONG_IVR_DIR/flows)"
+    )
+    check.add_argument(
+        "--prompts",
+        type=Path,
+        help="the prompt catalogue (default: LIANDONG_IVR_DIR/prompts/prompts.yaml)",
     )
     check.add_argument(
         "--dialplan", type=Path, help="when all is well, write the generated dialplan here"
@@ -41,15 +46,22 @@ def add_check_parser(verbs: argparse._SubParsersAction[argparse.ArgumentParser])
 
 
 def run_check(args: argparse.Namespace) -> int:
+    # The county's folder, as `liandong serve` reads it: a check of other
+    # files than the server's would say "all well" of the wrong ones.
+    ivr_dir = Path(os.environ.get("LIANDONG_IVR_DIR") or DEFAULT_IVR_DIR)
+    flows_arg = args.flows or ivr_dir / "flows"
+    prompts = args.prompts or ivr_dir / "prompts" / "prompts.yaml"
+    if args.flows is None and args.prompts is None and not desks_well(ivr_dir / "desks.yaml"):
+        return 1
     try:
-        prompt_ids = catalogue_ids(args.prompts)
+        prompt_ids = catalogue_ids(prompts)
     except ConfigFileError as exc:
         for problem in exc.problems:
             print(problem.render(exc.path))
         print("liandong ivr check: the prompt catalogue could not be read", file=sys.stderr)
         return 1
     desks = _desks()
-    flows_dir = _shown(args.flows)
+    flows_dir = _shown(flows_arg)
     problems = check_flows(flows_dir, prompt_ids, desks)
     for problem in problems:
         print(problem.render())
@@ -63,6 +75,18 @@ def run_check(args: argparse.Namespace) -> int:
         _write(args.dialplan, dialplan(flows))
         print(f"{args.dialplan}: written")
     return 0
+
+
+def desks_well(path: Path) -> bool:
+    """The desks' queue rules, as `liandong serve` would load them."""
+    try:
+        load_desk_rules(path)
+    except ConfigFileError as exc:
+        for problem in exc.problems:
+            print(problem.render(exc.path))
+        print("liandong ivr check: the desks' rules could not be loaded", file=sys.stderr)
+        return False
+    return True
 
 
 def check_at_start(

@@ -3,6 +3,7 @@ when there is any; with --dialplan, a clean check writes the generated file."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from ivr_flows.core.flow_load import load_flows
 from ivr_flows.core.menu_dialplan import dialplan
 from server import main
 from startup.ivr_check_cli import DEFAULT_PROMPTS, catalogue_ids, check_at_start
-from startup.settings import SettingsError
+from startup.settings import DEFAULT_IVR_DIR, SettingsError
 from tests.unit.test_ivr_flow_load import BASE, FLOWS, PROMPTS, PROMPTS_12345, line_of
 
 
@@ -100,3 +101,38 @@ def test_the_committed_menu_dialplan_is_the_one_the_flows_generate() -> None:
         return [line for line in text.splitlines() if not line.startswith(";")]
 
     assert code(committed.read_text(encoding="utf-8")) == code(dialplan(flows))
+
+
+def county_copy(tmp_path: Path) -> Path:
+    """A county's own copy of the shipped ivr_flows data."""
+    target = tmp_path / "county_ivr"
+    for part in ("flows", "prompts"):
+        shutil.copytree(DEFAULT_IVR_DIR / part, target / part)
+    shutil.copy(DEFAULT_IVR_DIR / "desks.yaml", target / "desks.yaml")
+    return target
+
+
+def test_the_check_reads_the_folder_the_server_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """LIANDONG_IVR_DIR names the county's copy: a broken flow there fails
+    the check (it used to check the shipped files and say "all well")."""
+    county = county_copy(tmp_path)
+    monkeypatch.setenv("LIANDONG_IVR_DIR", str(county))
+    assert main(["ivr", "check"]) == 0
+    flow = county / "flows" / "12345.yaml"
+    flow.write_text(flow.read_text(encoding="utf-8").replace("prompt: ", "prompt: x", 1))
+    assert main(["ivr", "check"]) == 1
+    assert "12345.yaml:" in capsys.readouterr().out
+
+
+def test_the_check_loads_the_desks_rules_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    county = county_copy(tmp_path)
+    desks = county / "desks.yaml"
+    desks.write_text(desks.read_text(encoding="utf-8").replace("wrap_up_s: 10", "wrap_up_s: -1"))
+    monkeypatch.setenv("LIANDONG_IVR_DIR", str(county))
+    assert main(["ivr", "check"]) == 1
+    out = capsys.readouterr().out
+    assert "desks.yaml:" in out and "wrap_up_s: 0 to 600" in out
