@@ -32,6 +32,7 @@ from web.tokens import TokenRepository
 # Transfer targets ring this long before the caller is given back (tests of
 # no-answer wait for it).
 TRANSFER_RING_S = 6
+ROOT = Path(__file__).resolve().parents[2]
 MENU_OFF = "off"
 CALLBACK_OFF = "0"
 
@@ -54,6 +55,18 @@ def pbx() -> Iterator[testbed.TestbedConfig]:
     yield cfg
     if not was_running:
         testbed.down(cfg)
+        return
+    # A testbed someone else started is left as its dialplan says, not as
+    # the tests set it.
+    for name in ("MENU_12345", "DESK_12345_CALLBACK_AFTER_S"):
+        testbed.cli(cfg, f"dialplan set global {name} {shipped_global(name)}")
+
+
+def shipped_global(name: str) -> str:
+    """A global's value in the shipped extensions.conf."""
+    text = (ROOT / "asterisk-config" / "extensions.conf").read_text(encoding="utf-8")
+    [value] = re.findall(rf"^{name} = (.*)$", text, flags=re.MULTILINE)
+    return value.strip()
 
 
 @pytest.fixture
