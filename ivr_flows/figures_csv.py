@@ -41,6 +41,7 @@ def desk_columns(within_s: int) -> list[Column]:
         ("放弃量", lambda r: r["abandoned"]),
         ("转走量", lambda r: r["left"]),
         ("排队中", lambda r: r["waiting"]),
+        ("预约回拨", lambda r: r["called_back"]),
         ("平均等待(秒)", lambda r: r["average_wait_s"]),
         ("最长等待(秒)", lambda r: r["longest_wait_s"]),
         ("平均应答(秒)", lambda r: r["average_answer_s"]),

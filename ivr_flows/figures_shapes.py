@@ -36,6 +36,7 @@ def figures_json(figures: Figures, targets: Targets) -> dict[str, Any]:
         "abandoned": figures.abandoned,
         "left": figures.left,
         "waiting": figures.waiting,
+        "called_back": figures.called_back,
         "average_wait_s": rounded(figures.average_wait_s, 1),
         "longest_wait_s": rounded(figures.longest_wait_s, 1),
         "average_answer_s": rounded(figures.average_answer_s, 1),

@@ -147,6 +147,10 @@ _FIGURES = {
     "abandoned": {**INTEGER, "description": "hung up in line"},
     "left": {**INTEGER, "description": "went on elsewhere (backup post, transfer given back)"},
     "waiting": {**INTEGER, "description": "still in line: not in the rates or wait times"},
+    "called_back": {
+        **INTEGER,
+        "description": "left the line to be called back: not in the rates or wait times",
+    },
     "average_wait_s": _SECONDS,
     "longest_wait_s": _SECONDS,
     "average_answer_s": _SECONDS,

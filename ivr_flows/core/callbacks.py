@@ -69,10 +69,29 @@ def dialling(
     )
 
 
-def dial_ended(cb: Callback, status: str, at: datetime, rule: CallbackRule) -> Callback | None:
-    """The caller's phone answered or not (Dial's DIALSTATUS)."""
-    if cb.state is not CallbackState.DIALLING:
+def dial_ended(
+    cb: Callback, status: str, at: datetime, rule: CallbackRule, attempt: int | None = None
+) -> Callback | None:
+    """The caller's phone answered or not (Dial's DIALSTATUS). From waiting
+    too: the dial's start was missed (the link was down) but its end is known.
+    CANCEL (the operator left before the caller's phone answered) is no
+    attempt at the caller: back at the head of the line at once. `attempt`
+    (the stand-in's, when known) must be the one under way: an end told
+    again for an earlier attempt changes nothing."""
+    if cb.state not in (CallbackState.DIALLING, CallbackState.WAITING):
         return None
+    if attempt is not None and attempt != cb.attempts + 1:
+        return None
+    if status == "CANCEL":
+        return replace(
+            cb,
+            state=CallbackState.RETRY,
+            next_try_at=at,
+            position=1,
+            operator=None,
+            last_status=status,
+            updated_at=at,
+        )
     attempts = cb.attempts + 1
     if status == "ANSWER":
         return replace(

@@ -26,6 +26,10 @@ What is counted (the county's reading of its targets):
   connection rate like an abandoned one.
 - **Answered in time**: answered at most `answer_within_s` seconds after the
   first join (exactly 15 s is in time).
+- **Callbacks**: a caller who left the line to be called back (their wait
+  ended `left` by `callback`) is offered and counted `called_back`, not
+  decided here (the callback's own outcome is on the case); the stand-in
+  call that then holds their place (`via` callback) is no offer at all.
 - A caller **still waiting** is offered but not yet decided: left out of the
   rates and the wait times until their wait ends.
 - connection rate = answered / decided offers; service level = answered in
@@ -40,7 +44,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from ivr_flows.core.desk_rules import Targets
 from ivr_flows.core.operators import WRAP_UP_REASON, OperatorState
-from ivr_flows.core.waits import Wait, WaitOutcome
+from ivr_flows.core.waits import CALLBACK, Wait, WaitOutcome
 
 HOUR = timedelta(hours=1)
 # The longest period the figures take: every hour is listed (a leap year's
@@ -61,6 +65,11 @@ class Offer:
     operator: str | None
     talk_s: int | None
     waits: int = 1
+    ended_by: str | None = None
+
+    @property
+    def called_back(self) -> bool:
+        return self.outcome is WaitOutcome.LEFT and self.ended_by == CALLBACK
 
     @property
     def waited_s(self) -> float | None:
@@ -78,6 +87,8 @@ def offers(waits: Iterable[Wait]) -> list[Offer]:
     chains: list[list[Wait]] = []
     last: dict[str, tuple[int, Wait, list[Wait]]] = {}  # uniqueid → its latest wait, chain
     for wait in sorted(waits, key=lambda w: (w.uniqueid, _number(w), w.joined_at)):
+        if wait.via == CALLBACK:
+            continue  # a stand-in holding a caller's place, not a caller
         n = _number(wait)
         before = last.get(wait.uniqueid)
         if (
@@ -115,6 +126,7 @@ def _offer(chain: list[Wait]) -> Offer:
         operator=final.operator,
         talk_s=final.talk_s,
         waits=len(chain),
+        ended_by=final.ended_by,
     )
 
 
@@ -131,6 +143,7 @@ class Figures:
     abandoned: int = 0
     left: int = 0
     waiting: int = 0
+    called_back: int = 0  # left the line to be called back: not decided here
     wait_total_s: float = 0.0
     longest_wait_s: float | None = None
     answer_total_s: float = 0.0
@@ -142,6 +155,9 @@ class Figures:
         waited = offer.waited_s
         if offer.outcome is WaitOutcome.WAITING or waited is None:
             self.waiting += 1
+            return
+        if offer.called_back:
+            self.called_back += 1
             return
         self.wait_total_s += waited
         self.longest_wait_s = max(self.longest_wait_s or 0.0, waited)
@@ -156,7 +172,7 @@ class Figures:
 
     @property
     def decided(self) -> int:
-        return self.offered - self.waiting
+        return self.offered - self.waiting - self.called_back
 
     @property
     def average_wait_s(self) -> float | None:

@@ -30,6 +30,9 @@ from ivr_flows.core import desk_events as de
 # A join this close to a known wait's is that wait seen again (queue_log's
 # times are whole seconds; QueueStatus gives the wait so far in seconds).
 SAME_JOIN_S = 2.0
+# `ended_by` of a wait the caller left to be called back (a stand-in then
+# holds their place: `via` callback).
+CALLBACK = "callback"
 # Callers whose channel is gone, remembered so that a late repeat of their
 # facts is known as such.
 GONE_KEPT = 5000
@@ -165,6 +168,16 @@ class WaitBook:
                 self._open[wait.uniqueid] = wait
             else:
                 self._left[wait.uniqueid] = wait
+
+    def booked_callback(self, uniqueid: str) -> list[Wait]:
+        """The caller left the line to be called back (the menu step's mark
+        `callback`): their last wait ended that way, not for another line."""
+        last = self.last_ended(uniqueid)
+        if last is None or last.outcome is not WaitOutcome.LEFT or last.ended_by == CALLBACK:
+            return []
+        booked = replace(last, ended_by=CALLBACK)
+        self._keep(booked)
+        return [booked]
 
     def resume(self, joined: de.CallerJoined) -> list[Wait]:
         """A caller Asterisk has in line that the book does not know (the

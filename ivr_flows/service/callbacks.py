@@ -18,7 +18,8 @@ import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from ami_client import AmiClient, AmiError, LinkDown, LinkState, LinkUp
 from ami_client.message import AmiMessage
@@ -67,6 +68,7 @@ class CallbackService:
         self._placed: set[int] = set()  # stand-ins Asterisk has now
         self._changed: list[Callback] = []  # to save and tell, in order
         self._check_placed = True
+        self._quiet_until = datetime.min.replace(tzinfo=UTC)
         self._wake = asyncio.Event()
 
     async def load(self) -> None:
@@ -94,7 +96,12 @@ class CallbackService:
         assert caller_number is not None
         for cb in self._open.values():
             if cb.caller_number == caller_number and cb.desk == desk:
-                return cb  # pressed twice, or called again: one callback is enough
+                # Called again while a callback is open: one callback is
+                # enough, but this call's case is told it too (else it is
+                # cancelled as a call nobody answered).
+                if cb.call_id != call_id:
+                    await self._tell(replace(cb, call_id=call_id))
+                return cb
         now = datetime.now(UTC)
         cb = await self.store.add(
             Callback(0, call_id, desk, caller_number, max(1, position), now, updated_at=now)
@@ -133,7 +140,9 @@ class CallbackService:
             dialling = cbs.dialling(cb, msg.get("Phone") or None, now, msg.get("Linkedid"))
             self._change(dialling)
         elif rule is not None:
-            self._change(cbs.dial_ended(cb, msg.get("DialStatus") or "", now, rule))
+            attempt = _int(msg.get("Attempt"))
+            status = msg.get("DialStatus") or ""
+            self._change(cbs.dial_ended(cb, status, now, rule, attempt if attempt > 0 else None))
 
     def _hung_up(self, channel: str, now: datetime) -> None:
         match = _STAND_IN.match(channel)
@@ -159,18 +168,26 @@ class CallbackService:
                 await asyncio.wait_for(self._wake.wait(), self._until_next_due())
             self._wake.clear()
             await self._save_changes()
-            if self.client is None or self.client.state is not LinkState.CONNECTED:
-                continue
+            if not self._linked():
+                continue  # the link's return wakes the loop (observe: LinkUp)
             if self._check_placed and not await self._read_placed():
                 self._later()
                 continue
             await self._place_due()
 
+    def _linked(self) -> bool:
+        return self.client is not None and self.client.state is LinkState.CONNECTED
+
     def _until_next_due(self) -> float | None:
+        """Seconds to the next retry due; none while the link is down or the
+        last try failed a moment ago (no spinning: `_later` wakes the loop)."""
+        now = datetime.now(UTC)
+        if not self._linked() or now < self._quiet_until:
+            return None
         times = [cb.next_try_at for cb in self._open.values() if cb.next_try_at is not None]
         if not times:
             return None
-        return max(0.0, (min(times) - datetime.now(UTC)).total_seconds())
+        return max(0.0, (min(times) - now).total_seconds())
 
     async def _read_placed(self) -> bool:
         """Which stand-ins Asterisk has (after a (re)connect or a restart); an
@@ -189,15 +206,38 @@ class CallbackService:
             if (m := _STAND_IN.match(item.get("Channel") or "")) is not None
         }
         now = datetime.now(UTC)
-        # A waiting one without its stand-in is placed again by _place_due.
+        # A stand-in gone while the server was away: how its dial ended, if it
+        # did, is in AstDB (the dialplan's `h`); else a waiting one is placed
+        # again by _place_due and one that was dialling counts as not reached.
         for cb in list(self._open.values()):
             rule = self._rule(cb)
-            gone = cb.callback_id not in self._placed
-            if gone and cb.state is cbs.CallbackState.DIALLING and rule is not None:
+            settled = cb.state is cbs.CallbackState.RETRY or rule is None
+            if settled or cb.callback_id in self._placed:
+                continue
+            assert rule is not None
+            status = await self._kept_status(cb)
+            if status is not None:
+                self._change(cbs.dial_ended(cb, status, now, rule, cb.attempts + 1))
+            elif cb.state is cbs.CallbackState.DIALLING:
                 self._change(cbs.stand_in_lost(cb, now, rule))
         self._check_placed = False
         await self._save_changes()
         return True
+
+    async def _kept_status(self, cb: Callback) -> str | None:
+        """The dial's status the dialplan kept for this attempt, if any."""
+        assert self.client is not None
+        try:
+            items = await self.client.send_list_action(
+                {"Action": "DBGet", "Family": "ldcb", "Key": f"{cb.callback_id}-{cb.attempts + 1}"},
+                timeout=ACTION_TIMEOUT_S,
+            )
+        except AmiError:
+            return None  # not there (DBGet answers Error for a missing key)
+        for item in items:
+            if item.event == "DBGetResponse" and item.get("Val"):
+                return item.get("Val")
+        return None
 
     async def _place_due(self) -> None:
         now = datetime.now(UTC)
@@ -223,6 +263,7 @@ class CallbackService:
             "LD_CB_POSITION": cb.position,
             "LD_CB_TRUNK": rule.trunk,
             "LD_CB_RING_S": rule.ring_s,
+            "LD_CB_ATTEMPT": cb.attempts + 1,
         }
         action = {
             "Action": "Originate",
@@ -235,16 +276,20 @@ class CallbackService:
             "Variable": ",".join(f"{k}={v}" for k, v in variables.items()),
             "Async": "true",
         }
+        # Marked before it is sent: a hang-up of the stand-in that comes in
+        # before Asterisk's answer to the Originate must find it.
+        self._placed.add(cb.callback_id)
         try:
             await self.client.send_action(action, timeout=ACTION_TIMEOUT_S)
         except AmiError as exc:
+            self._placed.discard(cb.callback_id)
             log.error("callback %d: the stand-in could not be placed: %s", cb.callback_id, exc)
             return False
-        self._placed.add(cb.callback_id)
         log.info("callback %d: in line at place %d", cb.callback_id, cb.position)
         return True
 
     def _later(self) -> None:
+        self._quiet_until = datetime.now(UTC) + timedelta(seconds=RETRY_S)
         asyncio.get_running_loop().call_later(RETRY_S, self._wake.set)
 
     # ----------------------------------------------------- records and feed

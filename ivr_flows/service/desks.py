@@ -173,6 +173,9 @@ class DeskService:
         if not fresh:
             return  # the same event again: on the record once
         self.store.step_taken(step)
+        if step.mark == "callback":
+            for wait in self.book.booked_callback(step.uniqueid):
+                self._wait_changed(wait)
         if self.live.subscriber_count:
             self.live.publish({"type": "menu.step", "data": step_json(step)})
         self._tell_cases(notes)

@@ -80,19 +80,19 @@ def callback_data(case: dict[str, Any]) -> list[dict[str, Any]]:
     return [e["data"]["callback"] for e in case["timeline"] if e["command"] == "callback"]
 
 
-async def book_a_callback(liandong: Liandong, work: Path) -> str:
+async def book_a_callback(liandong: Liandong, work: Path, prefix: str = NUMBER_PREFIX) -> str:
     """Nobody is free at 12345: the caller waits, is offered, presses 1 and
     is let go; the id of the call they hung up."""
     for phone in ("op12345-1", "op12345-2"):
         status, _ = await liandong.post(f"/api/v1/operators/{phone}/logout")
-        assert status == 202
+        assert status in (202, 503)  # 503: not logged in (Asterisk refuses)
     result = await asyncio.to_thread(
-        sipp.call, "12345", work, number_prefix=NUMBER_PREFIX, keys=KEYS, talk_ms=60_000
+        sipp.call, "12345", work, number_prefix=prefix, keys=KEYS, talk_ms=60_000
     )
     assert result.returncode == 0, result.stdout_tail
     # Asterisk ended the call after the confirmation: the caller did not wait on.
-    assert result.outcomes == {NUMBER: "answered"}, result.outcomes
-    [call] = await liandong.wait_ended_calls(NUMBER_PREFIX, 1, within=20)
+    assert result.outcomes == {prefix + "1": "answered"}, result.outcomes
+    [call] = await liandong.wait_ended_calls(prefix, 1, within=20)
     return str(call["id"])
 
 
@@ -107,8 +107,9 @@ async def test_a_caller_books_a_callback_and_is_called_back_with_an_operator_on_
     record = await liandong.get(f"/api/v1/calls/{call_id}")
     steps = [(s["node"], s["key"], s["mark"]) for s in record["menu_steps"]]
     assert ("callback_offer", "1", "callback") in steps, steps
-    # Their wait ended when they took the offer: left, not abandoned.
-    assert [w["outcome"] for w in record["queue_waits"]] == ["left"], record["queue_waits"]
+    # Their wait ended when they took the offer: left to be called back.
+    waits = [(w["outcome"], w["ended_by"]) for w in record["queue_waits"]]
+    assert waits == [("left", "callback")], record["queue_waits"]
     waiting = await callback_of(liandong, call_id, "waiting", within=5)
     assert waiting["attempts"] == 0 and waiting["position_kept"] == 1
     desk = await desk_12345(liandong)
@@ -205,3 +206,26 @@ async def test_with_the_server_stopped_the_caller_is_not_let_go_but_waits_on(
     assert result.returncode == 0, result.stdout_tail
     assert list(result.outcomes.values()) == ["answered"]
     assert [line.split()[1] for line in phones["a"].outcomes()][:1] == ["answered"]
+
+
+async def test_a_second_callback_keeps_its_place_behind_the_first(
+    liandong: Liandong,
+    work: Path,
+    phones: dict[str, sipp.Phone],
+    callback_on: testbed.TestbedConfig,
+) -> None:
+    """The place the caller had reaches the server: a caller who waited
+    behind a first callback's stand-in keeps place 2 and is called back after."""
+    first = await book_a_callback(liandong, work)
+    await callback_of(liandong, first, "waiting", within=5)
+    second = await book_a_callback(liandong, work, prefix="1369000")
+    kept = await callback_of(liandong, second, "waiting", within=5)
+    assert kept["position_kept"] == 2, kept
+
+    phones["citizen"] = sipp.start_phone("trunk-12345", work, ring_ms=300, talk_ms=2000)
+    phones["op"] = sipp.start_phone("op12345-1", work, ring_ms=200, talk_ms=20_000)
+    status, _ = await liandong.post("/api/v1/operators/op12345-1/login")
+    assert status == 202
+    done_first = await callback_of(liandong, first, "connected", within=40)
+    done_second = await callback_of(liandong, second, "connected", within=40)
+    assert done_first["updated_at"] < done_second["updated_at"]

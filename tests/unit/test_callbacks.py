@@ -64,7 +64,6 @@ def test_a_lost_stand_in_goes_back_in_line_or_counts_as_not_reached() -> None:
 
 
 def test_late_and_repeated_events_change_nothing() -> None:
-    assert cbs.dial_ended(booked(), "ANSWER", T0, RULE) is None  # no dial began
     cb = cbs.dialling(booked(), "op12345-1", T0)
     assert cb is not None and cbs.dialling(cb, "op12345-2", T0) is None
     done = cbs.dial_ended(cb, "ANSWER", T0, RULE)
@@ -88,3 +87,27 @@ def test_only_a_caller_with_a_number_is_offered_a_callback(
     number: str | None, offered: bool
 ) -> None:
     assert cbs.can_offer(number) is offered
+
+
+def test_a_dial_end_without_its_start_still_counts() -> None:
+    """The link was down when the operator took it: the end alone tells."""
+    done = cbs.dial_ended(booked(), "ANSWER", T0, RULE, attempt=1)
+    assert done is not None and done.state is CallbackState.CONNECTED and done.attempts == 1
+
+
+def test_an_end_told_again_for_an_earlier_attempt_changes_nothing() -> None:
+    cb = cbs.dialling(booked(), "op12345-1", T0)
+    assert cb is not None
+    again = cbs.dial_ended(cb, "BUSY", T0, RULE, attempt=1)
+    assert again is not None and again.attempts == 1
+    requeued = cbs.requeued(again, T0)
+    assert cbs.dial_ended(requeued, "BUSY", T0, RULE, attempt=1) is None
+    assert cbs.dial_ended(requeued, "ANSWER", T0, RULE, attempt=2) is not None
+
+
+def test_the_operator_leaving_before_the_caller_answers_is_no_attempt() -> None:
+    cb = cbs.dialling(booked(position=3), "op12345-1", T0)
+    assert cb is not None
+    back = cbs.dial_ended(cb, "CANCEL", T0, RULE)
+    assert back is not None and back.state is CallbackState.RETRY and back.attempts == 0
+    assert back.position == 1 and cbs.due(back, T0)

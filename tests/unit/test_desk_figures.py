@@ -222,3 +222,58 @@ def test_a_phone_only_in_the_records_is_listed_after_the_desks_phones() -> None:
     gone = period("op110-9", OperatorState.IDLE, START, START + timedelta(minutes=1))
     rows, _ = operator_figures([], [gone], {"op110-1": "110"}, START, END, END)
     assert [r.phone for r in rows] == ["op110-1", "op110-9"] and rows[1].desk == "110"
+
+
+def test_a_callback_is_neither_lost_nor_an_extra_answered_offer() -> None:
+    """The caller who left the line to be called back is offered once and
+    not decided here; the stand-in that held their place is no offer."""
+    t0 = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
+    booked = Wait(
+        "cit#1",
+        "cit",
+        "call-1",
+        "12345",
+        "menu",
+        0,
+        3,
+        None,
+        t0,
+        outcome=WaitOutcome.LEFT,
+        left_at=t0 + timedelta(seconds=70),
+        ended_by="callback",
+    )
+    stand_in = Wait(
+        "loc#1",
+        "loc",
+        "call-2",
+        "12345",
+        "callback",
+        0,
+        3,
+        None,
+        t0 + timedelta(seconds=75),
+        outcome=WaitOutcome.ANSWERED,
+        answered_at=t0 + timedelta(seconds=90),
+        left_at=t0 + timedelta(seconds=90),
+        operator="op12345-1",
+    )
+    plain = Wait(
+        "p#1",
+        "p",
+        "call-3",
+        "12345",
+        "citizen",
+        0,
+        1,
+        None,
+        t0,
+        outcome=WaitOutcome.ANSWERED,
+        answered_at=t0 + timedelta(seconds=5),
+        left_at=t0 + timedelta(seconds=5),
+        operator="op12345-2",
+    )
+    figures = Figures()
+    for offer in offers([booked, stand_in, plain]):
+        figures.add(offer, 15)
+    assert (figures.offered, figures.called_back, figures.answered, figures.left) == (2, 1, 1, 0)
+    assert figures.connection_rate == 1.0 and figures.service_level == 1.0
