@@ -75,12 +75,20 @@ def _known(value: str | None) -> str | None:
 
 
 def _arguments(environment: Mapping[str, str]) -> tuple[str, ...]:
-    """agi_arg_1 … agi_arg_n by number (res_agi sends them in order, without gaps)."""
+    """agi_arg_1 … agi_arg_n by number (res_agi sends them in order, without gaps).
+
+    Trailing empty arguments are dropped: [ld-agi] always hands on its optional
+    ARG2 and ARG3, so a script called with one argument arrives with empty ones
+    behind it, which mean nothing. An empty argument before a given one stays.
+    """
     numbered = []
     for name, value in environment.items():
         if (match := _ARG.fullmatch(name)) is not None:
             numbered.append((int(match[1]), value))
-    return tuple(value for _, value in sorted(numbered))
+    args = [value for _, value in sorted(numbered)]
+    while args and args[-1] == "":
+        args.pop()
+    return tuple(args)
 
 
 def _query(query: str) -> dict[str, str]:

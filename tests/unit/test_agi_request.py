@@ -68,6 +68,12 @@ def test_empty_arguments_are_kept_in_place() -> None:
     assert request_from_environment(variables).args == ("", "x")
 
 
+def test_trailing_empty_arguments_are_dropped() -> None:
+    # What Gosub(ld-agi,s,1(probe,第1号)) sends: [ld-agi] passes ARG2 and ARG3 on.
+    variables = environment(agi_arg_1="第1号", agi_arg_2="", agi_arg_3="")
+    assert request_from_environment(variables).args == ("第1号",)
+
+
 @pytest.mark.parametrize("value", ["unknown", ""])
 def test_an_unknown_caller_is_none(value: str) -> None:
     request = request_from_environment(environment(agi_callerid=value, agi_calleridname=value))
