@@ -9,9 +9,10 @@ from typing import Any
 
 from aiohttp import web
 
-from ami_client import AmiError
+from ami_client import AmiActionFailed, AmiError
 from common.principal import Principal
 from common.vocabulary import DESK_ROLES, Role
+from ivr_flows.core.desk_actions import MEMBER_ACTIONS
 from ivr_flows.service.callbacks import CallbackService
 from ivr_flows.service.desks import DeskService
 from ivr_flows.shapes import callback_json, line_json, operator_json, step_json, wait_json
@@ -20,7 +21,7 @@ from ivr_flows.storage.repository import DeskRepository
 from telephony.service.lookup import Call
 from web.app_state import SESSIONS
 from web.auth import require
-from web.errors import BadRequest, Forbidden, NotFound, Unavailable
+from web.errors import BadRequest, Conflict, Forbidden, NotFound, Unavailable
 from web.json_in import json_object
 from web.json_out import json_response
 
@@ -28,7 +29,7 @@ DESKS: web.AppKey[DeskService] = web.AppKey("desks")
 CALLBACKS: web.AppKey[CallbackService] = web.AppKey("callbacks")
 
 READERS = (*DESK_ROLES, Role.ADMIN, Role.SUPERVISOR)
-ACTIONS = ("login", "logout", "pause", "ready")
+ACTIONS = MEMBER_ACTIONS
 
 
 def add_routes(app: web.Application) -> None:
@@ -83,6 +84,9 @@ async def operator_action(request: web.Request) -> web.Response:
         reason = str(raw)
     try:
         await service.set_member(phone, action, reason)
+    except AmiActionFailed as exc:
+        # Asterisk's own word: a phone logged in twice, or paused while logged out.
+        raise Conflict(f"Asterisk refused to {action} {phone}: {exc.message}") from None
     except AmiError as exc:
         raise Unavailable(f"Asterisk did not {action} {phone}: {exc}") from None
     op = service.board.get(phone)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ivr_flows.core.callbacks import CallbackState
+from ivr_flows.core.desk_actions import MEMBER_ACTIONS
 from ivr_flows.core.desk_figures import MAX_PERIOD_DAYS as MAX_DAYS
 from ivr_flows.core.operators import OperatorState
 from ivr_flows.core.waits import WaitOutcome
@@ -106,7 +107,7 @@ DESK_SCHEMAS: dict[str, Schema] = {
     "OperatorAction": obj(
         {
             "phone": STRING,
-            "action": enum_of(("login", "logout", "pause", "ready")),
+            "action": enum_of(MEMBER_ACTIONS),
             "reason": nullable(STRING),
             "state": nullable(ref("Operator")),
         }
@@ -336,12 +337,12 @@ def paths() -> dict[str, dict[str, Any]]:
                 ok={
                     "202": response("Asked of Asterisk; the state follows.", ref("OperatorAction"))
                 },
-                errors=(400, 403, 404, 503),
+                errors=(400, 403, 404, 409, 503),
                 parameters=[
                     path_param("phone", "the desk phone (PJSIP endpoint)"),
                     {
                         **path_param("action", "login, logout, pause or ready"),
-                        "schema": enum_of(("login", "logout", "pause", "ready")),
+                        "schema": enum_of(MEMBER_ACTIONS),
                     },
                 ],
                 body={"required": False, "content": json_content(ref("PauseRequest"))},

@@ -9,7 +9,7 @@ are desk phones, `PJSIP/<phone>`. Events of other queues are not ours.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from ami_client.message import AmiMessage
 from telephony.core.headers import event_time
@@ -197,6 +197,23 @@ def member_changed(
         reason=(msg.get("PausedReason") or "") if paused else "",
         device=DEVICE_STATES.get(msg.get("Status") or "", "UNKNOWN"),
         paused_since=_epoch(msg.get("LastPause")) if paused else None,
+    )
+
+
+def entry_as_join(msg: AmiMessage, now: datetime) -> CallerJoined | None:
+    """A QueueStatus `QueueEntry` (a caller waiting now) as the join it was:
+    its `Wait` seconds ago, at its `Position`."""
+    desk = desk_of_queue(msg.get("Queue"))
+    uid = msg.get("Uniqueid")
+    if desk is None or not uid:
+        return None
+    return CallerJoined(
+        now - timedelta(seconds=_int(msg.get("Wait")) or 0),
+        uid,
+        msg.get("Linkedid") or uid,
+        desk,
+        _int(msg.get("Position")) or 0,
+        msg.get("CallerIDNum"),
     )
 
 

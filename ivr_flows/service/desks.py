@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,27 +33,20 @@ from ami_client import AmiClient, AmiError, AmiNotConnected, LinkDown, LinkUp
 from ami_client.message import AmiMessage
 from common.live_feed import LiveFeed
 from ivr_flows.core import desk_events as de
+from ivr_flows.core.desk_actions import member_action, withdraw_action, wrap_up_action
 from ivr_flows.core.desk_rules import DeskRules
 from ivr_flows.core.menu_walks import MenuWalks
-from ivr_flows.core.operators import (
-    WRAP_UP_REASON,
-    Command,
-    EndWrapUp,
-    Operator,
-    OperatorBoard,
-    StartWrapUp,
-)
-from ivr_flows.core.queue_log import Entered, parse_lines
-from ivr_flows.core.queue_log_replay import Replayed, replay
+from ivr_flows.core.operators import Command, Operator, OperatorBoard
+from ivr_flows.core.queue_log_replay import Replayed
 from ivr_flows.core.staffing import StaffingWatch
 from ivr_flows.core.waits import Wait, WaitBook
+from ivr_flows.service.queue_log_catch_up import catch_up
 from ivr_flows.service.queue_log_file import QueueLogFile
 from ivr_flows.shapes import operator_json, step_json, wait_json
 from ivr_flows.storage.repository import DeskRepository
 from ivr_flows.storage.store import DeskStore
 from records.core.menu_notes import MenuNote
 from telephony.core import events as ev
-from telephony.service.lookup import get_leg
 
 log = logging.getLogger(__name__)
 
@@ -219,13 +212,7 @@ class DeskService:
                     continue  # tried again on the next event
                 try:
                     await self.client.send_action(
-                        {
-                            "Action": "QueueWithdrawCaller",
-                            "Queue": f"{de.QUEUE_PREFIX}{desk}",
-                            "Caller": channel,
-                            "WithdrawInfo": "overflow",
-                        },
-                        timeout=ACTION_TIMEOUT_S,
+                        withdraw_action(desk, channel), timeout=ACTION_TIMEOUT_S
                     )
                 except AmiError as exc:
                     log.error("desk %s: could not send a caller to the backup post: %s", desk, exc)
@@ -291,7 +278,7 @@ class DeskService:
             if item.event != "QueueEntry" or not (uid := item.get("Uniqueid")):
                 continue
             listed.add(uid)
-            joined = self._entry_as_join(item, uid, now)
+            joined = de.entry_as_join(item, now)
             if joined is not None:
                 for wait in self.book.resume(joined):
                     self._wait_changed(wait)
@@ -311,71 +298,26 @@ class DeskService:
         seen) on: into the book, the board, the records and the feed."""
         if self.queue_log is None:
             return None
-        path = self.queue_log.path
         if since is None:
-            log.info("desks: nothing recorded yet: queue_log %s is read from the next outage", path)
-            return None
-        try:
-            lines = await asyncio.to_thread(self.queue_log.read_since, since)
-        except OSError as exc:
-            log.warning(
-                "desks: cannot read queue_log %s (%s): the outage's waits are not recorded",
-                path,
-                exc.strerror or exc,
+            log.info(
+                "desks: nothing recorded yet: queue_log %s is read from the next outage",
+                self.queue_log.path,
             )
             return None
-        parsed = parse_lines(lines)
-        entered = {e.callid for e in parsed.entries if isinstance(e, Entered)}
-        done = replay(
-            parsed.entries,
-            since=since,
+        done = await catch_up(
+            self.queue_log,
+            since,
             book=self.book,
             board=self.board,
-            call_ids=await self._call_ids(entered),
             member_phones=self.member_phones,
+            call_of=self.call_of,
+            sessions=self.store.sessions,
         )
-        for wait in done.waits:
-            self._wait_changed(wait)
-        self._operators_changed(done.operators)
-        unknown = ", ".join(f"{name} ×{n}" for name, n in parsed.unknown.most_common())
-        members = ", ".join(done.unknown_members)
-        log.info(
-            "desks: queue_log %s since %s: %d lines, %d facts new (%d waits, %d operator "
-            "states), %d garbage lines, unknown events: %s, unknown members: %s",
-            path,
-            since.isoformat(timespec="seconds"),
-            len(parsed.entries) - done.earlier,
-            done.applied,
-            len(done.waits),
-            len(done.operators),
-            parsed.garbage,
-            unknown or "none",
-            members or "none",
-        )
+        if done is not None:
+            for wait in done.waits:
+                self._wait_changed(wait)
+            self._operators_changed(done.operators)
         return done
-
-    async def _call_ids(self, uids: Iterable[str]) -> dict[str, str]:
-        """Each caller's call: a live one's, else the records' (a call that
-        ended in the outage), else none (the wait keeps the uniqueid)."""
-        out: dict[str, str] = {}
-        unknown = []
-        for uid in uids:
-            call_id = self.call_of(uid)
-            if call_id is not None:
-                out[uid] = call_id
-            else:
-                unknown.append(uid)
-        if not unknown:
-            return out
-        try:
-            async with self.store.sessions() as session:
-                for uid in unknown:
-                    leg = await get_leg(session, uid)
-                    if leg is not None:
-                        out[uid] = leg.call_id
-        except Exception as exc:  # the database is down: the waits keep the uniqueids
-            log.error("desks: cannot look up the calls of %d callers: %s", len(unknown), exc)
-        return out
 
     def _learn_member(self, item: AmiMessage) -> None:
         name = item.get("Name") or item.get("MemberName")
@@ -383,39 +325,11 @@ class DeskService:
         if name and phone:
             self.member_phones[name] = phone
 
-    @staticmethod
-    def _entry_as_join(item: AmiMessage, uid: str, now: datetime) -> de.CallerJoined | None:
-        desk = de.desk_of_queue(item.get("Queue"))
-        if desk is None:
-            return None
-        try:
-            waited = int(item.get("Wait") or "0")
-            position = int(item.get("Position") or "0")
-        except ValueError:
-            waited, position = 0, 0
-        return de.CallerJoined(
-            now - timedelta(seconds=waited),
-            uid,
-            item.get("Linkedid") or uid,
-            desk,
-            position,
-            item.get("CallerIDNum"),
-        )
-
     async def _carry_out(self, command: Command) -> None:
         if self.client is None:
             return
-        action: dict[str, str] = {
-            "Action": "QueuePause",
-            "Interface": f"{de.MEMBER_PREFIX}{command.phone}",
-            "Queue": f"{de.QUEUE_PREFIX}{command.desk}",
-        }
-        if isinstance(command, StartWrapUp):
-            action |= {"Paused": "true", "Reason": WRAP_UP_REASON}
-        elif isinstance(command, EndWrapUp):
-            action |= {"Paused": "false"}
         try:
-            await self.client.send_action(action, timeout=ACTION_TIMEOUT_S)
+            await self.client.send_action(wrap_up_action(command), timeout=ACTION_TIMEOUT_S)
         except AmiError as exc:
             # The next reconcile finds the wrap-up and ends it when due.
             log.error("desks: %s for %s failed: %s", type(command).__name__, command.phone, exc)
@@ -430,31 +344,7 @@ class DeskService:
             raise LookupError(phone)
         if self.client is None:
             raise AmiNotConnected("the server runs without Asterisk (no AMI link)")
-        interface = f"{de.MEMBER_PREFIX}{phone}"
-        queue = f"{de.QUEUE_PREFIX}{desk}"
-        action: dict[str, str]
-        if what == "login":
-            action = {
-                "Action": "QueueAdd",
-                "Queue": queue,
-                "Interface": interface,
-                "MemberName": phone,
-                "StateInterface": interface,
-                "Penalty": "0",
-            }
-        elif what == "logout":
-            action = {"Action": "QueueRemove", "Queue": queue, "Interface": interface}
-        elif what == "pause":
-            action = {
-                "Action": "QueuePause",
-                "Queue": queue,
-                "Interface": interface,
-                "Paused": "true",
-                "Reason": reason,
-            }
-        else:
-            action = {"Action": "QueuePause", "Queue": queue, "Interface": interface}
-            action["Paused"] = "false"
+        action = member_action(desk, phone, what, reason)
         await self.client.send_action(action, timeout=ACTION_TIMEOUT_S)
 
     # ----------------------------------------------------- records and feed

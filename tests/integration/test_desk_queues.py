@@ -101,7 +101,7 @@ async def test_an_operator_paused_from_the_api_is_not_rung_until_ready(
     assert "op110-1" in {leg["endpoint"] for leg in call["legs"]}
 
 
-async def test_a_pause_needs_a_known_reason_and_an_operator_acts_only_for_their_phone(
+async def test_a_known_pause_reason_own_phone_only_and_asterisks_refusal_is_409(
     liandong: Liandong,
 ) -> None:
     status, body = await liandong.post("/api/v1/operators/op110-1/pause", {"reason": "吃饭"})
@@ -111,6 +111,9 @@ async def test_a_pause_needs_a_known_reason_and_an_operator_acts_only_for_their_
     assert status == 403
     status, _ = await liandong.post("/api/v1/operators/unit-01/login")
     assert status == 404
+    # Asterisk's refusal is the operator's conflict, not an outage.
+    status, body = await liandong.post("/api/v1/operators/op110-1/login")
+    assert status == 409 and "Already there" in body["error"]["message"], body
     assert (await operator(liandong, "op110-1"))["state"] == "idle"
 
 
