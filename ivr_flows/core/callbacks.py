@@ -26,6 +26,9 @@ class CallbackState(StrEnum):
     RETRY = "retry"  # not reached; in line again at `next_try_at`
     CONNECTED = "connected"  # the caller answered: operator and caller talk
     FAILED = "failed"  # not reached on any attempt
+    # The caller was told it was not booked (the server answered too late)
+    # and waits on in line: a booking made all the same is taken back.
+    WITHDRAWN = "withdrawn"
 
 
 # A stand-in lost before an operator took it is placed again after this
@@ -126,6 +129,15 @@ def stand_in_lost(cb: Callback, at: datetime, rule: CallbackRule) -> Callback | 
     return None
 
 
+def withdrawn(cb: Callback, at: datetime) -> Callback | None:
+    """The caller heard "not booked" and is back in line: the booking, if it
+    was never tried on the caller's phone, is taken back (its stand-in is
+    hung up). One tried already stands: the caller was not in line then."""
+    if not cb.open or cb.attempts > 0:
+        return None
+    return replace(cb, state=CallbackState.WITHDRAWN, next_try_at=None, updated_at=at)
+
+
 def due(cb: Callback, now: datetime) -> bool:
     """Its stand-in should be (re)placed in line now."""
     return cb.state is CallbackState.RETRY and (cb.next_try_at is None or cb.next_try_at <= now)
@@ -148,7 +160,7 @@ def can_offer(caller_number: str | None) -> bool:
 def case_note(cb: Callback) -> CallbackNote | None:
     """What a saved change of the callback means to its call's case: booked
     (waiting, never dialled: the place it kept), its call dialling, connected,
-    an attempt not reached (in line again), failed; None for the rest (a
+    an attempt not reached (in line again), failed, withdrawn; None for the rest (a
     stand-in back in line: nothing new for the case). The same change told
     twice makes the same note (`note_id`): the case records it once."""
     outcome: CallbackOutcome | None = None
@@ -162,6 +174,8 @@ def case_note(cb: Callback) -> CallbackNote | None:
         outcome = CallbackOutcome.NOT_REACHED
     elif cb.state is CallbackState.FAILED:
         outcome = CallbackOutcome.FAILED
+    elif cb.state is CallbackState.WITHDRAWN:
+        outcome = CallbackOutcome.WITHDRAWN
     if outcome is None:
         return None
     booked = outcome is CallbackOutcome.BOOKED

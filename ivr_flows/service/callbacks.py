@@ -40,6 +40,10 @@ RETRY_S = 5.0  # a stand-in Asterisk refused or that could not be saved: try aga
 # far longer than any wait; the queue, not this, decides when it is taken.
 STAND_IN_MAX_WAIT_MS = 24 * 3600 * 1000
 STAND_IN_CONTEXT = "ld-callback-place"
+# The menu mark [desk-callback-offer] leaves when it tells the caller "not booked".
+NOT_BOOKED_MARK = "callback_unavailable"
+UNHEARD_MEMORY = timedelta(minutes=10)  # longer than any booking takes
+HANG_UP_FOR = timedelta(seconds=15)  # longer than an Originate takes to make its channel
 _STAND_IN = re.compile(rf"^Local/(\d+)@{STAND_IN_CONTEXT}-[0-9a-f]+;[12]$")
 
 Listener = Callable[[Callback], Awaitable[None]]
@@ -70,6 +74,10 @@ class CallbackService:
         self._check_placed = True
         self._quiet_until = datetime.min.replace(tzinfo=UTC)
         self._wake = asyncio.Event()
+        # Calls told "not booked" lately (→ when), and the stand-ins of
+        # withdrawn callbacks to hang up (→ until when to try).
+        self._unheard: dict[str, datetime] = {}
+        self._hang_up: dict[int, datetime] = {}
 
     async def load(self) -> None:
         """The open callbacks the database has (after a restart)."""
@@ -102,16 +110,74 @@ class CallbackService:
                 if cb.call_id != call_id:
                     await self._tell(replace(cb, call_id=call_id))
                 return cb
+        if call_id in self._unheard:
+            return None  # this call was told "not booked" already
         now = datetime.now(UTC)
-        cb = await self.store.add(
-            Callback(0, call_id, desk, caller_number, max(1, position), now, updated_at=now)
-        )
+        new = Callback(0, call_id, desk, caller_number, max(1, position), now, updated_at=now)
+        # Shielded: the FastAGI server cancels a request at its deadline, and a
+        # booking saved but not kept here would be placed after a restart.
+        return await asyncio.shield(self._add(new))
+
+    async def _add(self, new: Callback) -> Callback:
+        cb = await self.store.add(new)
         self._open[cb.callback_id] = cb
-        log.info("callback %d booked for call %s at place %d", cb.callback_id, call_id, position)
+        log.info(
+            "callback %d booked for call %s at place %d", cb.callback_id, cb.call_id, cb.position
+        )
         self._publish(cb)
         await self._tell(cb)
+        if cb.call_id in self._unheard:  # told "not booked" while it was being saved
+            self._withdraw(cb, datetime.now(UTC))
         self._wake.set()
         return cb
+
+    # ------------------------------------- a booking the caller did not hear
+
+    def _told_not_booked(self, call_ids: set[str], now: datetime) -> None:
+        """The dialplan told the caller their callback was not booked (the
+        server's answer came too late, or not at all) and put them back in
+        line: a booking made for that call all the same is withdrawn."""
+        for stale in [c for c, at in self._unheard.items() if now - at > UNHEARD_MEMORY]:
+            del self._unheard[stale]
+        for call_id in call_ids:
+            self._unheard[call_id] = now
+        for cb in list(self._open.values()):
+            if cb.call_id in call_ids:
+                self._withdraw(cb, now)
+
+    def _withdraw(self, cb: Callback, now: datetime) -> None:
+        withdrawn = cbs.withdrawn(cb, now)
+        if withdrawn is None:
+            return
+        log.warning(
+            "callback %d withdrawn: its caller was told it was not booked and waits in line",
+            cb.callback_id,
+        )
+        self._change(withdrawn)
+        if cb.callback_id in self._placed:
+            self._hang_up[cb.callback_id] = now + HANG_UP_FOR
+
+    async def _hang_up_stand_ins(self) -> None:
+        """Stand-ins of withdrawn callbacks leave the line. One whose Originate
+        is still on its way is not there yet: asked again each second, until
+        its hang-up is seen or HANG_UP_FOR has passed."""
+        assert self.client is not None
+        now = datetime.now(UTC)
+        for callback_id, until in list(self._hang_up.items()):
+            if callback_id not in self._placed or now > until:
+                del self._hang_up[callback_id]
+                continue
+            # Hangup takes a regular expression between slashes.
+            channel = f"/^Local.{callback_id}@{STAND_IN_CONTEXT}-/"
+            try:
+                await self.client.send_action(
+                    {"Action": "Hangup", "Channel": channel, "Cause": "16"},
+                    timeout=ACTION_TIMEOUT_S,
+                )
+            except AmiError as exc:
+                log.info("callback %d: stand-in not hung up yet: %s", callback_id, exc)
+        if self._hang_up:
+            asyncio.get_running_loop().call_later(1.0, self._wake.set)
 
     # ----------------------------------------------------- told by the ingest
 
@@ -130,6 +196,10 @@ class CallbackService:
 
     def _user_event(self, msg: AmiMessage, now: datetime) -> None:
         kind = msg.get("UserEvent")
+        if kind == "LdIvr" and msg.get("Mark") == NOT_BOOKED_MARK:
+            ids = {i for i in (msg.get("Linkedid"), msg.get("Uniqueid")) if i}
+            self._told_not_booked(ids, now)
+            return
         if kind not in ("LdCallbackDial", "LdCallbackDialEnd"):
             return
         cb = self._open.get(_int(msg.get("Callback")))
@@ -173,6 +243,7 @@ class CallbackService:
             if self._check_placed and not await self._read_placed():
                 self._later()
                 continue
+            await self._hang_up_stand_ins()
             await self._place_due()
 
     def _linked(self) -> bool:

@@ -1,6 +1,7 @@
 """A callback's story on the case of the call the caller hung up: booked
 (the place they kept), connected (which operator), an attempt not reached
-(why, which attempt, when the next), failed after the last attempt.
+(why, which attempt, when the next), failed after the last attempt, or
+withdrawn (the caller heard "not booked" and waited on in line).
 
 Why on the case, not only on the call's page: the caller's matter is the
 case; a desk reading its received cases must see that the caller is waiting
@@ -37,6 +38,8 @@ class CallbackOutcome(StrEnum):
     CONNECTED = "connected"  # the caller answered: operator and caller talk
     NOT_REACHED = "not_reached"  # an attempt not answered; another one comes
     FAILED = "failed"  # not reached on any attempt
+    # Taken back: the caller heard "not booked" (the server was too slow) and waited on.
+    WITHDRAWN = "withdrawn"
 
 
 # The outcomes that make a line on the timeline; DIALLING only links its call.
@@ -46,6 +49,7 @@ ON_TIMELINE = frozenset(
         CallbackOutcome.CONNECTED,
         CallbackOutcome.NOT_REACHED,
         CallbackOutcome.FAILED,
+        CallbackOutcome.WITHDRAWN,
     }
 )
 
@@ -78,9 +82,13 @@ class CallbackNote:
 
     @property
     def note_id(self) -> str:
-        """What makes it once: booked and failed happen once per callback,
-        dialling, connected and not reached once per attempt."""
-        if self.outcome in (CallbackOutcome.BOOKED, CallbackOutcome.FAILED):
+        """What makes it once: booked, failed and withdrawn happen once per
+        callback, dialling, connected and not reached once per attempt."""
+        if self.outcome in (
+            CallbackOutcome.BOOKED,
+            CallbackOutcome.FAILED,
+            CallbackOutcome.WITHDRAWN,
+        ):
             return f"{self.callback_id}:{self.outcome}"
         attempt = self.attempts + (1 if self.outcome is CallbackOutcome.DIALLING else 0)
         return f"{self.callback_id}:{self.outcome}:{attempt}"
@@ -108,6 +116,8 @@ def note_text(note: CallbackNote) -> str:
         return line
     if note.outcome is CallbackOutcome.FAILED:
         return f"回拨 {note.attempts} 次均未接通（最后一次：{status_text(note.last_status)}）"
+    if note.outcome is CallbackOutcome.WITHDRAWN:
+        return "回拨未能及时登记，已撤销；市民继续排队"
     return f"回拨中，话务员 {note.operator or ''}".rstrip()
 
 
@@ -150,9 +160,17 @@ def already_recorded(entries: Iterable[dict[str, Any]], note_id: str) -> bool:
 
 
 def callback_booked(entries: Iterable[dict[str, Any]]) -> bool:
-    """Whether a caller of the case took a callback: they hung up before an
-    operator answered, but their matter waits to be called back."""
-    return any(
-        (cb := _callback_of(data)) is not None and cb.get("outcome") == CallbackOutcome.BOOKED
-        for data in entries
-    )
+    """Whether a caller of the case took a callback (and it was not taken
+    back): they hung up before an operator answered, but their matter waits
+    to be called back."""
+    booked: set[object] = set()
+    withdrawn: set[object] = set()
+    for data in entries:
+        cb = _callback_of(data)
+        if cb is None:
+            continue
+        if cb.get("outcome") == CallbackOutcome.BOOKED:
+            booked.add(cb.get("id"))
+        elif cb.get("outcome") == CallbackOutcome.WITHDRAWN:
+            withdrawn.add(cb.get("id"))
+    return bool(booked - withdrawn)

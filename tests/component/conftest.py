@@ -302,7 +302,9 @@ def start_liandong(
                 db_url=db_url,
                 ami=fake_ami.settings(**{**FAST_AMI, **(ami or {})}),
                 connect_ami=True,
-                **settings,
+                # A free port: never the testbed's 4573 (a running integration
+                # tier or a developer's server keeps it).
+                **{"agi_port": 0, **settings},
             )
         )
         client = await aiohttp_client(app)

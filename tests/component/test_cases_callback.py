@@ -33,6 +33,7 @@ from tests.component.test_cases_menu import (
     HANGUP,
     case_of_call,
     case_with,
+    menu_events,
     move,
 )
 
@@ -275,6 +276,40 @@ async def test_not_reached_it_is_tried_again_and_fails_after_the_last_attempt(
     # Both attempts' calls are the case's; the case waits for the desk.
     assert [c["id"] for c in case["calls"]] == [CALL, first.call_id, second.call_id]
     assert case["state"] == "received"
+
+
+async def test_a_booking_the_caller_heard_fail_is_withdrawn_and_its_stand_in_leaves(
+    start_liandong: StartLiandong,
+) -> None:
+    """The server answered the booking too late: the dialplan told the caller
+    "not booked" and put them back in line. The booking is taken back (no
+    call back after the caller was served), its stand-in hung up, and the
+    caller who then gives up is an abandon like any other."""
+    server = await start_liandong()
+    server.push([ARRIVAL])
+    number = await case_of_call(server)
+    cb = await book(server)
+    await server.fake.wait_for_action("Originate", within=5)  # the stand-in in line
+    server.push(menu_events([("callback_offer", "1", "callback_unavailable")]))
+    await callback_state(server, "withdrawn")
+    await server.fake.wait_for_action("Hangup", within=5)
+    [hangup, *_] = server.fake.actions_named("Hangup")
+    assert hangup.headers.get("Channel") == f"/^Local.{cb.callback_id}@ld-callback-place-/"
+    desks = (await server.ok("/api/v1/desks"))["desks"]
+    assert [d["callbacks"] for d in desks] == [[], []]
+    server.push([HANGUP])
+    case = await server.eventually(
+        lambda: _state_is(server, number, "cancelled"), "the abandoned case cancelled"
+    )
+    assert lines(case) == [
+        "市民选择回拨，保留排队位置（第3位）",
+        "回拨未能及时登记，已撤销；市民继续排队",
+    ]
+
+
+async def _state_is(server: Liandong, number: str, state: str) -> dict[str, Any] | None:
+    case = await server.ok(f"/api/v1/cases/{number}")
+    return case if case["state"] == state else None
 
 
 async def test_a_change_told_twice_or_again_after_a_restart_is_recorded_once(

@@ -141,6 +141,19 @@ def test_a_change_told_again_is_recognised_and_a_booking_is_seen() -> None:
     assert callback_booked(entries) and not callback_booked(entries[:1])
 
 
+def test_a_withdrawn_booking_is_said_once_and_no_longer_keeps_the_case() -> None:
+    withdrawn = cbs.withdrawn(booked(), T0 + timedelta(seconds=4))
+    assert withdrawn is not None
+    note = cbs.case_note(withdrawn)
+    assert note is not None and note.outcome is CallbackOutcome.WITHDRAWN
+    assert note_text(note) == "回拨未能及时登记，已撤销；市民继续排队"
+    assert note.note_id == "7:withdrawn" and note.on_timeline
+    booking = cbs.case_note(booked())
+    assert booking is not None
+    entries = [jsonable(note_data(booking)), jsonable(note_data(note))]
+    assert callback_booked(entries[:1]) and not callback_booked(entries)
+
+
 @pytest.mark.parametrize(
     ("status", "said"),
     [
