@@ -5,6 +5,8 @@
     units.csv          the member-unit roster
     time-limits.yaml   time limits per demand type and urgency, the ladder
     calendar/<year>.yaml   public holidays and make-up working days
+    outbound.yaml      calls the server makes itself: linkage notices, follow-ups
+                       (optional: without it, none)
 
 Every file is checked, and the catalogue is checked against the roster; any
 problem refuses the whole set (the server does not start on half a rule book).
@@ -17,6 +19,7 @@ from pathlib import Path
 
 from county.calendar import WorkCalendar, load_calendar
 from county.config_file import ConfigFileError
+from county.outbound import OFF, OutboundRules, load_outbound
 from county.roster import Roster, load_roster
 from county.routing import RoutingCatalogue, load_routing
 from county.time_limits import TimeLimits, load_time_limits
@@ -28,6 +31,8 @@ class CaseRules:
     roster: Roster
     time_limits: TimeLimits
     calendar: WorkCalendar
+    # Default OFF: rules built without the file (older folders, tests) make no calls.
+    outbound: OutboundRules = OFF
 
     def is_utility(self, category: str | None) -> bool:
         found = self.routing.category(category) if category else None
@@ -35,7 +40,7 @@ class CaseRules:
 
 
 def load_rules(directory: Path | str) -> CaseRules:
-    """All four, or a ConfigFileError naming every problem of the first bad file."""
+    """All of them, or a ConfigFileError naming every problem of the first bad file."""
     directory = Path(directory)
     roster = load_roster(directory / "units.csv")
     routing_path = directory / "routing.yaml"
@@ -43,9 +48,9 @@ def load_rules(directory: Path | str) -> CaseRules:
     problems = routing.check_against(roster)
     if problems:
         raise ConfigFileError(routing_path, problems)
-    return CaseRules(
-        routing=routing,
-        roster=roster,
-        time_limits=load_time_limits(directory / "time-limits.yaml"),
-        calendar=load_calendar(directory / "calendar"),
-    )
+    time_limits = load_time_limits(directory / "time-limits.yaml")
+    calendar = load_calendar(directory / "calendar")
+    outbound_path = directory / "outbound.yaml"
+    codes = [category.code for category in routing.categories]
+    outbound = load_outbound(outbound_path, categories=codes) if outbound_path.exists() else OFF
+    return CaseRules(routing, roster, time_limits, calendar, outbound)
