@@ -13,6 +13,7 @@ from aiohttp import web
 from common.principal import Principal
 from ivr_flows import figures_http as http_desk_figures
 from ivr_flows import http as http_desks
+from notify import http as http_notices
 from pbx import cli as pbx_cli
 from records import http as http_cases
 from records.supervision import http as http_supervision
@@ -55,6 +56,7 @@ def create_app(settings: Settings) -> web.Application:
     http_supervision.add_routes(app)
     http_desks.add_routes(app)
     http_desk_figures.add_routes(app)
+    http_notices.add_routes(app)
     return app
 
 

@@ -23,6 +23,7 @@ from records.core.callback_notes import CALLBACK_ENTRY, ON_TIMELINE, CallbackOut
 from records.core.case_file import Extension
 from records.core.lifecycle import GIVEN, ROLES, TRANSITIONS, CaseState, Command
 from records.core.menu_notes import MENU_ENTRY, OPEN_ENTRY
+from records.core.notice_notes import NOTICE_ENTRY
 from records.core.payloads import CREATE_FIELDS, FIELDS, MAX_ATTACHMENTS, MAX_TEXT, Field
 from records.http import SUGGESTION_QUERY
 from web.openapi_blocks import (
@@ -132,10 +133,11 @@ _EVENT = obj(
         "seq": INTEGER,
         "at": TIME,
         "command": {
-            **enum_of([OPEN_ENTRY, *Command, MENU_ENTRY, CALLBACK_ENTRY]),
+            **enum_of([OPEN_ENTRY, *Command, MENU_ENTRY, CALLBACK_ENTRY, NOTICE_ENTRY]),
             "description": "the command that made the entry; `open` for the first, `menu` for "
             "what the caller did in a voice menu (data.menu), `callback` for a callback's "
-            "booking and outcome (data.callback)",
+            "booking and outcome (data.callback), `notice` for a call of a linkage notice to "
+            "the unit, or the alert that nobody was reached (data.notice)",
         },
         "from": nullable(enum_of(CaseState)),
         "to": enum_of(CaseState),
@@ -150,7 +152,11 @@ _EVENT = obj(
             + ", ".join(f"`{o.value}`" for o in CallbackOutcome if o in ON_TIMELINE)
             + "), `at`, `desk`, `state`, `position_kept`, `attempts`, `last_status` (Dial's "
             "status), `operator` (the phone), `next_try_at`, `dial_call` (the call that dialled "
-            "the caller, linked to the case)}; never the caller's number",
+            "the caller, linked to the case)}; never the caller's number. A `notice` entry: "
+            "`note`, `call` (the notice's call, linked to the case) and `notice`: {`id`, "
+            "`note_id`, `unit`, `try` (0 for the alert), `contact` (staff, office, leader, "
+            "duty), `name`, `result` (accepted, declined, no_key, hung_up, busy, no_answer, "
+            "failed, lost; null for the alert), `unreached`, `at`}",
         },
     }
 )

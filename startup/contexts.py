@@ -28,6 +28,10 @@ from ivr_flows.service.callbacks import CallbackService, to_cases
 from ivr_flows.service.desks import DeskService
 from ivr_flows.storage.callbacks import CallbackStore
 from ivr_flows.storage.store import DeskStore
+from notify.http import NOTICES
+from notify.service.notice_audio import NoticeAudio
+from notify.service.notices import NoticeService
+from notify.storage.store import NoticeStore
 from records.http import CASE_CALLS, CASES
 from records.service.call_link import CaseCalls
 from records.service.cases import CaseService
@@ -158,10 +162,26 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
     await callbacks.load()
     ingest.observers.append(callbacks.observe)
     callbacks.listeners.append(to_cases(case_calls.on_callback))
+    notices = app[NOTICES] = NoticeService(
+        app[RULES],
+        NoticeStore(app[SESSIONS]),
+        app[CASES],
+        app[LIVE],
+        audio=(
+            NoticeAudio(settings.notice_audio_dir, settings.notice_audio_pbx_dir)
+            if settings.notice_audio_dir is not None
+            else None
+        ),
+        recordings=settings.notice_recordings,
+    )
+    await notices.load()
+    app[CASES].listeners.append(notices.on_case)
+    ingest.observers.append(notices.observe)
     desk_tasks = [
         asyncio.create_task(desks.run(), name="desks"),
         asyncio.create_task(desk_store.run(), name="desk-records"),
         asyncio.create_task(callbacks.run(), name="callbacks"),
+        asyncio.create_task(notices.run(), name="notices"),
     ]
     consumer = asyncio.create_task(ingest.run(), name="ingest")
     transfer_worker = asyncio.create_task(transfers.run(), name="transfers")
@@ -184,8 +204,12 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
             )
         client = AmiClient(settings.ami, ingest.sink)
         ingest.client = transfers.sender.client = case_calls.client = client
-        desks.client = callbacks.client = client
+        desks.client = callbacks.client = notices.client = client
         await ingest.client.start()
+    try:
+        await notices.catch_up()
+    except Exception as exc:  # the database is down: the next start tries again
+        log.error("notices: dispatches without a notice not looked for (%s)", exc)
     yield
     if agi is not None:
         await agi.close()

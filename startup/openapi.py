@@ -7,6 +7,7 @@ import functools
 from typing import Any
 
 from ivr_flows import openapi as desk_api
+from notify import openapi as notice_api
 from records import openapi as case_api
 from records.supervision import openapi as supervision_api
 from telephony import openapi as call_api
@@ -20,6 +21,7 @@ PARTS = (
     # The supervision views' path items are kept beside their handlers.
     ApiPart(supervision_api.PATHS),
     ApiPart(desk_api.paths(), desk_api.DESK_SCHEMAS),
+    ApiPart(notice_api.paths(), notice_api.NOTICE_SCHEMAS),
 )
 
 

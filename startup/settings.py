@@ -62,6 +62,13 @@ class Settings:
     ladder_interval: float = 60.0
     # Asterisk's queue_log, read after an outage (None: not read).
     queue_log: Path | None = None
+    # Linkage notices ([notify]): where the server writes each notice's spoken
+    # words (a folder Asterisk reads; None: the notices say the case number
+    # only), that folder as Asterisk sees it, and where Asterisk records a
+    # unit's spoken reason for declining (Asterisk's path).
+    notice_audio_dir: Path | None = None
+    notice_audio_pbx_dir: str | None = None
+    notice_recordings: str = "/var/spool/asterisk/liandong-notices"
     connect_ami: bool = True  # tests of the HTTP layer alone may run without Asterisk
 
     @classmethod
@@ -86,6 +93,11 @@ class Settings:
             agi_port=_port(env, "LIANDONG_AGI_PORT", 4573),
             ladder_interval=_seconds(env, "LIANDONG_LADDER_INTERVAL", 60.0),
             queue_log=_queue_log(env, "LIANDONG_QUEUE_LOG"),
+            notice_audio_dir=_folder(env, "LIANDONG_NOTICE_AUDIO_DIR"),
+            notice_audio_pbx_dir=_one_line(env, "LIANDONG_NOTICE_AUDIO_PBX_DIR", "") or None,
+            notice_recordings=_one_line(
+                env, "LIANDONG_NOTICE_RECORDINGS", "/var/spool/asterisk/liandong-notices"
+            ),
             allowed_origins=tuple(
                 o.strip() for o in env.get("LIANDONG_ALLOWED_ORIGINS", "").split(",") if o.strip()
             ),
@@ -124,6 +136,17 @@ def _queue_log(env: Mapping[str, str], name: str) -> Path | None:
     path = Path(_one_line(env, name, raw))
     if path.is_dir():
         raise SettingsError(f"{name}: {raw} is a directory, not Asterisk's queue_log file")
+    return path
+
+
+def _folder(env: Mapping[str, str], name: str) -> Path | None:
+    """A folder the server writes into (made if missing), not a file."""
+    raw = env.get(name) or ""
+    if not raw:
+        return None
+    path = Path(_one_line(env, name, raw))
+    if path.exists() and not path.is_dir():
+        raise SettingsError(f"{name}: {raw} is a file, not a folder")
     return path
 
 

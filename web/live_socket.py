@@ -83,13 +83,16 @@ DESKS_ONLY = ("transfer", "queue.", "operator.", "menu.", "desk.", "callback.")
 
 def _units_business(message: dict[str, Any], unit: str | None) -> bool:
     """Hand-overs between the desks, the desks' queues, operators and menus
-    are not a member unit's business, and of the cases only its own are."""
+    are not a member unit's business, and of the cases and linkage notices
+    only its own are."""
     kind = message["type"]
     if kind.startswith(DESKS_ONLY):
         return False
     if kind.startswith("case."):
         case = message["data"]
         return unit is not None and (case["lead_unit"] == unit or unit in case["co_units"])
+    if kind.startswith("notice."):  # a unit sees the notices it is called with
+        return unit is not None and message["data"].get("unit") == unit
     return True
 
 

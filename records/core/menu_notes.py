@@ -31,6 +31,7 @@ from typing import Any
 
 from records.core.callback_notes import CALLBACK_ENTRY, is_callback_entry
 from records.core.lifecycle import Command
+from records.core.notice_notes import NOTICE_ENTRY, is_notice_entry
 
 # The name the API gives an entry no command made after the opening one.
 MENU_ENTRY = "menu"
@@ -171,10 +172,14 @@ def menu_summary(entries: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
 
 def entry_name(command: Command | None, seq: int, data: dict[str, Any] | None = None) -> str:
     """A timeline entry's name in the API: its command's, else `open` for the
-    first entry, `callback` for a callback's (`callback_notes`) and `menu`
-    for the voice menu's."""
+    first entry, `callback` for a callback's (`callback_notes`), `notice`
+    for a linkage notice's (`notice_notes`) and `menu` for the voice menu's."""
     if command is not None:
         return command.value
     if seq == 0:
         return OPEN_ENTRY
-    return CALLBACK_ENTRY if data is not None and is_callback_entry(data) else MENU_ENTRY
+    if data is not None and is_callback_entry(data):
+        return CALLBACK_ENTRY
+    if data is not None and is_notice_entry(data):
+        return NOTICE_ENTRY
+    return MENU_ENTRY

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,7 +27,7 @@ from common.vocabulary import DESK_ROLE, Desk, Role
 from county.case_rules import CaseRules
 from county.case_words import Urgency
 from database.engine import WRITE_TRANSACTION
-from records.core import callback_notes
+from records.core import callback_notes, notice_notes
 from records.core.callback_notes import CallbackNote
 from records.core.case_file import (
     Actor,
@@ -46,6 +46,7 @@ from records.core.menu_notes import (
     entry_name,
     note_data,
 )
+from records.core.notice_notes import NoticeNote
 from records.core.payloads import CREATE_FIELDS, InvalidField, validate, validate_fields
 from records.service.moves import move_record, new_record, opening_entry
 from records.storage.repository import CaseFilter, CaseRepository, case_file_of, jsonable
@@ -90,6 +91,9 @@ class CaseService:
         )
         self.clock = clock
         self.publish = publish
+        # Told every announcement the live feed gets (the linkage notices
+        # watch dispatches and the moves that make a notice moot).
+        self.listeners: list[Publish] = []
 
     async def open_case(
         self,
@@ -231,20 +235,42 @@ class CaseService:
         """A callback's booking or outcome on the case's timeline, once (a
         change told again is skipped); a case no longer open takes nothing.
         None if nothing was recorded."""
+        return await self._note_once(
+            number,
+            Actor(f"{cb.desk}回拨", Role.SYSTEM),
+            callback_notes.note_data(cb),
+            lambda entries: callback_notes.already_recorded(entries, cb.note_id),
+            f"callback {cb.note_id}",
+        )
+
+    async def record_notice(self, number: str, n: NoticeNote) -> TimelineEntry | None:
+        """A linkage notice's call, or its alert, on the case's timeline, once."""
+        return await self._note_once(
+            number,
+            Actor("联动通知", Role.SYSTEM),
+            notice_notes.note_data(n),
+            lambda entries: notice_notes.already_recorded(entries, n.note_id),
+            f"notice {n.note_id}",
+        )
+
+    async def _note_once(
+        self,
+        number: str,
+        actor: Actor,
+        data: dict[str, Any],
+        seen: Callable[[Iterable[dict[str, Any]]], bool],
+        what: str,
+    ) -> TimelineEntry | None:
         at = self.clock()
-        data = callback_notes.note_data(cb)
         async with self._writing() as session:
             repo = CaseRepository(session)
             target = await self._get(repo, number)
             events = await repo.events(number)
-            if callback_notes.already_recorded((e.data for e in events), cb.note_id):
+            if seen(e.data for e in events):
                 return None
-            actor = Actor(f"{cb.desk}回拨", Role.SYSTEM)
             entry = note(case_file_of(target, len(events)), actor, at, data)
             if entry is None:
-                log.info(
-                    "case %s is %s: callback %s not recorded", number, target.state, cb.note_id
-                )
+                log.info("case %s is %s: %s not recorded", number, target.state, what)
                 return None
             target.updated_at = at  # and its version: a concurrent move is refused
             repo.add_event(number, entry)
@@ -293,6 +319,25 @@ class CaseService:
     async def find(self, where: CaseFilter) -> list[CaseRecord]:
         async with self.sessions() as session:
             return await CaseRepository(session).find(where)
+
+    async def awaiting_sign(self, since: datetime, limit: int = 1000) -> list[tuple[str, int]]:
+        """The cases waiting for their unit to sign (state `dispatched`),
+        dispatched since `since`: each with the seq of the dispatch or
+        re-dispatch that put it there (what a linkage notice is made for)."""
+        async with self.sessions() as session:
+            repo = CaseRepository(session)
+            found = await repo.find(CaseFilter(state=CaseState.DISPATCHED, limit=limit))
+            out = []
+            for case in found:
+                if case.dispatched_at is None or case.dispatched_at < since:
+                    continue
+                events = await repo.events(case.number)
+                seqs = [
+                    e.seq for e in events if e.command in (Command.DISPATCH, Command.REDISPATCH)
+                ]
+                if seqs:
+                    out.append((case.number, seqs[-1]))
+            return out
 
     async def cases_of_caller(self, caller_number: str, limit: int = 20) -> list[CaseRecord]:
         """The cases a calling number opened, newest first (the 12345 menu
@@ -386,9 +431,15 @@ class CaseService:
         }
         if entry is not None:
             data |= {
+                "seq": entry.seq,
                 "command": entry_name(entry.command, entry.seq, entry.data),
                 "from": entry.from_state.value if entry.from_state else None,
             }
         # The live feed's shape: {"type", "data"}, like the call and transfer events.
         message = {"type": kind, "data": data}
         self.publish(message)
+        for listener in self.listeners:
+            try:
+                listener(message)
+            except Exception:  # a listener's bug must not fail the move made
+                log.exception("case %s: a listener failed", record.number)

@@ -1,0 +1,87 @@
+"""The linkage notices in OpenAPI: the paths of notify/http.py and the shapes
+of notify/shapes.py, written down from the code that produces them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from notify.core.notices import NoticeState, TryResult
+from web.openapi_blocks import (
+    BOOLEAN,
+    INTEGER,
+    STRING,
+    TIME,
+    Schema,
+    enum_of,
+    nullable,
+    obj,
+    operation,
+    path_param,
+    ref,
+    response,
+)
+
+ROLES = "Every role; a unit only the notices it was called with."
+
+_CALL = obj(
+    {
+        "number": {**INTEGER, "description": "the try's place on the ladder, from 1"},
+        "contact": {**STRING, "description": "staff, office, leader or duty"},
+        "name": {**STRING, "description": "the person (or office) the roster names"},
+        "phone": {**STRING, "description": "as the roster writes it, or unit-NN (its PBX line)"},
+        "dial": {**STRING, "description": "what Asterisk dialled"},
+        "started_at": TIME,
+        "ended_at": nullable(TIME),
+        "result": nullable(enum_of(TryResult)),
+        "reason": nullable({**STRING, "description": "a decline's reason key"}),
+        "recording": nullable({**STRING, "description": "a decline's spoken reason (file)"}),
+        "call": nullable({**STRING, "description": "the call's id in the call records"}),
+    }
+)
+_NOTICE = {
+    "id": INTEGER,
+    "case": STRING,
+    "unit": {**STRING, "description": "the unit's code (units.csv)"},
+    "state": enum_of(NoticeState),
+    "urgent": BOOLEAN,
+    "tries": {**INTEGER, "description": "calls made so far"},
+    "rungs": {**INTEGER, "description": "calls the ladder allows"},
+    "next_try_at": nullable(TIME),
+    "reached": nullable({**STRING, "description": "who pressed the key"}),
+    "created_at": TIME,
+    "updated_at": nullable(TIME),
+    "try": {**nullable(ref("NoticeCall")), "description": "the call under way, or the last"},
+}
+
+NOTICE_SCHEMAS: dict[str, Schema] = {
+    "NoticeCall": _CALL,
+    "Notice": obj(_NOTICE),
+    "Notices": obj({"notices": {"type": "array", "items": ref("Notice")}}),
+    "CaseNotice": obj({**_NOTICE, "calls": {"type": "array", "items": ref("NoticeCall")}}),
+    "CaseNotices": obj({"notices": {"type": "array", "items": ref("CaseNotice")}}),
+}
+
+
+def paths() -> dict[str, dict[str, Any]]:
+    return {
+        "/api/v1/notices": {
+            "get": operation(
+                "listNotices",
+                "The linkage notices waiting to be dialled or on the phone now",
+                tag="notices",
+                ok={"200": response("Oldest first.", ref("Notices"))},
+                description=ROLES,
+            )
+        },
+        "/api/v1/cases/{number}/notices": {
+            "get": operation(
+                "caseNotices",
+                "A case's linkage notices, each with every call made for it",
+                tag="notices",
+                ok={"200": response("Oldest first.", ref("CaseNotices"))},
+                errors=(404,),
+                parameters=[path_param("number", 'the case number, e.g. "2026-000123"')],
+                description=ROLES,
+            )
+        },
+    }

@@ -1,0 +1,388 @@
+"""Linkage notices at run time: a dispatch that calls for it becomes a notice
+in the outbox (saved first), the outbox is dialled within the limits, each
+try's outcome comes from the AMI, and the case hears of it — signed for the
+unit on key 1, a return requested on key 9, a line per call, an alert when
+the ladder runs out.
+
+Everything runs in the service's one task, in order: the case
+announcements and the AMI outcomes are put in its inbox (`on_case`,
+`observe`, which never wait) and handled there. After a restart the outbox
+is read back (`load`) and dispatches that never got their notice (the server
+stopped between the two) are found (`catch_up`); after every (re)connect the
+tries that were under way are looked for on Asterisk, then in AstDB
+(`notice_recovery`). A notice is never made twice for a dispatch (the
+database's unique key), and a try is saved before its Originate is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter, deque
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ami_client import AmiClient, AmiError, LinkDown, LinkState, LinkUp
+from ami_client.message import AmiMessage
+from common.live_feed import LiveFeed
+from county.case_rules import CaseRules
+from notify.core import notices as nt
+from notify.core.ladder_plan import Rung, plan
+from notify.core.notice_calls import TryOutcome, call_id, originate, outcome_of
+from notify.core.notice_speech import message, notice_text
+from notify.core.notices import Notice, NoticeState, Try, TryResult
+from notify.core.outbox import to_dial
+from notify.service.notice_audio import NoticeAudio
+from notify.service.notice_cases import NoticeCases
+from notify.service.notice_recovery import recover
+from notify.shapes import notice_json
+from notify.storage.store import NoticeStore
+from records.core.lifecycle import CaseState, Command
+from records.service.cases import CaseNotFound, CaseService
+
+log = logging.getLogger(__name__)
+
+ACTION_TIMEOUT_S = 5.0
+RETRY_S = 5.0  # the database or Asterisk refused: the outbox is tried again after
+CATCH_UP_WINDOW = timedelta(hours=24)  # dispatches older than this get no late notice
+DISPATCHES = (Command.DISPATCH.value, Command.REDISPATCH.value)
+
+
+@dataclass(frozen=True)
+class _Reconnected:
+    pass
+
+
+_Item = dict[str, Any] | TryOutcome | _Reconnected
+
+
+class NoticeService:
+    def __init__(
+        self,
+        rules: CaseRules,
+        store: NoticeStore,
+        cases: CaseService,
+        live: LiveFeed,
+        *,
+        audio: NoticeAudio | None = None,
+        recordings: str = "/var/spool/asterisk/liandong-notices",
+    ) -> None:
+        self.rules = rules
+        self.store = store
+        self.cases = cases
+        self.live = live
+        self.audio = audio
+        self.recordings = recordings  # where Asterisk records a spoken reason
+        self.client: AmiClient | None = None
+        self.told = NoticeCases(cases, rules.roster)
+        self._open: dict[int, Notice] = {}
+        self._tries: dict[int, Try] = {}  # the try under way (or last made) per open notice
+        self._spoken: dict[int, str | None] = {}  # a notice's rendered words, once made
+        self._inbox: deque[_Item] = deque()
+        self._wake = asyncio.Event()
+        self._quiet_until = datetime.min.replace(tzinfo=UTC)
+
+    def open_with_tries(self) -> list[tuple[Notice, Try | None]]:
+        """The notices in the outbox or on the phone, oldest first."""
+        ordered = sorted(self._open.values(), key=lambda n: (n.created_at, n.notice_id))
+        return [(n, self._tries.get(n.notice_id)) for n in ordered]
+
+    # ------------------------------------------------------------ start-up
+
+    async def load(self) -> None:
+        """The outbox as the database has it (after a restart)."""
+        self._open = {n.notice_id: n for n in await self.store.open_ones()}
+        tries = await self.store.tries_of(list(self._open))
+        self._tries = {nid: ts[-1] for nid, ts in tries.items() if ts}
+        if self._open:
+            log.info("notices: %d open ones to carry on", len(self._open))
+
+    async def catch_up(self) -> int:
+        """Dispatches of the last day still waiting to be signed that have no
+        notice (the server stopped between the dispatch and its notice)."""
+        made = 0
+        since = datetime.now(UTC) - CATCH_UP_WINDOW
+        for number, seq in await self.cases.awaiting_sign(since):
+            if await self._make(number, seq):
+                made += 1
+        if made:
+            log.warning("notices: %d dispatches had no notice yet (made now)", made)
+        return made
+
+    # --------------------------------------------------- told, never waiting
+
+    def on_case(self, message_: dict[str, Any]) -> None:
+        """A case announcement (CaseService.listeners)."""
+        if message_.get("type") in ("case.moved", "case.opened"):
+            self._put(message_)
+
+    def observe(self, item: AmiMessage | LinkUp | LinkDown) -> None:
+        if isinstance(item, LinkUp):
+            self._put(_Reconnected())
+        elif isinstance(item, AmiMessage):
+            outcome = outcome_of(item)
+            if outcome is not None:
+                self._put(outcome)
+
+    def _put(self, item: _Item) -> None:
+        self._inbox.append(item)
+        self._wake.set()
+
+    # ------------------------------------------------------ the service's task
+
+    async def run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._until_next_due())
+            self._wake.clear()
+            while self._inbox:
+                try:
+                    await self._handle(self._inbox[0])
+                except Exception:
+                    log.exception("notices: %r failed; trying again shortly", self._inbox[0])
+                    self._later()
+                    break
+                self._inbox.popleft()
+            else:
+                await self._dial_due()
+
+    async def _handle(self, item: _Item) -> None:
+        if isinstance(item, TryOutcome):
+            await self._outcome(item)
+        elif isinstance(item, _Reconnected):
+            await self._recover()
+        else:
+            await self._case_moved(item["data"])
+
+    def _linked(self) -> bool:
+        return self.client is not None and self.client.state is LinkState.CONNECTED
+
+    def _until_next_due(self) -> float | None:
+        now = datetime.now(UTC)
+        if not self._linked() or now < self._quiet_until:
+            return None
+        times = [n.next_try_at for n in self._open.values() if n.state is NoticeState.QUEUED]
+        if not times:
+            return None
+        due_at = min((t for t in times if t is not None), default=now)
+        return max(0.0, (due_at - now).total_seconds())
+
+    def _later(self) -> None:
+        self._quiet_until = datetime.now(UTC) + timedelta(seconds=RETRY_S)
+        asyncio.get_running_loop().call_later(RETRY_S, self._wake.set)
+
+    # ----------------------------------------------------- the case's moves
+
+    async def _case_moved(self, data: dict[str, Any]) -> None:
+        number = data.get("case")
+        if not isinstance(number, str):
+            return
+        if data.get("command") in DISPATCHES and isinstance(data.get("seq"), int):
+            await self._make(number, data["seq"])
+            return
+        if data.get("state") == CaseState.DISPATCHED.value:
+            return
+        # Signed through the API, returned, closed…: the unit knows, or it no
+        # longer matters; a notice not yet accepted is called off.
+        now = datetime.now(UTC)
+        for notice in [n for n in self._open.values() if n.case_number == number]:
+            await self._change(nt.cancelled(notice, now))
+
+    async def _make(self, number: str, seq: int) -> Notice | None:
+        """The notice this dispatch calls for, saved; None if it calls for none
+        or has it already."""
+        rules = self.rules.outbound.notices
+        try:
+            record = await self.cases.record(number)
+        except CaseNotFound:
+            return None
+        unit = self.rules.roster.get(record.lead_unit or "")
+        if unit is None or not rules.applies(record.urgency, record.category):
+            return None
+        urgent = record.urgency in rules.urgencies
+        now = datetime.now(UTC)
+        rungs = plan(unit, rules)
+        notice = await self.store.add(
+            Notice(0, number, unit.code, seq, urgent, len(rungs), now, updated_at=now)
+        )
+        if notice is None:
+            return None  # made already
+        log.info("notice %d for case %s to %s", notice.notice_id, number, unit.code)
+        if not rungs:
+            log.error("notice %d: %s has no phone for the ladder", notice.notice_id, unit.code)
+            self._open[notice.notice_id] = notice
+            await self._change(replace(notice, state=NoticeState.UNREACHED, updated_at=now))
+            return notice
+        self._open[notice.notice_id] = notice
+        self._publish(notice)
+        await self._render(notice, record)
+        return notice
+
+    async def _render(self, notice: Notice, record: Any) -> None:
+        """The case's words as speech, made once, before the first try."""
+        if self.audio is None:
+            self._spoken[notice.notice_id] = None
+            return
+        routing = self.rules.routing
+        category = routing.category(record.category) if record.category else None
+        township = self.rules.roster.townships().get(record.township or "")
+        text = notice_text(
+            category.name if category else None,
+            township.name if township else None,
+            record.address,
+            record.description,
+        )
+        self._spoken[notice.notice_id] = (
+            await asyncio.to_thread(self.audio.render, notice.notice_id, text) if text else None
+        )
+
+    # ------------------------------------------------------------- dialling
+
+    async def _dial_due(self) -> None:
+        if not self._linked():
+            return
+        now = datetime.now(UTC)
+        calling = Counter(
+            self._tries[n.notice_id].trunk
+            for n in self._open.values()
+            if n.state is NoticeState.CALLING and n.notice_id in self._tries
+        )
+        queued = [n for n in self._open.values() if n.state is NoticeState.QUEUED]
+        chosen = to_dial(
+            queued,
+            calling,
+            self.rules.outbound.limits,
+            now,
+            lambda n: r.trunk if (r := self._rung(n)) is not None else None,
+        )
+        for notice in chosen:
+            if not await self._dial(notice):
+                self._later()
+                return
+
+    def _rung(self, notice: Notice) -> Rung | None:
+        unit = self.rules.roster.get(notice.unit)
+        rungs = plan(unit, self.rules.outbound.notices) if unit is not None else []
+        return rungs[notice.tries] if notice.tries < len(rungs) else None
+
+    async def _dial(self, notice: Notice) -> bool:
+        rung = self._rung(notice)
+        now = datetime.now(UTC)
+        calling = nt.started(notice, now)
+        if rung is None or calling is None or self.client is None:
+            return True
+        tried = Try(
+            notice.notice_id,
+            calling.tries,
+            rung.contact.value,
+            rung.name,
+            rung.phone,
+            rung.dial,
+            rung.trunk,
+            now,
+            call_id=call_id(notice.notice_id, calling.tries),
+        )
+        try:
+            await self.store.save(calling, tried)
+            await self.cases.link_call(notice.case_number, tried.call_id or "")
+        except Exception as exc:  # the database is down: not dialled, tried again
+            log.error("notice %d: could not save its try (%s)", notice.notice_id, exc)
+            return False
+        self._open[notice.notice_id] = calling
+        self._tries[notice.notice_id] = tried
+        self._publish(calling)
+        if notice.notice_id not in self._spoken:  # made before a restart
+            with contextlib.suppress(CaseNotFound):
+                await self._render(notice, await self.cases.record(notice.case_number))
+        rules = self.rules.outbound.notices
+        action = originate(
+            notice.notice_id,
+            calling.tries,
+            rung.dial,
+            ring_s=rules.ring_s,
+            say=message(notice.case_number, self._spoken.get(notice.notice_id)),
+            repeat=rules.repeat,
+            case_number=notice.case_number,
+            recordings=self.recordings,
+        )
+        try:
+            await self.client.send_action(action, timeout=ACTION_TIMEOUT_S)
+        except AmiError as exc:
+            log.error("notice %d: Originate to %s refused: %s", notice.notice_id, rung.dial, exc)
+            await self._outcome(
+                TryOutcome(notice.notice_id, calling.tries, TryResult.FAILED, final=True)
+            )
+            return True
+        log.info(
+            "notice %d: try %d to %s (%s)", notice.notice_id, calling.tries, rung.contact, rung.dial
+        )
+        return True
+
+    # --------------------------------------------------------- the outcomes
+
+    async def _outcome(self, outcome: TryOutcome) -> None:
+        notice = self._open.get(outcome.notice_id)
+        tried = self._tries.get(outcome.notice_id)
+        if notice is None or tried is None or tried.number != outcome.try_number:
+            return  # over already, or an earlier try's
+        if tried.result is not None:
+            return  # a key told it; its end changes nothing
+        now = datetime.now(UTC)
+        gap = timedelta(seconds=self.rules.outbound.notices.retry_gap_s)
+        changed = nt.ended(notice, outcome.try_number, outcome.result, now, gap, tried.name)
+        if changed is None:
+            return
+        done = replace(
+            tried,
+            ended_at=now,
+            result=outcome.result,
+            reason=outcome.reason_key or None,
+            recording=outcome.recording or None,
+        )
+        self._tries[notice.notice_id] = done
+        await self._change(changed, done)
+        await self.told.tried(changed, done)
+        if changed.state is NoticeState.ACCEPTED:
+            await self.told.accepted(changed, done)
+        elif changed.state is NoticeState.DECLINED:
+            await self.told.declined(changed, done)
+        elif changed.state is NoticeState.UNREACHED:
+            await self._unreached(changed)
+
+    async def _unreached(self, notice: Notice) -> None:
+        log.warning("notice %d: nobody at %s reached", notice.notice_id, notice.unit)
+        await self.told.unreached(notice)
+        self.live.publish({"type": "notice.alert", "data": notice_json(notice, None)})
+
+    async def _recover(self) -> None:
+        if self.client is None:
+            return
+        calling = [
+            (n, self._tries[n.notice_id])
+            for n in self._open.values()
+            if n.state is NoticeState.CALLING and n.notice_id in self._tries
+        ]
+        for outcome in await recover(self.client, calling, ACTION_TIMEOUT_S):
+            await self._outcome(outcome)
+
+    # ------------------------------------------------------ records and feed
+
+    async def _change(self, notice: Notice | None, tried: Try | None = None) -> None:
+        if notice is None:
+            return
+        await self.store.save(notice, tried)
+        if notice.open:
+            self._open[notice.notice_id] = notice
+        else:
+            self._open.pop(notice.notice_id, None)
+            self._tries.pop(notice.notice_id, None)
+            self._spoken.pop(notice.notice_id, None)
+        self._publish(notice, tried)
+        self._wake.set()
+
+    def _publish(self, notice: Notice, tried: Try | None = None) -> None:
+        if self.live.subscriber_count:
+            shown = tried or self._tries.get(notice.notice_id)
+            self.live.publish({"type": "notice.state", "data": notice_json(notice, shown)})

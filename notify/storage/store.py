@@ -1,0 +1,163 @@
+"""Saving the notices. A notice is saved before it is dialled and each try
+before its Originate is sent: after a restart the outbox is read back whole,
+and a try the server started is known even if its end was missed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from database.engine import WRITE_TRANSACTION
+from notify.core.notices import OPEN, Notice, Try
+from notify.storage.tables import NoticeRecord, NoticeTryRecord
+
+
+class NoticeStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    async def add(self, notice: Notice) -> Notice | None:
+        """Save a new notice; it comes back with its id. None if this
+        dispatch of the case has its notice already (told twice, or again
+        after a restart)."""
+        try:
+            async with self.sessions() as session:
+                await session.connection(execution_options=WRITE_TRANSACTION)
+                row = _row(notice)
+                row.id = None  # type: ignore[assignment]  # the database numbers it
+                session.add(row)
+                await session.commit()
+                return replace(notice, notice_id=row.id)
+        except IntegrityError:
+            return None
+
+    async def save(self, notice: Notice, tried: Try | None = None) -> None:
+        """The notice's change and the try it is about, in one transaction."""
+        async with self.sessions() as session:
+            await session.connection(execution_options=WRITE_TRANSACTION)
+            await session.merge(_row(notice))
+            if tried is not None:
+                await session.merge(_try_row(tried))
+            await session.commit()
+
+    async def open_ones(self) -> list[Notice]:
+        async with self.sessions() as session:
+            rows = await session.scalars(
+                select(NoticeRecord).where(NoticeRecord.state.in_(OPEN)).order_by(NoticeRecord.id)
+            )
+            return [_notice(r) for r in rows]
+
+    async def of_case(self, number: str) -> list[tuple[Notice, list[Try]]]:
+        async with self.sessions() as session:
+            notices = [
+                _notice(r)
+                for r in await session.scalars(
+                    select(NoticeRecord)
+                    .where(NoticeRecord.case_number == number)
+                    .order_by(NoticeRecord.id)
+                )
+            ]
+            tries = await self._tries(session, [n.notice_id for n in notices])
+        return [(n, tries.get(n.notice_id, [])) for n in notices]
+
+    async def tries_of(self, notice_ids: list[int]) -> dict[int, list[Try]]:
+        async with self.sessions() as session:
+            return await self._tries(session, notice_ids)
+
+    @staticmethod
+    async def _tries(session: AsyncSession, notice_ids: list[int]) -> dict[int, list[Try]]:
+        out: dict[int, list[Try]] = {}
+        if not notice_ids:
+            return out
+        rows = await session.scalars(
+            select(NoticeTryRecord)
+            .where(NoticeTryRecord.notice_id.in_(notice_ids))
+            .order_by(NoticeTryRecord.notice_id, NoticeTryRecord.number)
+        )
+        for row in rows:
+            out.setdefault(row.notice_id, []).append(_try(row))
+        return out
+
+    async def has_notice(self, number: str, dispatch_seq: int, unit: str) -> bool:
+        async with self.sessions() as session:
+            found = await session.scalar(
+                select(NoticeRecord.id).where(
+                    NoticeRecord.case_number == number,
+                    NoticeRecord.dispatch_seq == dispatch_seq,
+                    NoticeRecord.unit == unit,
+                )
+            )
+            return found is not None
+
+
+def _row(n: Notice) -> NoticeRecord:
+    return NoticeRecord(
+        id=n.notice_id,
+        case_number=n.case_number,
+        unit=n.unit,
+        dispatch_seq=n.dispatch_seq,
+        urgent=n.urgent,
+        rungs=n.rungs,
+        created_at=n.created_at,
+        state=n.state,
+        tries=n.tries,
+        next_try_at=n.next_try_at,
+        reached=n.reached,
+        updated_at=n.updated_at,
+    )
+
+
+def _notice(r: NoticeRecord) -> Notice:
+    return Notice(
+        notice_id=r.id,
+        case_number=r.case_number,
+        unit=r.unit,
+        dispatch_seq=r.dispatch_seq,
+        urgent=r.urgent,
+        rungs=r.rungs,
+        created_at=r.created_at,
+        state=r.state,
+        tries=r.tries,
+        next_try_at=r.next_try_at,
+        reached=r.reached,
+        updated_at=r.updated_at,
+    )
+
+
+def _try_row(t: Try) -> NoticeTryRecord:
+    return NoticeTryRecord(
+        notice_id=t.notice_id,
+        number=t.number,
+        contact=t.contact,
+        name=t.name,
+        phone=t.phone,
+        dial=t.dial,
+        trunk=t.trunk,
+        started_at=t.started_at,
+        ended_at=t.ended_at,
+        result=t.result,
+        reason=t.reason,
+        recording=t.recording,
+        call_id=t.call_id,
+    )
+
+
+def _try(r: NoticeTryRecord) -> Try:
+    return Try(
+        notice_id=r.notice_id,
+        number=r.number,
+        contact=r.contact,
+        name=r.name,
+        phone=r.phone,
+        dial=r.dial,
+        trunk=r.trunk,
+        started_at=r.started_at,
+        ended_at=r.ended_at,
+        result=r.result,
+        reason=r.reason,
+        recording=r.recording,
+        call_id=r.call_id,
+    )
