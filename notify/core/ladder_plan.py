@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 
 from county.outbound import Contact, NoticeRules
-
 from county.roster import Unit
 
 LINE_TRUNK = "line"  # the "trunk" a unit's own PBX line counts under, for the limits

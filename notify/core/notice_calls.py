@@ -23,12 +23,21 @@ ASTDB_FAMILY = "ldnt"
 _CALL_ID = re.compile(r"^ldnt-([0-9]+)-([0-9]+)$")
 CALLER_ID = '"12345联动通知" <12345>'
 
-# OriginateResponse's Reason: the last control frame Asterisk saw (ast_control).
+# OriginateResponse's Reason: the last control frame Asterisk saw. Measured
+# on the testbed (Asterisk 22): a phone ringing past the timeout gives 3; a
+# phone answering 486 Busy Here gives 0, like any failure — the channel's
+# Hangup, which comes just after, says why (Cause 17): `needs_cause`.
 _ORIGINATE_REASONS = {
-    "1": TryResult.BUSY,  # hung up before answering: rejected (603, 486 with no busy tone)
     "3": TryResult.NO_ANSWER,  # still ringing when the timeout came
     "5": TryResult.BUSY,
     "8": TryResult.FAILED,  # congestion
+}
+# The Hangup's Q.850 cause of a channel never answered.
+_CAUSES = {
+    "17": TryResult.BUSY,  # user busy (486)
+    "21": TryResult.BUSY,  # call rejected (603): someone saw it and declined
+    "18": TryResult.NO_ANSWER,  # no user responding
+    "19": TryResult.NO_ANSWER,  # user alerting, no answer
 }
 
 
@@ -91,14 +100,33 @@ class TryOutcome:
     recording: str = ""
 
 
+def needs_cause(msg: AmiMessage) -> bool:
+    """A failed Originate that does not say why: its channel's Hangup will."""
+    return (
+        msg.event == "OriginateResponse"
+        and msg.get("Response") != "Success"
+        and parse_call_id(msg.get("Uniqueid")) is not None
+        and (msg.get("Reason") or "") not in _ORIGINATE_REASONS
+    )
+
+
+def failed_try(channel_id: str, cause: str | None) -> TryOutcome | None:
+    """A try whose Originate failed, by its channel's Hangup cause (None:
+    no Hangup came — the channel was never made)."""
+    ids = parse_call_id(channel_id)
+    if ids is None:
+        return None
+    return TryOutcome(*ids, _CAUSES.get(cause or "", TryResult.FAILED), final=True)
+
+
 def outcome_of(msg: AmiMessage) -> TryOutcome | None:
-    """A notice try's outcome in this AMI event, or None."""
+    """A notice try's outcome in this AMI event, or None (a failed Originate
+    that `needs_cause` is decided by its Hangup: `failed_try`)."""
     if msg.event == "OriginateResponse":
         ids = parse_call_id(msg.get("Uniqueid"))
-        if ids is None or msg.get("Response") == "Success":
+        if ids is None or msg.get("Response") == "Success" or needs_cause(msg):
             return None
-        result = _ORIGINATE_REASONS.get(msg.get("Reason") or "", TryResult.FAILED)
-        return TryOutcome(*ids, result, final=True)
+        return TryOutcome(*ids, _ORIGINATE_REASONS[msg.get("Reason") or ""], final=True)
     if msg.event != "UserEvent" or msg.get("UserEvent") not in ("LdNotice", "LdNoticeEnd"):
         return None
     try:

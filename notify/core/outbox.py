@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from county.outbound import Limits
-
 from notify.core.notices import Notice, due
 
 

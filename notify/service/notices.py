@@ -30,7 +30,14 @@ from common.live_feed import LiveFeed
 from county.case_rules import CaseRules
 from notify.core import notices as nt
 from notify.core.ladder_plan import Rung, plan
-from notify.core.notice_calls import TryOutcome, call_id, originate, outcome_of
+from notify.core.notice_calls import (
+    TryOutcome,
+    call_id,
+    failed_try,
+    needs_cause,
+    originate,
+    outcome_of,
+)
 from notify.core.notice_speech import message, notice_text
 from notify.core.notices import Notice, NoticeState, Try, TryResult
 from notify.core.outbox import to_dial
@@ -48,6 +55,7 @@ ACTION_TIMEOUT_S = 5.0
 RETRY_S = 5.0  # the database or Asterisk refused: the outbox is tried again after
 CATCH_UP_WINDOW = timedelta(hours=24)  # dispatches older than this get no late notice
 DISPATCHES = (Command.DISPATCH.value, Command.REDISPATCH.value)
+CAUSE_WAIT_S = 2.0  # a failed Originate's Hangup comes within milliseconds
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,8 @@ class NoticeService:
         self._open: dict[int, Notice] = {}
         self._tries: dict[int, Try] = {}  # the try under way (or last made) per open notice
         self._spoken: dict[int, str | None] = {}  # a notice's rendered words, once made
+        # A failed try's channel id → the timer that ends it if no Hangup comes.
+        self._awaiting_cause: dict[str, asyncio.TimerHandle] = {}
         self._inbox: deque[_Item] = deque()
         self._wake = asyncio.Event()
         self._quiet_until = datetime.min.replace(tzinfo=UTC)
@@ -122,9 +132,25 @@ class NoticeService:
         if isinstance(item, LinkUp):
             self._put(_Reconnected())
         elif isinstance(item, AmiMessage):
-            outcome = outcome_of(item)
-            if outcome is not None:
+            uid = item.get("Uniqueid") or ""
+            if needs_cause(item):
+                # Its channel's Hangup comes next and says why; if none comes
+                # (the channel was never made), it failed.
+                self._awaiting_cause[uid] = asyncio.get_running_loop().call_later(
+                    CAUSE_WAIT_S, self._failed, uid, None
+                )
+            elif item.event == "Hangup" and uid in self._awaiting_cause:
+                self._failed(uid, item.get("Cause"))
+            elif (outcome := outcome_of(item)) is not None:
                 self._put(outcome)
+
+    def _failed(self, channel_id: str, cause: str | None) -> None:
+        timer = self._awaiting_cause.pop(channel_id, None)
+        if timer is not None:
+            timer.cancel()
+        outcome = failed_try(channel_id, cause)
+        if outcome is not None:
+            self._put(outcome)
 
     def _put(self, item: _Item) -> None:
         self._inbox.append(item)

@@ -9,7 +9,9 @@ import pytest
 from ami_client.message import AmiMessage
 from notify.core.notice_calls import (
     call_id,
+    failed_try,
     kept_outcome,
+    needs_cause,
     originate,
     outcome_of,
     parse_call_id,
@@ -47,16 +49,11 @@ def test_the_originate_names_its_channel_and_carries_the_message() -> None:
 
 @pytest.mark.parametrize(
     ("reason", "result"),
-    [
-        ("5", TryResult.BUSY),
-        ("3", TryResult.NO_ANSWER),
-        ("8", TryResult.FAILED),
-        ("0", TryResult.FAILED),
-        ("1", TryResult.BUSY),
-    ],
+    [("3", TryResult.NO_ANSWER), ("5", TryResult.BUSY), ("8", TryResult.FAILED)],
 )
 def test_a_failed_originate_says_how(reason: str, result: TryResult) -> None:
     event = msg(Event="OriginateResponse", Response="Failure", Uniqueid="ldnt-3-1", Reason=reason)
+    assert not needs_cause(event)
     outcome = outcome_of(event)
     assert outcome is not None
     assert (outcome.notice_id, outcome.try_number, outcome.result, outcome.final) == (
@@ -65,6 +62,27 @@ def test_a_failed_originate_says_how(reason: str, result: TryResult) -> None:
         result,
         True,
     )
+
+
+@pytest.mark.parametrize(
+    ("cause", "result"),
+    [
+        ("17", TryResult.BUSY),
+        ("21", TryResult.BUSY),
+        ("19", TryResult.NO_ANSWER),
+        ("38", TryResult.FAILED),
+        (None, TryResult.FAILED),
+    ],
+)
+def test_a_failure_that_does_not_say_why_is_told_by_its_hangup(
+    cause: str | None, result: TryResult
+) -> None:
+    # Measured: 486 Busy Here gives Reason 0; the Hangup just after says 17.
+    event = msg(Event="OriginateResponse", Response="Failure", Uniqueid="ldnt-3-1", Reason="0")
+    assert needs_cause(event) and outcome_of(event) is None
+    told = failed_try("ldnt-3-1", cause)
+    assert told is not None and (told.result, told.final) == (result, True)
+    assert failed_try("1733.4", "17") is None
 
 
 def test_an_answered_originate_or_another_call_is_no_outcome() -> None:

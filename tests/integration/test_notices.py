@@ -1,0 +1,194 @@
+"""Linkage notices on the real testbed: an urgent case dispatched to the city
+management bureau (urban, PBX line unit-04) rings its phone; the person who
+answers hears the notice and presses a key — 1 signs the case in their name,
+9 then a reason key requests a return — and the case tells every call made.
+Nobody answering runs the ladder (staff, office, leader) to its end and
+raises the alert. Keys go as RFC 4733 telephone-events and as SIP INFO."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from common.vocabulary import Role
+from pbx import sipp
+from tests.integration.conftest import Liandong
+
+URBAN_LINE = "unit-04"
+STAFF, OFFICE, LEADER = "罗某", "综合执法大队", "林某某"  # urban's ladder (units.csv)
+
+
+async def eventually(probe: Any, what: str, within: float = 30.0) -> Any:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if found := await probe():
+            return found
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def dispatched(liandong: Liandong, *, urgency: str = "urgent") -> str:
+    """A case the 12345 desk opens, classifies and dispatches to urban."""
+    op12345 = await liandong.operator_token(Role.OPERATOR_12345, "op12345-1")
+    status, case = await liandong.post(
+        "/api/v1/cases",
+        {"desk": "12345", "description": "建设路与人民路口井盖缺失，有行人跌落危险"},
+        token=op12345,
+    )
+    assert status == 201, case
+    number = case["number"]
+    classify = {
+        "demand_type": "help",
+        "route": "hotline",
+        "urgency": urgency,
+        "category": "city-appearance",
+        "township": "chengguan",
+        "address": "城关镇建设路18号",
+    }
+    for command, body in (("classify", classify), ("dispatch", {"lead_unit": "urban"})):
+        status, case = await liandong.post(f"/api/v1/cases/{number}/{command}", body, token=op12345)
+        assert status == 200, (command, case)
+    return str(number)
+
+
+async def case_notices(liandong: Liandong, number: str) -> list[dict[str, Any]]:
+    return list((await liandong.get(f"/api/v1/cases/{number}/notices"))["notices"])
+
+
+async def notice_in(liandong: Liandong, number: str, state: str, within: float = 40.0) -> Any:
+    async def probe() -> dict[str, Any] | None:
+        found = await case_notices(liandong, number)
+        return found[0] if found and found[0]["state"] == state else None
+
+    return await eventually(probe, f"the notice of {number} {state}", within)
+
+
+def notice_lines(case: dict[str, Any]) -> list[str]:
+    return [e["data"]["note"] for e in case["timeline"] if e["command"] == "notice"]
+
+
+@pytest.mark.parametrize("rfc4733", [True, False], ids=["rfc4733", "sip-info"])
+async def test_a_dispatch_rings_the_unit_and_key_1_signs_the_case_in_the_answerers_name(
+    liandong: Liandong, work: Path, phones: dict[str, sipp.Phone], rfc4733: bool
+) -> None:
+    phones[URBAN_LINE] = sipp.start_phone(
+        URBAN_LINE, work, ring_ms=500, keys="1", keys_after_ms=2500, talk_ms=8000, rfc4733=rfc4733
+    )
+    number = await dispatched(liandong)
+    notice = await notice_in(liandong, number, "accepted")
+
+    assert (notice["unit"], notice["tries"], notice["reached"]) == ("urban", 1, STAFF)
+    [call] = notice["calls"]
+    assert (call["contact"], call["name"], call["dial"], call["result"]) == (
+        "staff",
+        STAFF,
+        "PJSIP/unit-04",
+        "accepted",
+    )
+
+    async def signed() -> dict[str, Any] | None:
+        case: dict[str, Any] = await liandong.get(f"/api/v1/cases/{number}")
+        return case if case["state"] == "signed" and notice_lines(case) else None
+
+    case = await eventually(signed, "the case signed by the notice")
+    sign = next(e for e in case["timeline"] if e["command"] == "sign")
+    assert (sign["actor"], sign["role"], sign["unit"]) == (STAFF, "unit", "urban")
+    assert notice_lines(case) == [f"联动通知第1次呼叫宝丰县城市管理局工作人员 {STAFF}：按1签收"]
+    # The notice's call is on the case, with its leg at the unit's phone.
+    assert call["call"] in [c["id"] for c in case["calls"]]
+    record = await liandong.get(f"/api/v1/calls/{call['call']}")
+    assert [(leg["endpoint"], leg["role"]) for leg in record["legs"]] == [(URBAN_LINE, "unit")]
+    assert record["legs"][0]["answered_at"] is not None
+
+
+async def test_the_staff_not_answering_the_office_is_called_and_signs(
+    liandong: Liandong, work: Path, phones: dict[str, sipp.Phone]
+) -> None:
+    phones["busy"] = sipp.start_phone(URBAN_LINE, work / "busy", busy=True)
+    number = await dispatched(liandong)
+
+    async def first_try_over() -> bool:
+        found = await case_notices(liandong, number)
+        return bool(found) and bool(found[0]["calls"]) and found[0]["calls"][0]["result"]
+
+    await eventually(first_try_over, "the first call to end")
+    phones.pop("busy").stop()
+    phones[URBAN_LINE] = sipp.start_phone(
+        URBAN_LINE, work, ring_ms=500, keys="1", keys_after_ms=2000, talk_ms=6000, rfc4733=True
+    )
+    notice = await notice_in(liandong, number, "accepted")
+
+    assert [(c["contact"], c["result"]) for c in notice["calls"]] == [
+        ("staff", "busy"),
+        ("office", "accepted"),
+    ]
+    case = await liandong.get(f"/api/v1/cases/{number}")
+    assert notice_lines(case) == [
+        f"联动通知第1次呼叫宝丰县城市管理局工作人员 {STAFF}：忙",
+        f"联动通知第2次呼叫宝丰县城市管理局承办科室 {OFFICE}：按1签收",
+    ]
+    assert case["state"] == "signed"
+    assert next(e for e in case["timeline"] if e["command"] == "sign")["actor"] == OFFICE
+
+
+async def test_nobody_answering_runs_the_ladder_to_its_end_and_raises_the_alert(
+    liandong: Liandong, work: Path, phones: dict[str, sipp.Phone]
+) -> None:
+    phones[URBAN_LINE] = sipp.start_phone(URBAN_LINE, work, busy=True)
+    async with liandong.client.ws_connect(
+        "/api/v1/live", headers=liandong.auth(Role.SUPERVISOR)
+    ) as feed:
+        number = await dispatched(liandong)
+        notice = await notice_in(liandong, number, "unreached", within=60)
+        alerts = []
+        deadline = time.monotonic() + 10
+        while not alerts and time.monotonic() < deadline:
+            message = await feed.receive_json(timeout=10)
+            if message["type"] == "notice.alert":
+                alerts.append(message["data"])
+
+    assert [(c["contact"], c["result"]) for c in notice["calls"]] == [
+        ("staff", "busy"),
+        ("office", "busy"),
+        ("leader", "busy"),
+    ]
+    assert alerts and (alerts[0]["case"], alerts[0]["state"]) == (number, "unreached")
+    case = await liandong.get(f"/api/v1/cases/{number}")
+    assert case["state"] == "dispatched"  # still the unit's to sign: the alert says so
+    assert notice_lines(case)[-1] == (
+        "联动通知未能送达宝丰县城市管理局：3次呼叫均无人按键确认，已告警督办"
+    )
+
+
+async def test_key_9_and_a_reason_key_request_a_return(
+    liandong: Liandong, work: Path, phones: dict[str, sipp.Phone]
+) -> None:
+    phones[URBAN_LINE] = sipp.start_phone(
+        URBAN_LINE, work, ring_ms=300, keys="9..2", keys_after_ms=2000, talk_ms=9000, rfc4733=True
+    )
+    number = await dispatched(liandong)
+    notice = await notice_in(liandong, number, "declined")
+    assert notice["calls"][0]["reason"] == "2"
+
+    async def returned() -> dict[str, Any] | None:
+        case: dict[str, Any] = await liandong.get(f"/api/v1/cases/{number}")
+        return case if case["state"] == "return_requested" else None
+
+    case = await eventually(returned, "the return requested")
+    ask = next(e for e in case["timeline"] if e["command"] == "request_return")
+    assert (ask["actor"], ask["unit"]) == (STAFF, "urban")
+    assert ask["data"]["reason"] == "电话通知按键退单：不在本单位辖区"
+
+
+async def test_a_normal_dispatch_of_a_category_that_does_not_call_rings_nobody(
+    liandong: Liandong, work: Path, phones: dict[str, sipp.Phone]
+) -> None:
+    phones[URBAN_LINE] = sipp.start_phone(URBAN_LINE, work, ring_ms=300, keys="1")
+    number = await dispatched(liandong, urgency="normal")
+    await asyncio.sleep(3)
+    assert await case_notices(liandong, number) == []
+    assert phones[URBAN_LINE].outcomes() == []
