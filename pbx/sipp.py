@@ -104,11 +104,13 @@ def start_phone(
     keys_after_ms: int = 500,
     refer_to: str = "",
     rfc4733: bool = False,
+    keys_every_call: bool = False,
 ) -> Phone:
     """Run a phone: rings ring_ms then answers (or answers busy); presses `keys`
     (e.g. "*1"; a "." pauses a second: "*2...*2") keys_after_ms after
     answering, or transfers the call with its own button to `refer_to` (a
     blind SIP REFER); hangs up after talk_ms (or when Asterisk hangs up).
+    Keys are pressed on the first call only, or with `keys_every_call` on each.
     Keys go as SIP INFO, as desk phones send them, or with `rfc4733` as RTP
     telephone-events, as softphones and carriers do."""
     sipp = require_sipp()
@@ -121,8 +123,15 @@ def start_phone(
             workdir,
             ring_ms=ring_ms,
             talk_ms=talk_ms,
-            keys=key_presses(keys, keys_after_ms, workdir if rfc4733 else None),
-            key_globals='  <Global variables="pressed"/>' if keys or refer_to else "",
+            keys=key_presses(
+                keys, keys_after_ms, workdir if rfc4733 else None, every_call=keys_every_call
+            ),
+            # SIPp refuses a variable declared and never used.
+            key_globals=(
+                '  <Global variables="pressed"/>'
+                if (keys and not keys_every_call) or refer_to
+                else ""
+            ),
             refer=refer(refer_to, keys_after_ms),
         )
     )
@@ -293,18 +302,21 @@ def consult_and_refer(
     )
 
 
-def key_presses(keys: str, after_ms: int, rtp_in: Path | None = None) -> str:
+def key_presses(
+    keys: str, after_ms: int, rtp_in: Path | None = None, *, every_call: bool = False
+) -> str:
     """SIPp steps pressing each key as an in-dialog SIP INFO (application/dtmf-relay),
     as desk phones send DTMF, or (with `rtp_in`, where the captures are written)
     as RFC 4733 RTP events, as softphones do; Asterisk's feature detection hears both.
 
     Only on the phone's first call (a phone rung back after a failed transfer
-    must not press them again). While it waits between keys the phone answers
+    must not press them again), unless `every_call` (a unit's phone taking
+    one notice after another). While it waits between keys the phone answers
     re-INVITEs (Asterisk updates the connected line when a transfer moves it).
     """
     if not keys:
         return ""
-    steps = [_first_call_only("keys_done")]
+    steps = [] if every_call else [_first_call_only("keys_done")]
     waits = re.findall(r"[^.]+|\.+", keys.lstrip("."))
     groups: list[tuple[int, str]] = []
     pause = after_ms

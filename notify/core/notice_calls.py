@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from ami_client.message import AmiMessage
+from notify.core.ladder_plan import LINE_TRUNK
 from notify.core.notices import TryResult
 
 CONTEXT = "ld-notice"
@@ -43,6 +44,13 @@ _CAUSES = {
 
 def call_id(notice_id: int, try_number: int) -> str:
     return f"ldnt-{notice_id}-{try_number}"
+
+
+def trunk_of_channel(channel: str) -> str:
+    """The line a notice call's channel takes, as the limits count it:
+    PJSIP/unit-04-0000002a is a unit's PBX line, PJSIP/trunk-12345-… its trunk."""
+    endpoint = channel.removeprefix("PJSIP/").rsplit("-", 1)[0]
+    return LINE_TRUNK if endpoint.startswith("unit-") else endpoint
 
 
 def parse_call_id(value: str | None) -> tuple[int, int] | None:

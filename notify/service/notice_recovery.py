@@ -7,34 +7,48 @@ and the ladder goes on to its next rung."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from ami_client import AmiClient, AmiError
-from notify.core.notice_calls import ASTDB_FAMILY, TryOutcome, kept_outcome
+from notify.core.notice_calls import (
+    ASTDB_FAMILY,
+    TryOutcome,
+    kept_outcome,
+    parse_call_id,
+    trunk_of_channel,
+)
 from notify.core.notices import Notice, Try, TryResult
 
 log = logging.getLogger(__name__)
 
 
-async def recover(
-    client: AmiClient, calling: list[tuple[Notice, Try]], wait_s: float
-) -> list[TryOutcome]:
-    if not calling:
-        return []
+@dataclass(frozen=True)
+class Found:
+    outcomes: list[TryOutcome]  # tries that ended while the server was away
+    lines: dict[str, str]  # the notice calls Asterisk has now: channel id → trunk
+
+
+async def recover(client: AmiClient, calling: list[tuple[Notice, Try]], wait_s: float) -> Found:
+    """None found if Asterisk cannot be asked (logged): all left as they are."""
     try:
         items = await client.send_list_action({"Action": "CoreShowChannels"}, timeout=wait_s)
     except AmiError as exc:
         log.error("notices: CoreShowChannels failed (%s): tries under way left as they are", exc)
-        return []
-    live = {item.get("Uniqueid") for item in items}
+        return Found([], {})
+    lines = {
+        uid: trunk_of_channel(item.get("Channel") or "")
+        for item in items
+        if parse_call_id(uid := item.get("Uniqueid") or "") is not None
+    }
     out = []
     for notice, tried in calling:
-        if tried.call_id in live:
+        if tried.call_id in lines:
             continue
         kept = await _kept(client, notice.notice_id, tried.number, wait_s)
         out.append(kept or TryOutcome(notice.notice_id, tried.number, TryResult.LOST, final=True))
     if out:
         log.info("notices: %d tries ended while the server was away", len(out))
-    return out
+    return Found(out, lines)
 
 
 async def _kept(client: AmiClient, notice_id: int, number: int, wait_s: float) -> TryOutcome | None:

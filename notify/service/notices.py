@@ -88,6 +88,11 @@ class NoticeService:
         self._open: dict[int, Notice] = {}
         self._tries: dict[int, Try] = {}  # the try under way (or last made) per open notice
         self._spoken: dict[int, str | None] = {}  # a notice's rendered words, once made
+        # The notice calls on the phone now (channel id → trunk), from the
+        # Originate to the channel's Hangup: what the limits count. A call
+        # goes on after its key (the confirmation is said), so this is not
+        # the tries under way.
+        self._lines: dict[str, str] = {}
         # A failed try's channel id → the timer that ends it if no Hangup comes.
         self._awaiting_cause: dict[str, asyncio.TimerHandle] = {}
         self._inbox: deque[_Item] = deque()
@@ -139,8 +144,11 @@ class NoticeService:
                 self._awaiting_cause[uid] = asyncio.get_running_loop().call_later(
                     CAUSE_WAIT_S, self._failed, uid, None
                 )
-            elif item.event == "Hangup" and uid in self._awaiting_cause:
-                self._failed(uid, item.get("Cause"))
+            elif item.event == "Hangup" and uid in self._lines:
+                del self._lines[uid]  # the line is free for the next notice
+                self._wake.set()
+                if uid in self._awaiting_cause:
+                    self._failed(uid, item.get("Cause"))
             elif (outcome := outcome_of(item)) is not None:
                 self._put(outcome)
 
@@ -148,6 +156,8 @@ class NoticeService:
         timer = self._awaiting_cause.pop(channel_id, None)
         if timer is not None:
             timer.cancel()
+        if self._lines.pop(channel_id, None) is not None:  # never made: no Hangup comes
+            self._wake.set()
         outcome = failed_try(channel_id, cause)
         if outcome is not None:
             self._put(outcome)
@@ -270,11 +280,7 @@ class NoticeService:
         if not self._linked():
             return
         now = datetime.now(UTC)
-        calling = Counter(
-            self._tries[n.notice_id].trunk
-            for n in self._open.values()
-            if n.state is NoticeState.CALLING and n.notice_id in self._tries
-        )
+        calling = Counter(self._lines.values())
         queued = [n for n in self._open.values() if n.state is NoticeState.QUEUED]
         chosen = to_dial(
             queued,
@@ -318,6 +324,7 @@ class NoticeService:
             return False
         self._open[notice.notice_id] = calling
         self._tries[notice.notice_id] = tried
+        self._lines[tried.call_id or ""] = rung.trunk
         self._publish(calling)
         if notice.notice_id not in self._spoken:  # made before a restart
             with contextlib.suppress(CaseNotFound):
@@ -337,6 +344,7 @@ class NoticeService:
             await self.client.send_action(action, timeout=ACTION_TIMEOUT_S)
         except AmiError as exc:
             log.error("notice %d: Originate to %s refused: %s", notice.notice_id, rung.dial, exc)
+            self._lines.pop(tried.call_id or "", None)
             await self._outcome(
                 TryOutcome(notice.notice_id, calling.tries, TryResult.FAILED, final=True)
             )
@@ -390,7 +398,9 @@ class NoticeService:
             for n in self._open.values()
             if n.state is NoticeState.CALLING and n.notice_id in self._tries
         ]
-        for outcome in await recover(self.client, calling, ACTION_TIMEOUT_S):
+        found = await recover(self.client, calling, ACTION_TIMEOUT_S)
+        self._lines = found.lines
+        for outcome in found.outcomes:
             await self._outcome(outcome)
 
     # ------------------------------------------------------ records and feed

@@ -8,6 +8,7 @@ raises the alert. Keys go as RFC 4733 telephone-events and as SIP INFO."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,8 @@ from typing import Any
 import pytest
 
 from common.vocabulary import Role
-from pbx import sipp
-from tests.integration.conftest import Liandong
+from pbx import sipp, testbed
+from tests.integration.conftest import Liandong, server_settings, start_server
 
 URBAN_LINE = "unit-04"
 STAFF, OFFICE, LEADER = "罗某", "综合执法大队", "林某某"  # urban's ladder (units.csv)
@@ -192,3 +193,69 @@ async def test_a_normal_dispatch_of_a_category_that_does_not_call_rings_nobody(
     await asyncio.sleep(3)
     assert await case_notices(liandong, number) == []
     assert phones[URBAN_LINE].outcomes() == []
+
+
+def most_notice_calls_at_once(cel_db: Path, since: float) -> tuple[int, int]:
+    """(most notice calls up at once, notice calls made) since `since`, as
+    Asterisk's own CEL records them (CHAN_START / CHAN_END per channel)."""
+    with sqlite3.connect(f"file:{cel_db}?mode=ro", uri=True) as db:
+        rows = db.execute(
+            "SELECT eventtype, CAST(eventtime AS REAL) FROM cel WHERE uniqueid LIKE 'ldnt-%' "
+            "AND eventtype IN ('CHAN_START', 'CHAN_END') AND CAST(eventtime AS REAL) >= ?",
+            (since,),
+        ).fetchall()
+    steps = sorted((at, 1 if kind == "CHAN_START" else -1) for kind, at in rows)
+    up = most = 0
+    for _, change in steps:
+        up += change
+        most = max(most, up)
+    return most, sum(1 for kind, _ in rows if kind == "CHAN_START")
+
+
+async def test_twenty_dispatches_at_once_on_three_lines_reach_the_unit_once_each_across_a_restart(
+    pbx_clean: testbed.TestbedConfig,
+    tmp_path: Path,
+    aiohttp_client: Any,
+    work: Path,
+    phones: dict[str, sipp.Phone],
+) -> None:
+    """outbound.yaml allows 3 notice calls at once. 20 urgent dispatches in a
+    burst: never more than 3 calls up, every unit call answered once and the
+    case signed, none twice — with the server stopped and started again in
+    the middle (calls under way carry on; the new server finds them)."""
+    since = time.time()
+    settings = server_settings(pbx_clean, tmp_path)
+    first = await start_server(aiohttp_client, settings)
+    phones[URBAN_LINE] = sipp.start_phone(
+        URBAN_LINE,
+        work,
+        ring_ms=800,
+        keys="1",
+        keys_after_ms=1200,
+        talk_ms=2500,
+        keys_every_call=True,
+    )
+    numbers = [await dispatched(first) for _ in range(20)]
+
+    async def signed(lid: Liandong, at_least: int) -> bool:
+        body = await lid.get("/api/v1/cases?limit=100")
+        done = [c for c in body["cases"] if c["number"] in numbers and c["state"] == "signed"]
+        return len(done) >= at_least
+
+    await eventually(lambda: signed(first, 6), "6 cases signed", within=60)
+    await first.client.close()
+    second = await start_server(aiohttp_client, settings)
+    await eventually(lambda: signed(second, 20), "all 20 cases signed", within=120)
+
+    calls = 0
+    for number in numbers:
+        [notice] = await case_notices(second, number)
+        assert notice["state"] == "accepted", notice
+        results = [c["result"] for c in notice["calls"]]
+        assert results.count("accepted") == 1, (number, results)
+        calls += len(results)
+    most, made = most_notice_calls_at_once(pbx_clean.paths.cel_db, since)
+    assert most <= 3, f"{most} notice calls at once"
+    assert made == calls, (made, calls)  # every call Asterisk made is a try on record
+    answered = [line for line in phones[URBAN_LINE].outcomes() if line.split()[1] == "answered"]
+    assert len(answered) == 20
