@@ -368,6 +368,8 @@ def server_env(cfg: testbed.TestbedConfig) -> dict[str, str]:
         "LIANDONG_CEL_URL", f"sqlite+aiosqlite:///file:{cfg.paths.cel_db}?mode=ro&uri=true"
     )
     env.setdefault("LIANDONG_QUEUE_LOG", str(cfg.paths.queue_log))
+    env.setdefault("LIANDONG_NOTICE_AUDIO_DIR", str(cfg.paths.notice_audio))
+    env.setdefault("LIANDONG_NOTICE_AUDIO_PBX_DIR", testbed.NOTICE_AUDIO)
     env.setdefault("LIANDONG_HTTP_PORT", str(PORT))
     return env
 

@@ -32,6 +32,10 @@ class TestbedError(RuntimeError):
     """Something the user must fix (a missing tool, no network, a port in use)."""
 
 
+# Inside the chroot: the notices' generated speech (LIANDONG_NOTICE_AUDIO_PBX_DIR).
+NOTICE_AUDIO = "/var/lib/asterisk/liandong-notices"
+
+
 @dataclass(frozen=True)
 class TestbedPaths:
     cache: Path
@@ -59,6 +63,12 @@ class TestbedPaths:
     @property
     def cel_db(self) -> Path:
         return self.root / "var/log/asterisk/master.db"
+
+    @property
+    def notice_audio(self) -> Path:
+        """Where the server writes each linkage notice's spoken words; Asterisk
+        reads them as NOTICE_AUDIO (its own view of the same folder)."""
+        return self.root / NOTICE_AUDIO.lstrip("/")
 
     @property
     def queue_log(self) -> Path:

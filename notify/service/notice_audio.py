@@ -50,3 +50,8 @@ class NoticeAudio:
             )
             return None
         return f"{self.pbx_dir}/{name}"
+
+    def forget(self, notice_id: int) -> None:
+        """A notice over needs its words no more (a call still playing them
+        keeps its open file)."""
+        (self.out_dir / f"notice-{notice_id}.wav").unlink(missing_ok=True)

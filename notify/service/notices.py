@@ -415,6 +415,8 @@ class NoticeService:
             self._open.pop(notice.notice_id, None)
             self._tries.pop(notice.notice_id, None)
             self._spoken.pop(notice.notice_id, None)
+            if self.audio is not None:
+                self.audio.forget(notice.notice_id)
         self._publish(notice, tried)
         self._wake.set()
 

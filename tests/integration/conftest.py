@@ -161,6 +161,8 @@ def server_settings(pbx: testbed.TestbedConfig, work: Path, *, wrap_up_s: int = 
         ),
         cel_url=f"sqlite+aiosqlite:///file:{cel}?mode=ro&uri=true",
         transfer_ring_timeout=TRANSFER_RING_S,
+        notice_audio_dir=pbx.paths.notice_audio,
+        notice_audio_pbx_dir=testbed.NOTICE_AUDIO,
     )
 
 

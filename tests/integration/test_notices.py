@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydub import AudioSegment
 
 from common.vocabulary import Role
+from ivr_flows.service.prompts import wav_seconds
 from pbx import sipp, testbed
 from tests.integration.conftest import Liandong, server_settings, start_server
 
@@ -74,13 +76,29 @@ def notice_lines(case: dict[str, Any]) -> list[str]:
 
 @pytest.mark.parametrize("rfc4733", [True, False], ids=["rfc4733", "sip-info"])
 async def test_a_dispatch_rings_the_unit_and_key_1_signs_the_case_in_the_answerers_name(
-    liandong: Liandong, work: Path, phones: dict[str, sipp.Phone], rfc4733: bool
+    liandong: Liandong,
+    work: Path,
+    phones: dict[str, sipp.Phone],
+    rfc4733: bool,
+    pbx_clean: testbed.TestbedConfig,
 ) -> None:
     phones[URBAN_LINE] = sipp.start_phone(
         URBAN_LINE, work, ring_ms=500, keys="1", keys_after_ms=2500, talk_ms=8000, rfc4733=rfc4733
     )
     number = await dispatched(liandong)
+
+    # The case's own words, made into speech before the phone rings, where
+    # Asterisk reads them: 事项类别，市容环卫。所属乡镇，城关镇。地址，… (about 16 s).
+    async def rendered() -> Path | None:
+        made = await case_notices(liandong, number)
+        path = pbx_clean.paths.notice_audio / f"notice-{made[0]['id']}.wav" if made else None
+        return path if path is not None and path.exists() else None
+
+    audio = await eventually(rendered, "the notice's words rendered", within=10)
+    assert 8 < wav_seconds(audio) < 30, wav_seconds(audio)
+    assert AudioSegment.from_wav(audio).dBFS > -30  # speech, not silence
     notice = await notice_in(liandong, number, "accepted")
+    assert not audio.exists()  # the notice is over: its words are gone
 
     assert (notice["unit"], notice["tries"], notice["reached"]) == ("urban", 1, STAFF)
     [call] = notice["calls"]
