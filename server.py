@@ -57,6 +57,8 @@ def create_app(settings: Settings) -> web.Application:
     http_desks.add_routes(app)
     http_desk_figures.add_routes(app)
     http_notices.add_routes(app)
+    app[http_supervision.UNIT_NOTICES] = http_notices.unit_notices(app)
+    app[http_supervision.CASE_NOTICES] = http_notices.case_notice_states(app)
     return app
 
 

@@ -4,6 +4,8 @@ calls. A member unit reads only the notices it was called with."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -57,3 +59,26 @@ async def case_notices(request: web.Request) -> web.Response:
             | {"calls": [try_json(t) for t in tries]}
         )
     return json_response({"notices": body})
+
+
+# ------------------------------------------------ for the supervision views
+
+
+def unit_notices(
+    app: web.Application,
+) -> Callable[[datetime, datetime], Awaitable[dict[str, dict[str, int]]]]:
+    """Per unit, the notices made in a period (records.supervision.UNIT_NOTICES)."""
+
+    async def figures(start: datetime, end: datetime) -> dict[str, dict[str, int]]:
+        return await app[NOTICES].store.unit_figures(start, end)
+
+    return figures
+
+
+def case_notice_states(app: web.Application) -> Callable[[list[str]], Awaitable[dict[str, str]]]:
+    """Each case's latest notice's state (records.supervision.CASE_NOTICES)."""
+
+    async def states(numbers: list[str]) -> dict[str, str]:
+        return await app[NOTICES].store.latest_states(numbers)
+
+    return states

@@ -5,13 +5,14 @@ and a try the server started is known even if its end was missed."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from database.engine import WRITE_TRANSACTION
-from notify.core.notices import OPEN, Notice, Try
+from notify.core.notices import OPEN, Notice, NoticeState, Try
 from notify.storage.tables import NoticeRecord, NoticeTryRecord
 
 
@@ -79,6 +80,36 @@ class NoticeStore:
         )
         for row in rows:
             out.setdefault(row.notice_id, []).append(_try(row))
+        return out
+
+    async def unit_figures(self, start: datetime, end: datetime) -> dict[str, dict[str, int]]:
+        """Per unit, the notices made in [start, end): made, and how many of
+        them are accepted, declined, unreached."""
+        query = (
+            select(NoticeRecord.unit, NoticeRecord.state, func.count())
+            .where(NoticeRecord.created_at >= start, NoticeRecord.created_at < end)
+            .group_by(NoticeRecord.unit, NoticeRecord.state)
+        )
+        out: dict[str, dict[str, int]] = {}
+        async with self.sessions() as session:
+            for unit, state, count in await session.execute(query):
+                figures = out.setdefault(unit, {"made": 0})
+                figures["made"] += count
+                figures[NoticeState(state).value] = count
+        return out
+
+    async def latest_states(self, numbers: list[str]) -> dict[str, str]:
+        """Each case's latest notice's state (cases without one left out)."""
+        out: dict[str, str] = {}
+        async with self.sessions() as session:
+            for start in range(0, len(numbers), 500):  # bounded IN lists
+                rows = await session.execute(
+                    select(NoticeRecord.case_number, NoticeRecord.state)
+                    .where(NoticeRecord.case_number.in_(numbers[start : start + 500]))
+                    .order_by(NoticeRecord.id)
+                )
+                for number, state in rows:
+                    out[number] = NoticeState(state).value
         return out
 
     async def has_notice(self, number: str, dispatch_seq: int, unit: str) -> bool:

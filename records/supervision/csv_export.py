@@ -16,6 +16,14 @@ __all__ = ["Column", "cell", "csv_response", "local", "percent"]
 
 DEADLINE_LABELS = {"sign_for": "签收", "arrive": "到场", "feedback": "反馈", "close": "办结"}
 URGENCY_LABELS = {"normal": "一般", "urgent": "紧急"}
+NOTICE_LABELS = {
+    "queued": "待呼叫",
+    "calling": "呼叫中",
+    "accepted": "已按键签收",
+    "declined": "已按键退单",
+    "unreached": "未送达",
+    "cancelled": "已取消",
+}
 
 
 def county_time(value: str | None) -> str | None:
@@ -68,6 +76,7 @@ OPEN_COLUMNS: list[Column] = [
     ("提醒次数", lambda r: r["ladder"]["remind"]),
     ("催办次数", lambda r: r["ladder"]["notice"]),
     ("通报次数", lambda r: r["ladder"]["bulletin"]),
+    ("联动通知", lambda r: NOTICE_LABELS.get(r["notice"] or "", r["notice"])),
 ]
 
 UNIT_COLUMNS: list[Column] = [
@@ -94,6 +103,10 @@ UNIT_COLUMNS: list[Column] = [
     ("平均评分", lambda r: r["satisfaction"]["mean"]),
     ("满意数", lambda r: r["satisfaction"]["satisfied"]),
     ("满意率(%)", lambda r: percent(r["satisfaction"]["satisfied_rate"])),
+    ("联动通知数", lambda r: r["notices"]["made"]),
+    ("通知按键签收数", lambda r: r["notices"]["accepted"]),
+    ("通知按键退单数", lambda r: r["notices"]["declined"]),
+    ("通知未送达数", lambda r: r["notices"]["unreached"]),
 ]
 
 TRANSFER_COLUMNS: list[Column] = [

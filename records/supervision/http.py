@@ -15,7 +15,7 @@ not take is refused (400). No view carries caller numbers or names.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,6 +43,15 @@ from web.period_query import period as shared_period
 from web.query import parse_bool
 
 R = Role
+# What the linkage notices ([notify]) add to the views, given by the app (a
+# feature above the case records); without them a view shows no notices.
+# Per unit, the notices made in [from, to): made, accepted, declined, unreached.
+UnitNotices = Callable[[datetime, datetime], Awaitable[dict[str, dict[str, int]]]]
+# Per open case, the state of its latest notice (queued, calling, accepted…).
+CaseNotices = Callable[[list[str]], Awaitable[dict[str, str]]]
+UNIT_NOTICES: web.AppKey[UnitNotices] = web.AppKey("unit_notices")
+CASE_NOTICES: web.AppKey[CaseNotices] = web.AppKey("case_notices")
+NOTICE_COUNTS = ("made", "accepted", "declined", "unreached")
 LADDER_KEYS = tuple(command.value for command in stats.LADDER)
 # The query parameters each view takes (records/supervision/openapi.py documents them).
 OPEN_PARAMS = ("unit", "overdue", "format")
@@ -66,6 +75,10 @@ async def open_view(request: web.Request) -> web.StreamResponse:
     async with request.app[SESSIONS]() as session:
         cases = await stats.open_cases(session, now, unit=unit, overdue_only=overdue)
     rows = [open_case_json(case, rules) for case in cases]
+    states = await request.app[CASE_NOTICES]([c.number for c in cases]) if rows else {}
+    for row in rows:
+        # The alert a supervisor acts on: nobody at the unit could be reached.
+        row["notice"] = states.get(row["number"])
     if as_csv:
         code = unit if unit and rules.roster.get(unit) else None  # roster codes are [A-Za-z0-9_-]
         name = "-".join(filter(None, ("open-cases", code, f"{local(now):%Y%m%d-%H%M}")))
@@ -86,6 +99,10 @@ async def units_view(request: web.Request) -> web.StreamResponse:
     units.sort(key=lambda f: (order.get(f.unit or "", len(order)), f.unit or ""))
     rows = [unit_figures_json(figures, rules) for figures in units]
     total_row = unit_figures_json(total, rules)
+    notices = await request.app[UNIT_NOTICES](start, end)
+    for row in rows:
+        row["notices"] = {k: notices.get(row["unit"], {}).get(k, 0) for k in NOTICE_COUNTS}
+    total_row["notices"] = {k: sum(r["notices"][k] for r in rows) for k in NOTICE_COUNTS}
     if as_csv:
         name = f"unit-statistics-{local(start):%Y%m%d}-{local(end):%Y%m%d}.csv"
         return csv_response(name, UNIT_COLUMNS, [*rows, total_row])

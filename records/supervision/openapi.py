@@ -57,6 +57,12 @@ OPEN_CASE = obj(
             "properties": {name: DEADLINE for name in DEADLINE_NAMES},
             "additionalProperties": False,
         },
+        "notice": nullable(
+            "string",
+            enum=["queued", "calling", "accepted", "declined", "unreached", "cancelled", None],
+            description="the state of the case's latest linkage notice; unreached: nobody "
+            "at the unit pressed a key on any call (an alert); null: none was made",
+        ),
         "ladder": LADDER
         | {
             "properties": {
@@ -100,6 +106,11 @@ UNIT_ROW = obj(
                 "satisfied": {**INT, "description": "rated 1 or 2"},
                 "satisfied_rate": RATE,
             }
+        ),
+        "notices": obj(
+            {"made": INT, "accepted": INT, "declined": INT, "unreached": INT},
+            "linkage notices to the unit made in [from, to); unreached: nobody pressed a key "
+            "on any call of the ladder, counted against the unit",
         ),
     },
     "cases whose latest dispatch lies in [from, to), by their lead unit",
