@@ -31,6 +31,7 @@ from typing import Any
 from county.calendar import COUNTY_TZ
 from pbx import sipp, testbed
 from pbx.demo_desks import demo_menu, demo_queue
+from pbx.demo_notices import demo_notice
 
 PORT = int(os.environ.get("LIANDONG_HTTP_PORT", "8080"))
 BASE = f"http://127.0.0.1:{PORT}"
@@ -183,6 +184,7 @@ def show(env: dict[str, str]) -> None:
         call = demo_transfer(work, token)
         if call is not None:
             demo_case(token, tokens, call)
+        demo_notice(work, tokens["12345"], get, post)
     finally:
         for phone in phones:
             phone.stop()
