@@ -1,6 +1,6 @@
 """The linkage notices in the API: the notices under way (the supervisor's
-wall, a desk watching a dispatch go out) and every notice of a case with its
-calls. A member unit reads only the notices it was called with."""
+wall, a desk watching a dispatch go out), or every notice of a case, each
+with its calls. A member unit reads only the notices it was called with."""
 
 from __future__ import annotations
 
@@ -19,13 +19,13 @@ from records.service.cases import CaseNotFound
 from web.auth import require
 from web.errors import NotFound
 from web.json_out import json_response
+from web.period_query import known_params
 
 NOTICES: web.AppKey[NoticeService] = web.AppKey("notices")
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/notices", list_notices)
-    app.router.add_get("/api/v1/cases/{number}/notices", case_notices)
 
 
 def _may_see(principal: Principal, notice: Notice) -> bool:
@@ -33,31 +33,27 @@ def _may_see(principal: Principal, notice: Notice) -> bool:
 
 
 async def list_notices(request: web.Request) -> web.Response:
-    """The notices in the outbox or on the phone now, oldest first."""
+    """The notices waiting or on the phone now, oldest first; with `case`,
+    every notice of that case. Each with every call made for it."""
     principal = require(request, *TOKEN_ROLES)
+    known_params(request, ("case",))
     service = request.app[NOTICES]
-    shown = [notice_json(n, t) for n, t in service.open_with_tries() if _may_see(principal, n)]
-    return json_response({"notices": shown})
-
-
-async def case_notices(request: web.Request) -> web.Response:
-    """Every notice of a case, each with every call made for it."""
-    principal = require(request, *TOKEN_ROLES)
-    service = request.app[NOTICES]
-    number = request.match_info["number"]
-    try:
-        await service.cases.record(number)
-    except CaseNotFound:
-        raise NotFound(f"no case {number}") from None
-    found = await service.store.of_case(number)
-    body: list[dict[str, Any]] = []
-    for notice, tries in found:
-        if not _may_see(principal, notice):
-            continue
-        body.append(
-            notice_json(notice, tries[-1] if tries else None)
-            | {"calls": [try_json(t) for t in tries]}
-        )
+    number = request.query.get("case")
+    if number is None:
+        notices = [n for n, _ in service.open_with_tries()]
+        tries = await service.store.tries_of([n.notice_id for n in notices])
+        found = [(n, tries.get(n.notice_id, [])) for n in notices]
+    else:
+        try:
+            await service.cases.record(number)
+        except CaseNotFound:
+            raise NotFound(f"no case {number!r}") from None
+        found = await service.store.of_case(number)
+    body: list[dict[str, Any]] = [
+        notice_json(notice, calls[-1] if calls else None) | {"calls": [try_json(t) for t in calls]}
+        for notice, calls in found
+        if _may_see(principal, notice)
+    ]
     return json_response({"notices": body})
 
 

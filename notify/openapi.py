@@ -16,7 +16,7 @@ from web.openapi_blocks import (
     nullable,
     obj,
     operation,
-    path_param,
+    query_param,
     ref,
     response,
 )
@@ -51,14 +51,13 @@ _NOTICE = {
     "created_at": TIME,
     "updated_at": nullable(TIME),
     "try": {**nullable(ref("NoticeCall")), "description": "the call under way, or the last"},
+    "calls": {"type": "array", "items": ref("NoticeCall"), "description": "every call, in order"},
 }
 
 NOTICE_SCHEMAS: dict[str, Schema] = {
     "NoticeCall": _CALL,
     "Notice": obj(_NOTICE),
     "Notices": obj({"notices": {"type": "array", "items": ref("Notice")}}),
-    "CaseNotice": obj({**_NOTICE, "calls": {"type": "array", "items": ref("NoticeCall")}}),
-    "CaseNotices": obj({"notices": {"type": "array", "items": ref("CaseNotice")}}),
 }
 
 
@@ -67,21 +66,16 @@ def paths() -> dict[str, dict[str, Any]]:
         "/api/v1/notices": {
             "get": operation(
                 "listNotices",
-                "The linkage notices waiting to be dialled or on the phone now",
+                "The linkage notices waiting or on the phone now, or every notice of a case",
                 tag="notices",
                 ok={"200": response("Oldest first.", ref("Notices"))},
-                description=ROLES,
-            )
-        },
-        "/api/v1/cases/{number}/notices": {
-            "get": operation(
-                "caseNotices",
-                "A case's linkage notices, each with every call made for it",
-                tag="notices",
-                ok={"200": response("Oldest first.", ref("CaseNotices"))},
-                errors=(404,),
-                parameters=[path_param("number", 'the case number, e.g. "2026-000123"')],
-                description=ROLES,
+                errors=(400, 404),
+                parameters=[
+                    query_param(
+                        "case", STRING, 'a case number, e.g. "2026-000123": its notices, all'
+                    )
+                ],
+                description=ROLES + " 404: no such case.",
             )
         },
     }

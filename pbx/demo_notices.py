@@ -56,7 +56,7 @@ def demo_notice(work: Path, hotline: str, get: Get, post: Post) -> None:
 def _settled(get: Get, token: str, number: str) -> dict[str, Any] | None:
     deadline = time.monotonic() + 40
     while time.monotonic() < deadline:
-        notices = get(f"/api/v1/cases/{number}/notices", token)["notices"]
+        notices = get(f"/api/v1/notices?case={number}", token)["notices"]
         if notices and notices[0]["state"] not in ("queued", "calling"):
             return dict(notices[0])
         time.sleep(0.5)

@@ -82,7 +82,7 @@ def originate_failed(channel_id: str, reason: str) -> AmiMessage:
 
 async def notice_state(server: Liandong, number: str, state: str) -> dict[str, Any]:
     async def probe() -> dict[str, Any] | None:
-        found = (await server.ok(f"/api/v1/cases/{number}/notices"))["notices"]
+        found = (await server.ok(f"/api/v1/notices?case={number}"))["notices"]
         return found[0] if found and found[0]["state"] == state else None
 
     return await server.eventually(probe, f"the notice {state}")
@@ -131,18 +131,18 @@ async def test_every_role_reads_the_notices_a_unit_only_its_own(
     number = await urgent_dispatch(server, tokens)
     await notice_state(server, number, "calling")
     for user in ("op110", "op12345", "supervisor", "admin"):
-        status, body = await request(server, "GET", f"/api/v1/cases/{number}/notices", tokens[user])
+        status, body = await request(server, "GET", f"/api/v1/notices?case={number}", tokens[user])
         assert status == 200 and len(body["notices"]) == 1, user
         status, body = await request(server, "GET", "/api/v1/notices", tokens[user])
         assert status == 200 and len(body["notices"]) == 1, user
     # The water company was not called: it reads none of urban's notices.
-    for path in (f"/api/v1/cases/{number}/notices", "/api/v1/notices"):
+    for path in (f"/api/v1/notices?case={number}", "/api/v1/notices"):
         status, body = await request(server, "GET", path, tokens["water"])
         assert (status, body["notices"]) == (200, []), path
     urban = await make_urban_token(db_url)
     status, body = await request(server, "GET", "/api/v1/notices", urban)
     assert status == 200 and [n["unit"] for n in body["notices"]] == ["urban"]
-    status, _ = await request(server, "GET", "/api/v1/cases/2026-999999/notices", tokens["admin"])
+    status, _ = await request(server, "GET", "/api/v1/notices?case=2026-999999", tokens["admin"])
     assert status == 404
     async with server.client.get("/api/v1/notices") as resp:
         assert resp.status == 401

@@ -59,7 +59,7 @@ async def dispatched(liandong: Liandong, *, urgency: str = "urgent") -> str:
 
 
 async def case_notices(liandong: Liandong, number: str) -> list[dict[str, Any]]:
-    return list((await liandong.get(f"/api/v1/cases/{number}/notices"))["notices"])
+    return list((await liandong.get(f"/api/v1/notices?case={number}"))["notices"])
 
 
 async def notice_in(liandong: Liandong, number: str, state: str, within: float = 40.0) -> Any:
