@@ -181,6 +181,9 @@ class NoticeService:
                     self._later()
                     break
                 self._inbox.popleft()
+                # After each item, not after the whole inbox: in a burst of
+                # dispatches the first is dialled while the rest are made.
+                await self._dial_due()
             else:
                 await self._dial_due()
 
@@ -196,14 +199,19 @@ class NoticeService:
         return self.client is not None and self.client.state is LinkState.CONNECTED
 
     def _until_next_due(self) -> float | None:
+        """Seconds to the next try that is not due yet. Those due now were
+        dialled at the end of the last pass, or wait for a free line: the
+        hang-up that frees one wakes the loop (waiting on a timer of 0 s here
+        would spin the event loop the ingest shares)."""
         now = datetime.now(UTC)
         if not self._linked() or now < self._quiet_until:
             return None
-        times = [n.next_try_at for n in self._open.values() if n.state is NoticeState.QUEUED]
-        if not times:
-            return None
-        due_at = min((t for t in times if t is not None), default=now)
-        return max(0.0, (due_at - now).total_seconds())
+        later = [
+            n.next_try_at
+            for n in self._open.values()
+            if n.state is NoticeState.QUEUED and n.next_try_at is not None and n.next_try_at > now
+        ]
+        return (min(later) - now).total_seconds() if later else None
 
     def _later(self) -> None:
         self._quiet_until = datetime.now(UTC) + timedelta(seconds=RETRY_S)

@@ -214,20 +214,26 @@ async def test_a_normal_dispatch_of_a_category_that_does_not_call_rings_nobody(
 
 
 def most_notice_calls_at_once(cel_db: Path, since: float) -> tuple[int, int]:
-    """(most notice calls up at once, notice calls made) since `since`, as
-    Asterisk's own CEL records them (CHAN_START / CHAN_END per channel)."""
+    """(most notice calls up at once, notice calls made) among those started
+    since `since`, as Asterisk's own CEL records them (CHAN_START / CHAN_END
+    per channel; a call that started before is not counted, nor its end)."""
     with sqlite3.connect(f"file:{cel_db}?mode=ro", uri=True) as db:
         rows = db.execute(
-            "SELECT eventtype, CAST(eventtime AS REAL) FROM cel WHERE uniqueid LIKE 'ldnt-%' "
-            "AND eventtype IN ('CHAN_START', 'CHAN_END') AND CAST(eventtime AS REAL) >= ?",
+            "SELECT eventtype, CAST(eventtime AS REAL), uniqueid FROM cel "
+            "WHERE uniqueid LIKE 'ldnt-%' AND eventtype IN ('CHAN_START', 'CHAN_END') "
+            "AND CAST(eventtime AS REAL) >= ?",
             (since,),
         ).fetchall()
-    steps = sorted((at, 1 if kind == "CHAN_START" else -1) for kind, at in rows)
-    up = most = 0
-    for _, change in steps:
-        up += change
-        most = max(most, up)
-    return most, sum(1 for kind, _ in rows if kind == "CHAN_START")
+    up: set[str] = set()
+    most = made = 0
+    for kind, _, uid in sorted(rows, key=lambda row: row[1]):
+        if kind == "CHAN_START":
+            up.add(uid)
+            made += 1
+            most = max(most, len(up))
+        else:
+            up.discard(uid)
+    return most, made
 
 
 async def test_twenty_dispatches_at_once_on_three_lines_reach_the_unit_once_each_across_a_restart(
