@@ -337,6 +337,8 @@ def _after(block: Section) -> timedelta:
     value = block.raw("after", "minutes such as 30m or hours such as 2h")
     if value is MISSING:
         return OFF.follow_up.after
+    if value in ("0m", "0h"):
+        return timedelta(0)  # at once (within the calling hours)
     try:
         duration = parse_duration(value)
     except ValueError:

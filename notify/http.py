@@ -11,10 +11,11 @@ from typing import Any
 from aiohttp import web
 
 from common.principal import Principal
-from common.vocabulary import TOKEN_ROLES, Role
+from common.vocabulary import DESK_ROLES, TOKEN_ROLES, Role
 from notify.core.notices import Notice
+from notify.service.follow_ups import FollowUpService
 from notify.service.notices import NoticeService
-from notify.shapes import notice_json, try_json
+from notify.shapes import follow_up_json, notice_json, try_json
 from records.service.cases import CaseNotFound
 from web.auth import require
 from web.errors import NotFound
@@ -22,10 +23,34 @@ from web.json_out import json_response
 from web.period_query import known_params
 
 NOTICES: web.AppKey[NoticeService] = web.AppKey("notices")
+FOLLOW_UPS: web.AppKey[FollowUpService] = web.AppKey("follow_ups")
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/notices", list_notices)
+    app.router.add_get("/api/v1/follow-ups", list_follow_ups)
+
+
+# The citizen's follow-up is the desks' and the supervisors' business.
+FOLLOW_UP_READERS = (*DESK_ROLES, Role.SUPERVISOR, Role.ADMIN)
+
+
+async def list_follow_ups(request: web.Request) -> web.Response:
+    """The follow-up calls waiting or on the phone now, soonest first; with
+    `case`, every follow-up of that case."""
+    require(request, *FOLLOW_UP_READERS)
+    known_params(request, ("case",))
+    service = request.app[FOLLOW_UPS]
+    number = request.query.get("case")
+    if number is None:
+        found = service.open_ones()
+    else:
+        try:
+            await service.cases.record(number)
+        except CaseNotFound:
+            raise NotFound(f"no case {number!r}") from None
+        found = await service.store.of_case(number)
+    return json_response({"follow_ups": [follow_up_json(f) for f in found]})
 
 
 def _may_see(principal: Principal, notice: Notice) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from notify.core.follow_ups import CallResult, FollowUpState
 from notify.core.notices import NoticeState, TryResult
 from web.openapi_blocks import (
     BOOLEAN,
@@ -54,7 +55,24 @@ _NOTICE = {
     "calls": {"type": "array", "items": ref("NoticeCall"), "description": "every call, in order"},
 }
 
+_FOLLOW_UP = obj(
+    {
+        "id": INTEGER,
+        "case": STRING,
+        "state": enum_of(FollowUpState),
+        "due_at": {**TIME, "description": "the next call's time, within the calling hours"},
+        "tries": INTEGER,
+        "last_result": nullable(enum_of(CallResult)),
+        "rating": nullable({**INTEGER, "description": "1 very satisfied … 5 very dissatisfied"}),
+        "recording": nullable({**STRING, "description": "the citizen's spoken comment (file)"}),
+        "created_at": TIME,
+        "updated_at": nullable(TIME),
+    }
+)
+
 NOTICE_SCHEMAS: dict[str, Schema] = {
+    "FollowUp": _FOLLOW_UP,
+    "FollowUps": obj({"follow_ups": {"type": "array", "items": ref("FollowUp")}}),
     "NoticeCall": _CALL,
     "Notice": obj(_NOTICE),
     "Notices": obj({"notices": {"type": "array", "items": ref("Notice")}}),
@@ -76,6 +94,18 @@ def paths() -> dict[str, dict[str, Any]]:
                     )
                 ],
                 description=ROLES + " 404: no such case.",
+            )
+        },
+        "/api/v1/follow-ups": {
+            "get": operation(
+                "listFollowUps",
+                "The follow-up calls (回访) waiting or on the phone now, or every one of a case",
+                tag="notices",
+                ok={"200": response("Soonest first.", ref("FollowUps"))},
+                errors=(400, 403, 404),
+                parameters=[query_param("case", STRING, "a case number: its follow-ups, all")],
+                description="Roles: operator_110, operator_12345, supervisor, admin. "
+                "404: no such case.",
             )
         },
     }

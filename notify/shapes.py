@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from notify.core.follow_ups import FollowUp
 from notify.core.notices import Notice, Try
 from telephony.shapes import iso
 
@@ -38,4 +39,20 @@ def notice_json(n: Notice, current: Try | None) -> dict[str, Any]:
         "created_at": iso(n.created_at),
         "updated_at": iso(n.updated_at),
         "try": try_json(current) if current is not None else None,
+    }
+
+
+def follow_up_json(f: FollowUp) -> dict[str, Any]:
+    """No caller number: the feed and the API show it to roles that mask it."""
+    return {
+        "id": f.follow_up_id,
+        "case": f.case_number,
+        "state": f.state.value,
+        "due_at": iso(f.due_at),
+        "tries": f.tries,
+        "last_result": f.last_result.value if f.last_result else None,
+        "rating": f.rating,
+        "recording": f.recording,
+        "created_at": iso(f.created_at),
+        "updated_at": iso(f.updated_at),
     }

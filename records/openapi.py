@@ -21,6 +21,7 @@ from common.vocabulary import DESK_ROLES, Desk, Role
 from county.case_words import DemandType, Route, UnitType, Urgency
 from records.core.callback_notes import CALLBACK_ENTRY, ON_TIMELINE, CallbackOutcome
 from records.core.case_file import Extension
+from records.core.follow_up_notes import FOLLOW_UP_ENTRY
 from records.core.lifecycle import GIVEN, ROLES, TRANSITIONS, CaseState, Command
 from records.core.menu_notes import MENU_ENTRY, OPEN_ENTRY
 from records.core.notice_notes import NOTICE_ENTRY
@@ -133,11 +134,14 @@ _EVENT = obj(
         "seq": INTEGER,
         "at": TIME,
         "command": {
-            **enum_of([OPEN_ENTRY, *Command, MENU_ENTRY, CALLBACK_ENTRY, NOTICE_ENTRY]),
+            **enum_of(
+                [OPEN_ENTRY, *Command, MENU_ENTRY, CALLBACK_ENTRY, NOTICE_ENTRY, FOLLOW_UP_ENTRY]
+            ),
             "description": "the command that made the entry; `open` for the first, `menu` for "
             "what the caller did in a voice menu (data.menu), `callback` for a callback's "
             "booking and outcome (data.callback), `notice` for a call of a linkage notice to "
-            "the unit, or the alert that nobody was reached (data.notice)",
+            "the unit, or the alert that nobody was reached (data.notice), `follow_up_call` "
+            "for a follow-up call not answered (data.follow_up_call)",
         },
         "from": nullable(enum_of(CaseState)),
         "to": enum_of(CaseState),
@@ -156,7 +160,9 @@ _EVENT = obj(
             "`note`, `call` (the notice's call, linked to the case) and `notice`: {`id`, "
             "`note_id`, `unit`, `try` (0 for the alert), `contact` (staff, office, leader, "
             "duty), `name`, `result` (accepted, declined, no_key, hung_up, busy, no_answer, "
-            "failed, lost; null for the alert), `unreached`, `at`}",
+            "failed, lost; null for the alert), `unreached`, `at`}. A `follow_up_call` entry: "
+            "`note`, `call` and `follow_up_call`: {`id`, `note_id`, `try`, `result` (no_key, "
+            "hung_up, busy, no_answer, failed, lost), `next_at` (null: no more tries), `at`}",
         },
     }
 )
@@ -173,6 +179,7 @@ _CASE: dict[str, Schema] = {
             "name": nullable({**STRING, "description": '"匿名" for masked roles if anonymous'}),
             "number": nullable({**STRING, "description": "masked for units and supervisors"}),
             "anonymous": BOOLEAN,
+            "no_follow_up": {**BOOLEAN, "description": "asked not to be called back (拒绝回访)"},
         }
     ),
     "location": obj({"address": nullable(STRING), "township": nullable(STRING)}),

@@ -53,6 +53,7 @@ def _summary(record: CaseRecord, principal: Principal, now: datetime) -> dict[st
             "name": record.caller_name,
             "number": record.caller_number,
             "anonymous": record.anonymous,
+            "no_follow_up": record.no_follow_up,
         },
         "location": {"address": record.address, "township": record.township},
         "demand_type": demand.value if demand else None,

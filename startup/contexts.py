@@ -28,9 +28,12 @@ from ivr_flows.service.callbacks import CallbackService, to_cases
 from ivr_flows.service.desks import DeskService
 from ivr_flows.storage.callbacks import CallbackStore
 from ivr_flows.storage.store import DeskStore
-from notify.http import NOTICES
+from notify.http import FOLLOW_UPS, NOTICES
+from notify.service.call_lines import CallLines
+from notify.service.follow_ups import FollowUpService
 from notify.service.notice_audio import NoticeAudio
 from notify.service.notices import NoticeService
+from notify.storage.follow_up_store import FollowUpStore
 from notify.storage.store import NoticeStore
 from records.http import CASE_CALLS, CASES
 from records.service.call_link import CaseCalls
@@ -162,6 +165,8 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
     await callbacks.load()
     ingest.observers.append(callbacks.observe)
     callbacks.listeners.append(to_cases(case_calls.on_callback))
+    lines = CallLines()  # the server's own calls, notices and follow-ups together
+    ingest.observers.append(lines.observe)
     notices = app[NOTICES] = NoticeService(
         app[RULES],
         NoticeStore(app[SESSIONS]),
@@ -173,15 +178,28 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
             else None
         ),
         recordings=settings.notice_recordings,
+        lines=lines,
     )
     await notices.load()
     app[CASES].listeners.append(notices.on_case)
     ingest.observers.append(notices.observe)
+    follow_ups = app[FOLLOW_UPS] = FollowUpService(
+        app[RULES],
+        FollowUpStore(app[SESSIONS]),
+        app[CASES],
+        app[LIVE],
+        lines=lines,
+        recordings=settings.notice_recordings,
+    )
+    await follow_ups.load()
+    app[CASES].listeners.append(follow_ups.on_case)
+    ingest.observers.append(follow_ups.observe)
     desk_tasks = [
         asyncio.create_task(desks.run(), name="desks"),
         asyncio.create_task(desk_store.run(), name="desk-records"),
         asyncio.create_task(callbacks.run(), name="callbacks"),
         asyncio.create_task(notices.run(), name="notices"),
+        asyncio.create_task(follow_ups.run(), name="follow-ups"),
     ]
     consumer = asyncio.create_task(ingest.run(), name="ingest")
     transfer_worker = asyncio.create_task(transfers.run(), name="transfers")
@@ -204,7 +222,7 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
             )
         client = AmiClient(settings.ami, ingest.sink)
         ingest.client = transfers.sender.client = case_calls.client = client
-        desks.client = callbacks.client = notices.client = client
+        desks.client = callbacks.client = notices.client = follow_ups.client = client
         await ingest.client.start()
     try:
         await notices.catch_up()

@@ -78,7 +78,7 @@ async def _send_events(ws: web.WebSocketResponse, sub: Subscription, principal: 
         await ws.send_json(principal.shown(message), dumps=dumps)
 
 
-DESKS_ONLY = ("transfer", "queue.", "operator.", "menu.", "desk.", "callback.")
+DESKS_ONLY = ("transfer", "queue.", "operator.", "menu.", "desk.", "callback.", "follow_up.")
 
 
 def _units_business(message: dict[str, Any], unit: str | None) -> bool:

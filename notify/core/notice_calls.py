@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from ami_client.message import AmiMessage
+from notify.core.dial_failures import by_cause, by_reason, reason_says_why
 from notify.core.ladder_plan import LINE_TRUNK
 from notify.core.notices import TryResult
 
@@ -23,23 +24,6 @@ CONTEXT = "ld-notice"
 ASTDB_FAMILY = "ldnt"
 _CALL_ID = re.compile(r"^ldnt-([0-9]+)-([0-9]+)$")
 CALLER_ID = '"12345联动通知" <12345>'
-
-# OriginateResponse's Reason: the last control frame Asterisk saw. Measured
-# on the testbed (Asterisk 22): a phone ringing past the timeout gives 3; a
-# phone answering 486 Busy Here gives 0, like any failure — the channel's
-# Hangup, which comes just after, says why (Cause 17): `needs_cause`.
-_ORIGINATE_REASONS = {
-    "3": TryResult.NO_ANSWER,  # still ringing when the timeout came
-    "5": TryResult.BUSY,
-    "8": TryResult.FAILED,  # congestion
-}
-# The Hangup's Q.850 cause of a channel never answered.
-_CAUSES = {
-    "17": TryResult.BUSY,  # user busy (486)
-    "21": TryResult.BUSY,  # call rejected (603): someone saw it and declined
-    "18": TryResult.NO_ANSWER,  # no user responding
-    "19": TryResult.NO_ANSWER,  # user alerting, no answer
-}
 
 
 def call_id(notice_id: int, try_number: int) -> str:
@@ -114,7 +98,7 @@ def needs_cause(msg: AmiMessage) -> bool:
         msg.event == "OriginateResponse"
         and msg.get("Response") != "Success"
         and parse_call_id(msg.get("Uniqueid")) is not None
-        and (msg.get("Reason") or "") not in _ORIGINATE_REASONS
+        and not reason_says_why(msg.get("Reason"))
     )
 
 
@@ -124,7 +108,7 @@ def failed_try(channel_id: str, cause: str | None) -> TryOutcome | None:
     ids = parse_call_id(channel_id)
     if ids is None:
         return None
-    return TryOutcome(*ids, _CAUSES.get(cause or "", TryResult.FAILED), final=True)
+    return TryOutcome(*ids, TryResult(by_cause(cause).value), final=True)
 
 
 def outcome_of(msg: AmiMessage) -> TryOutcome | None:
@@ -134,7 +118,7 @@ def outcome_of(msg: AmiMessage) -> TryOutcome | None:
         ids = parse_call_id(msg.get("Uniqueid"))
         if ids is None or msg.get("Response") == "Success" or needs_cause(msg):
             return None
-        return TryOutcome(*ids, _ORIGINATE_REASONS[msg.get("Reason") or ""], final=True)
+        return TryOutcome(*ids, TryResult(by_reason(msg.get("Reason")).value), final=True)
     if msg.event != "UserEvent" or msg.get("UserEvent") not in ("LdNotice", "LdNoticeEnd"):
         return None
     try:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import Counter, deque
+from collections import deque
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -41,6 +41,7 @@ from notify.core.notice_calls import (
 from notify.core.notice_speech import message, notice_text
 from notify.core.notices import Notice, NoticeState, Try, TryResult
 from notify.core.outbox import to_dial
+from notify.service.call_lines import CallLines
 from notify.service.notice_audio import NoticeAudio
 from notify.service.notice_cases import NoticeCases
 from notify.service.notice_recovery import recover
@@ -55,7 +56,6 @@ ACTION_TIMEOUT_S = 5.0
 RETRY_S = 5.0  # the database or Asterisk refused: the outbox is tried again after
 CATCH_UP_WINDOW = timedelta(hours=24)  # dispatches older than this get no late notice
 DISPATCHES = (Command.DISPATCH.value, Command.REDISPATCH.value)
-CAUSE_WAIT_S = 2.0  # a failed Originate's Hangup comes within milliseconds
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,7 @@ class NoticeService:
         *,
         audio: NoticeAudio | None = None,
         recordings: str = "/var/spool/asterisk/liandong-notices",
+        lines: CallLines | None = None,
     ) -> None:
         self.rules = rules
         self.store = store
@@ -88,15 +89,13 @@ class NoticeService:
         self._open: dict[int, Notice] = {}
         self._tries: dict[int, Try] = {}  # the try under way (or last made) per open notice
         self._spoken: dict[int, str | None] = {}  # a notice's rendered words, once made
-        # The notice calls on the phone now (channel id → trunk), from the
-        # Originate to the channel's Hangup: what the limits count. A call
-        # goes on after its key (the confirmation is said), so this is not
-        # the tries under way.
-        self._lines: dict[str, str] = {}
-        # A failed try's channel id → the timer that ends it if no Hangup comes.
-        self._awaiting_cause: dict[str, asyncio.TimerHandle] = {}
+        # The server's calls on the phone now, shared with the follow-ups:
+        # what the limits count (a call goes on after its key, so this is
+        # not the tries under way).
         self._inbox: deque[_Item] = deque()
         self._wake = asyncio.Event()
+        self.lines = lines if lines is not None else CallLines()
+        self.lines.listeners.append(self._wake.set)
         self._quiet_until = datetime.min.replace(tzinfo=UTC)
 
     def open_with_tries(self) -> list[tuple[Notice, Try | None]]:
@@ -139,25 +138,12 @@ class NoticeService:
         elif isinstance(item, AmiMessage):
             uid = item.get("Uniqueid") or ""
             if needs_cause(item):
-                # Its channel's Hangup comes next and says why; if none comes
-                # (the channel was never made), it failed.
-                self._awaiting_cause[uid] = asyncio.get_running_loop().call_later(
-                    CAUSE_WAIT_S, self._failed, uid, None
-                )
-            elif item.event == "Hangup" and uid in self._lines:
-                del self._lines[uid]  # the line is free for the next notice
-                self._wake.set()
-                if uid in self._awaiting_cause:
-                    self._failed(uid, item.get("Cause"))
+                # Its channel's Hangup comes next and says why.
+                self.lines.await_cause(uid, lambda cause: self._failed(uid, cause))
             elif (outcome := outcome_of(item)) is not None:
                 self._put(outcome)
 
     def _failed(self, channel_id: str, cause: str | None) -> None:
-        timer = self._awaiting_cause.pop(channel_id, None)
-        if timer is not None:
-            timer.cancel()
-        if self._lines.pop(channel_id, None) is not None:  # never made: no Hangup comes
-            self._wake.set()
         outcome = failed_try(channel_id, cause)
         if outcome is not None:
             self._put(outcome)
@@ -288,7 +274,7 @@ class NoticeService:
         if not self._linked():
             return
         now = datetime.now(UTC)
-        calling = Counter(self._lines.values())
+        calling = self.lines.busy()
         queued = [n for n in self._open.values() if n.state is NoticeState.QUEUED]
         chosen = to_dial(
             queued,
@@ -332,7 +318,7 @@ class NoticeService:
             return False
         self._open[notice.notice_id] = calling
         self._tries[notice.notice_id] = tried
-        self._lines[tried.call_id or ""] = rung.trunk
+        self.lines.take(tried.call_id or "", rung.trunk)
         self._publish(calling)
         if notice.notice_id not in self._spoken:  # made before a restart
             with contextlib.suppress(CaseNotFound):
@@ -352,7 +338,7 @@ class NoticeService:
             await self.client.send_action(action, timeout=ACTION_TIMEOUT_S)
         except AmiError as exc:
             log.error("notice %d: Originate to %s refused: %s", notice.notice_id, rung.dial, exc)
-            self._lines.pop(tried.call_id or "", None)
+            self.lines.release(tried.call_id or "")
             await self._outcome(
                 TryOutcome(notice.notice_id, calling.tries, TryResult.FAILED, final=True)
             )
@@ -365,6 +351,8 @@ class NoticeService:
     # --------------------------------------------------------- the outcomes
 
     async def _outcome(self, outcome: TryOutcome) -> None:
+        if outcome.final:  # the call is over (its Hangup, if it comes, changes nothing)
+            self.lines.release(call_id(outcome.notice_id, outcome.try_number))
         notice = self._open.get(outcome.notice_id)
         tried = self._tries.get(outcome.notice_id)
         if notice is None or tried is None or tried.number != outcome.try_number:
@@ -407,7 +395,7 @@ class NoticeService:
             if n.state is NoticeState.CALLING and n.notice_id in self._tries
         ]
         found = await recover(self.client, calling, ACTION_TIMEOUT_S)
-        self._lines = found.lines
+        self.lines.replace("ldnt-", found.lines)
         for outcome in found.outcomes:
             await self._outcome(outcome)
 

@@ -1,5 +1,6 @@
-"""Tables of the linkage notices: the outbox (one row per notice, its state
-and next try) and every try made (whom, how it ended, the call)."""
+"""Tables of the server's own calls: the linkage notices' outbox (one row per
+notice, its state and next try) and every try made (whom, how it ended, the
+call); the follow-up calls (one row per closing of a case)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from database.base import Base, str_enum
 from database.types import UtcDateTime
+from notify.core.follow_ups import CallResult, FollowUpState
 from notify.core.notices import NoticeState, TryResult
 
 
@@ -58,3 +60,28 @@ class NoticeTryRecord(Base):
     reason: Mapped[str | None] = mapped_column(String)
     recording: Mapped[str | None] = mapped_column(String)
     call_id: Mapped[str | None] = mapped_column(String, index=True)
+
+
+class FollowUpRecord(Base):
+    """One follow-up call to a case's caller (`notify.core.follow_ups.FollowUp`)."""
+
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_number: Mapped[str] = mapped_column(String, index=True)
+    closed_seq: Mapped[int] = mapped_column(Integer)
+    caller_number: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    state: Mapped[FollowUpState] = mapped_column(str_enum(FollowUpState, "follow_up_state"))
+    tries: Mapped[int] = mapped_column(Integer)
+    last_result: Mapped[CallResult | None] = mapped_column(str_enum(CallResult, "follow_up_result"))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    recording: Mapped[str | None] = mapped_column(String)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        # One follow-up per closing of a case: none made twice.
+        UniqueConstraint("case_number", "closed_seq"),
+        Index("ix_follow_ups_state", "state"),
+    )

@@ -192,11 +192,20 @@ def record(
     return _append(case, command, case.state, actor, at, dict(data))
 
 
-def note(case: CaseFile, actor: Actor, at: datetime, data: dict[str, Any]) -> TimelineEntry | None:
+def note(
+    case: CaseFile,
+    actor: Actor,
+    at: datetime,
+    data: dict[str, Any],
+    *,
+    closed_too: bool = False,
+) -> TimelineEntry | None:
     """An entry no command made: what the server saw a caller do on a call of
     the case (the voice menu, `records.core.menu_notes`). The case stays where
-    it is; a case no longer open takes none (None is returned)."""
-    if case.state not in OPEN_STATES:
+    it is; a case no longer open takes none (None is returned) — but a closed
+    one does with `closed_too` (a follow-up call: the case is closed by then)."""
+    open_enough = case.state in OPEN_STATES or (closed_too and case.state is CaseState.CLOSED)
+    if not open_enough:
         return None
     return _append(case, None, case.state, actor, at, dict(data))
 

@@ -183,8 +183,10 @@ ROLES: dict[Command, frozenset[Role]] = {
     Command.REQUEST_EXTENSION: _UNIT,
     Command.APPROVE_EXTENSION: _HOTLINE | {R.SUPERVISOR},
     Command.REFUSE_EXTENSION: _HOTLINE | {R.SUPERVISOR},
-    Command.FOLLOW_UP: _HOTLINE,
-    Command.REOPEN: _HOTLINE | {R.SUPERVISOR},
+    # SYSTEM: the server's follow-up calls record the rating a citizen keyed
+    # in, and re-open the case when the county's rules say so.
+    Command.FOLLOW_UP: _HOTLINE | {R.SYSTEM},
+    Command.REOPEN: _HOTLINE | {R.SUPERVISOR, R.SYSTEM},
     Command.ARCHIVE: _HOTLINE | {R.ADMIN, R.SYSTEM},
     Command.MERGE: _DESKS,
     Command.CANCEL: _DESKS | {R.ADMIN, R.SYSTEM},

@@ -30,6 +30,7 @@ from enum import StrEnum
 from typing import Any
 
 from records.core.callback_notes import CALLBACK_ENTRY, is_callback_entry
+from records.core.follow_up_notes import FOLLOW_UP_ENTRY, is_follow_up_entry
 from records.core.lifecycle import Command
 from records.core.notice_notes import NOTICE_ENTRY, is_notice_entry
 
@@ -182,4 +183,6 @@ def entry_name(command: Command | None, seq: int, data: dict[str, Any] | None = 
         return CALLBACK_ENTRY
     if data is not None and is_notice_entry(data):
         return NOTICE_ENTRY
+    if data is not None and is_follow_up_entry(data):
+        return FOLLOW_UP_ENTRY
     return MENU_ENTRY

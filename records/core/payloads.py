@@ -84,6 +84,9 @@ def _phone_number(field: Field, text: str) -> str:
 
 NOTE = _text("note", description="free text for the timeline")
 REASON = _text("reason", required=True, description="why (shown to the other side)")
+NO_FOLLOW_UP = Field(
+    "no_follow_up", "flag", description="the caller asked not to be called back (拒绝回访)"
+)
 _CLASSIFY = (
     Field("demand_type", "enum", True, DemandType, "咨询/求助/投诉/举报/建议 or 110's types"),
     Field(
@@ -94,6 +97,7 @@ _CLASSIFY = (
     Field("township", "unit", description="township unit code of the location"),
     _text("address"),
     _text("description"),
+    NO_FOLLOW_UP,
     NOTE,
 )
 _DISPATCH = (

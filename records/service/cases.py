@@ -27,7 +27,7 @@ from common.vocabulary import DESK_ROLE, Desk, Role
 from county.case_rules import CaseRules
 from county.case_words import Urgency
 from database.engine import WRITE_TRANSACTION
-from records.core import callback_notes, notice_notes
+from records.core import callback_notes, follow_up_notes, notice_notes
 from records.core.callback_notes import CallbackNote
 from records.core.case_file import (
     Actor,
@@ -38,6 +38,7 @@ from records.core.case_file import (
     note,
     record,
 )
+from records.core.follow_up_notes import FollowUpNote
 from records.core.lifecycle import OPEN_STATES, CaseState, Command
 from records.core.menu_notes import (
     MenuNote,
@@ -53,6 +54,9 @@ from records.storage.repository import CaseFilter, CaseRepository, case_file_of,
 from records.storage.tables import CaseEvent, CaseRecord
 
 log = logging.getLogger(__name__)
+
+# Who the server's follow-up calls act as on a case (the rating, a re-opening).
+FOLLOW_UP_ACTOR = "回访电话"
 
 Publish = Callable[[dict[str, Any]], None]
 
@@ -253,6 +257,17 @@ class CaseService:
             f"notice {n.note_id}",
         )
 
+    async def record_follow_up(self, number: str, n: FollowUpNote) -> TimelineEntry | None:
+        """A follow-up call not answered, on the case's timeline, once."""
+        return await self._note_once(
+            number,
+            Actor(FOLLOW_UP_ACTOR, Role.SYSTEM),
+            follow_up_notes.note_data(n),
+            lambda entries: follow_up_notes.already_recorded(entries, n.note_id),
+            f"follow-up {n.note_id}",
+            closed_too=True,
+        )
+
     async def _note_once(
         self,
         number: str,
@@ -260,6 +275,8 @@ class CaseService:
         data: dict[str, Any],
         seen: Callable[[Iterable[dict[str, Any]]], bool],
         what: str,
+        *,
+        closed_too: bool = False,
     ) -> TimelineEntry | None:
         at = self.clock()
         async with self._writing() as session:
@@ -268,7 +285,8 @@ class CaseService:
             events = await repo.events(number)
             if seen(e.data for e in events):
                 return None
-            entry = note(case_file_of(target, len(events)), actor, at, data)
+            case = case_file_of(target, len(events))
+            entry = note(case, actor, at, data, closed_too=closed_too)
             if entry is None:
                 log.info("case %s is %s: %s not recorded", number, target.state, what)
                 return None

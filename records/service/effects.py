@@ -19,7 +19,15 @@ from records.core.lifecycle import Command
 from records.storage.tables import CaseRecord
 
 C = Command
-_CLASSIFIED_FIELDS = ("demand_type", "category", "urgency", "township", "address", "description")
+_CLASSIFIED_FIELDS = (
+    "demand_type",
+    "category",
+    "urgency",
+    "township",
+    "address",
+    "description",
+    "no_follow_up",
+)
 
 
 def apply_effects(

@@ -113,6 +113,7 @@ def new_record(
         source=source,
         urgency=fields.pop("urgency", Urgency.NORMAL),
         anonymous=fields.pop("anonymous", False),
+        no_follow_up=fields.pop("no_follow_up", False),
         co_units=[],
         ladder={},
         created_at=at,

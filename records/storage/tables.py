@@ -31,6 +31,8 @@ class CaseRecord(Base):
     caller_name: Mapped[str | None] = mapped_column(String)
     caller_number: Mapped[str | None] = mapped_column(String, index=True)
     anonymous: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # The caller asked not to be called back (拒绝回访): no follow-up call.
+    no_follow_up: Mapped[bool] = mapped_column(Boolean, server_default=false())
     address: Mapped[str | None] = mapped_column(String)
     township: Mapped[str | None] = mapped_column(String)
     demand_type: Mapped[DemandType | None] = mapped_column(str_enum(DemandType, "demand_type"))

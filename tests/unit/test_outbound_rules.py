@@ -412,3 +412,10 @@ def test_parse_hours(text: str, hours: tuple[time, time]) -> None:
 def test_parse_hours_refuses(text: str, words: str) -> None:
     with pytest.raises(ValueError, match=re.escape(words)):
         parse_hours(text)
+
+
+def test_a_follow_up_may_go_out_at_once(tmp_path: Path) -> None:
+    shipped = (DEFAULT_CASE_CONFIG / "outbound.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "outbound.yaml"
+    path.write_text(shipped.replace("after: 2h", "after: 0m"), encoding="utf-8")
+    assert load_outbound(path).follow_up.after == timedelta(0)
