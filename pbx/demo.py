@@ -31,7 +31,7 @@ from typing import Any
 from county.calendar import COUNTY_TZ
 from pbx import sipp, testbed
 from pbx.demo_desks import demo_menu, demo_queue
-from pbx.demo_notices import demo_notice
+from pbx.demo_notices import demo_case_config, demo_notice, show_follow_up, start_citizen_rating
 
 PORT = int(os.environ.get("LIANDONG_HTTP_PORT", "8080"))
 BASE = f"http://127.0.0.1:{PORT}"
@@ -183,7 +183,9 @@ def show(env: dict[str, str]) -> None:
         ]
         call = demo_transfer(work, token)
         if call is not None:
-            demo_case(token, tokens, call)
+            phones.append(start_citizen_rating(work))
+            number = demo_case(token, tokens, call)
+            show_follow_up(get, token, number)
         demo_notice(work, tokens["12345"], get, post)
     finally:
         for phone in phones:
@@ -229,7 +231,7 @@ def demo_transfer(work: Path, token: str) -> dict[str, Any] | None:
     return call
 
 
-def demo_case(token: str, tokens: dict[str, str], call: dict[str, Any]) -> None:
+def demo_case(token: str, tokens: dict[str, str], call: dict[str, Any]) -> str:
     """赵六's call opened a case, which followed him to 12345: take it to the end."""
     [number] = get(f"/api/v1/calls/{call['id']}", token)["cases"]
     print(f"▶ the call opened case {number}; it followed the caller to 12345, who routes it:")
@@ -274,6 +276,7 @@ def demo_case(token: str, tokens: dict[str, str], call: dict[str, Any]) -> None:
             f"{entry['role']:<15} {entry['actor']}"
         )
     print()
+    return str(number)
 
 
 def new_token(env: dict[str, str], role: str, name: str, *extra: str) -> str:
@@ -373,6 +376,7 @@ def server_env(cfg: testbed.TestbedConfig) -> dict[str, str]:
     env.setdefault("LIANDONG_NOTICE_AUDIO_DIR", str(cfg.paths.notice_audio))
     env.setdefault("LIANDONG_NOTICE_AUDIO_PBX_DIR", testbed.NOTICE_AUDIO)
     env.setdefault("LIANDONG_HTTP_PORT", str(PORT))
+    env.setdefault("LIANDONG_CASE_CONFIG", str(demo_case_config(cfg.paths.cache)))
     return env
 
 
