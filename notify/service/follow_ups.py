@@ -15,15 +15,12 @@ Like the notices, everything runs in the service's one task; after every
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from collections import deque
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from ami_client import AmiClient, AmiError, LinkDown, LinkState, LinkUp
+from ami_client import AmiError
 from ami_client.message import AmiMessage
 from common.live_feed import LiveFeed
 from common.vocabulary import Desk, Role
@@ -43,6 +40,7 @@ from notify.core.follow_up_calls import (
 from notify.core.follow_ups import CallResult, FollowUp, FollowUpState
 from notify.core.notice_calls import trunk_of_channel
 from notify.service.call_lines import CallLines
+from notify.service.call_loop import CallLoop, Reconnected
 from notify.shapes import follow_up_json
 from notify.storage.follow_up_store import FollowUpStore
 from records.core.case_file import Actor, IllegalMove, NotPermitted, Refused
@@ -54,21 +52,14 @@ from records.service.cases import FOLLOW_UP_ACTOR, CaseChanged, CaseNotFound, Ca
 log = logging.getLogger(__name__)
 
 ACTION_TIMEOUT_S = 5.0
-RETRY_S = 5.0
 CLOSINGS = (Command.CLOSE.value, Command.ANSWER_DIRECTLY.value)
 REFUSED = (IllegalMove, NotPermitted, Refused, InvalidField, CaseNotFound, CaseChanged)
 ACTOR = Actor(FOLLOW_UP_ACTOR, Role.SYSTEM)
 
 
-@dataclass(frozen=True)
-class _Reconnected:
-    pass
+class FollowUpService(CallLoop):
+    NAME = "follow-ups"
 
-
-_Item = dict[str, Any] | CallOutcome | _Reconnected
-
-
-class FollowUpService:
     def __init__(
         self,
         rules: CaseRules,
@@ -84,13 +75,8 @@ class FollowUpService:
         self.cases = cases
         self.live = live
         self.recordings = recordings
-        self.client: AmiClient | None = None
+        super().__init__(lines)
         self._open: dict[int, FollowUp] = {}
-        self._inbox: deque[_Item] = deque()
-        self._wake = asyncio.Event()
-        self._quiet_until = datetime.min.replace(tzinfo=UTC)
-        self.lines = lines
-        self.lines.listeners.append(self._wake.set)
 
     async def load(self) -> None:
         self._open = {f.follow_up_id: f for f in await self.store.open_ones()}
@@ -100,76 +86,27 @@ class FollowUpService:
     def open_ones(self) -> list[FollowUp]:
         return sorted(self._open.values(), key=lambda f: (f.due_at, f.follow_up_id))
 
-    # --------------------------------------------------- told, never waiting
+    # --------------------------------------------- what the loop is told
 
-    def on_case(self, message: dict[str, Any]) -> None:
-        if message.get("type") == "case.moved":
-            self._put(message)
+    def _outcome_of(self, msg: AmiMessage) -> object | None:
+        return outcome_of(msg)
 
-    def observe(self, item: AmiMessage | LinkUp | LinkDown) -> None:
-        if isinstance(item, LinkUp):
-            self._put(_Reconnected())
-        elif isinstance(item, AmiMessage):
-            uid = item.get("Uniqueid") or ""
-            if needs_cause(item):
-                self.lines.await_cause(uid, lambda cause: self._failed(uid, cause))
-            elif (outcome := outcome_of(item)) is not None:
-                self._put(outcome)
+    def _needs_cause(self, msg: AmiMessage) -> bool:
+        return needs_cause(msg)
 
-    def _failed(self, channel_id: str, cause: str | None) -> None:
-        outcome = failed_call(channel_id, cause)
-        if outcome is not None:
-            self._put(outcome)
+    def _failed_call(self, channel_id: str, cause: str | None) -> object | None:
+        return failed_call(channel_id, cause)
 
-    def _put(self, item: _Item) -> None:
-        self._inbox.append(item)
-        self._wake.set()
+    def _times_ahead(self) -> list[datetime]:
+        return [f.due_at for f in self._open.values() if f.state is FollowUpState.SCHEDULED]
 
-    # ------------------------------------------------------ the service's task
-
-    async def run(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._until_next_due())
-            self._wake.clear()
-            while self._inbox:
-                try:
-                    await self._handle(self._inbox[0])
-                except Exception:
-                    log.exception("follow-ups: %r failed; trying again shortly", self._inbox[0])
-                    self._later()
-                    break
-                self._inbox.popleft()
-            else:
-                await self._dial_due()
-
-    async def _handle(self, item: _Item) -> None:
+    async def _handle(self, item: Any) -> None:
         if isinstance(item, CallOutcome):
             await self._outcome(item)
-        elif isinstance(item, _Reconnected):
+        elif isinstance(item, Reconnected):
             await self._recover()
         else:
             await self._case_moved(item["data"])
-
-    def _linked(self) -> bool:
-        return self.client is not None and self.client.state is LinkState.CONNECTED
-
-    def _until_next_due(self) -> float | None:
-        """Seconds to the next call not due yet; one due now waits for a
-        free line (a hang-up wakes the loop)."""
-        now = datetime.now(UTC)
-        if not self._linked() or now < self._quiet_until:
-            return None
-        later = [
-            f.due_at
-            for f in self._open.values()
-            if f.state is FollowUpState.SCHEDULED and f.due_at > now
-        ]
-        return (min(later) - now).total_seconds() if later else None
-
-    def _later(self) -> None:
-        self._quiet_until = datetime.now(UTC) + timedelta(seconds=RETRY_S)
-        asyncio.get_running_loop().call_later(RETRY_S, self._wake.set)
 
     # ----------------------------------------------------- the case's moves
 

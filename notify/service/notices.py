@@ -19,12 +19,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ami_client import AmiClient, AmiError, LinkDown, LinkState, LinkUp
+from ami_client import AmiError
 from ami_client.message import AmiMessage
 from common.live_feed import LiveFeed
 from county.case_rules import CaseRules
@@ -42,6 +41,7 @@ from notify.core.notice_speech import message, notice_text
 from notify.core.notices import Notice, NoticeState, Try, TryResult
 from notify.core.outbox import to_dial
 from notify.service.call_lines import CallLines
+from notify.service.call_loop import CallLoop, Reconnected
 from notify.service.notice_audio import NoticeAudio
 from notify.service.notice_cases import NoticeCases
 from notify.service.notice_recovery import recover
@@ -53,20 +53,14 @@ from records.service.cases import CaseNotFound, CaseService
 log = logging.getLogger(__name__)
 
 ACTION_TIMEOUT_S = 5.0
-RETRY_S = 5.0  # the database or Asterisk refused: the outbox is tried again after
 CATCH_UP_WINDOW = timedelta(hours=24)  # dispatches older than this get no late notice
 DISPATCHES = (Command.DISPATCH.value, Command.REDISPATCH.value)
 
 
-@dataclass(frozen=True)
-class _Reconnected:
-    pass
+class NoticeService(CallLoop):
+    NAME = "notices"
+    CASE_EVENTS = ("case.moved", "case.opened")
 
-
-_Item = dict[str, Any] | TryOutcome | _Reconnected
-
-
-class NoticeService:
     def __init__(
         self,
         rules: CaseRules,
@@ -82,21 +76,14 @@ class NoticeService:
         self.store = store
         self.cases = cases
         self.live = live
+        # The lines are shared with the follow-ups: the limits count both.
+        super().__init__(lines if lines is not None else CallLines())
         self.audio = audio
         self.recordings = recordings  # where Asterisk records a spoken reason
-        self.client: AmiClient | None = None
         self.told = NoticeCases(cases, rules.roster)
         self._open: dict[int, Notice] = {}
         self._tries: dict[int, Try] = {}  # the try under way (or last made) per open notice
         self._spoken: dict[int, str | None] = {}  # a notice's rendered words, once made
-        # The server's calls on the phone now, shared with the follow-ups:
-        # what the limits count (a call goes on after its key, so this is
-        # not the tries under way).
-        self._inbox: deque[_Item] = deque()
-        self._wake = asyncio.Event()
-        self.lines = lines if lines is not None else CallLines()
-        self.lines.listeners.append(self._wake.set)
-        self._quiet_until = datetime.min.replace(tzinfo=UTC)
 
     def open_with_tries(self) -> list[tuple[Notice, Try | None]]:
         """The notices in the outbox or on the phone, oldest first."""
@@ -125,83 +112,31 @@ class NoticeService:
             log.warning("notices: %d dispatches had no notice yet (made now)", made)
         return made
 
-    # --------------------------------------------------- told, never waiting
+    # --------------------------------------------- what the loop is told
 
-    def on_case(self, message_: dict[str, Any]) -> None:
-        """A case announcement (CaseService.listeners)."""
-        if message_.get("type") in ("case.moved", "case.opened"):
-            self._put(message_)
+    def _outcome_of(self, msg: AmiMessage) -> object | None:
+        return outcome_of(msg)
 
-    def observe(self, item: AmiMessage | LinkUp | LinkDown) -> None:
-        if isinstance(item, LinkUp):
-            self._put(_Reconnected())
-        elif isinstance(item, AmiMessage):
-            uid = item.get("Uniqueid") or ""
-            if needs_cause(item):
-                # Its channel's Hangup comes next and says why.
-                self.lines.await_cause(uid, lambda cause: self._failed(uid, cause))
-            elif (outcome := outcome_of(item)) is not None:
-                self._put(outcome)
+    def _needs_cause(self, msg: AmiMessage) -> bool:
+        return needs_cause(msg)
 
-    def _failed(self, channel_id: str, cause: str | None) -> None:
-        outcome = failed_try(channel_id, cause)
-        if outcome is not None:
-            self._put(outcome)
+    def _failed_call(self, channel_id: str, cause: str | None) -> object | None:
+        return failed_try(channel_id, cause)
 
-    def _put(self, item: _Item) -> None:
-        self._inbox.append(item)
-        self._wake.set()
+    def _times_ahead(self) -> list[datetime]:
+        return [
+            n.next_try_at
+            for n in self._open.values()
+            if n.state is NoticeState.QUEUED and n.next_try_at is not None
+        ]
 
-    # ------------------------------------------------------ the service's task
-
-    async def run(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._until_next_due())
-            self._wake.clear()
-            while self._inbox:
-                try:
-                    await self._handle(self._inbox[0])
-                except Exception:
-                    log.exception("notices: %r failed; trying again shortly", self._inbox[0])
-                    self._later()
-                    break
-                self._inbox.popleft()
-                # After each item, not after the whole inbox: in a burst of
-                # dispatches the first is dialled while the rest are made.
-                await self._dial_due()
-            else:
-                await self._dial_due()
-
-    async def _handle(self, item: _Item) -> None:
+    async def _handle(self, item: Any) -> None:
         if isinstance(item, TryOutcome):
             await self._outcome(item)
-        elif isinstance(item, _Reconnected):
+        elif isinstance(item, Reconnected):
             await self._recover()
         else:
             await self._case_moved(item["data"])
-
-    def _linked(self) -> bool:
-        return self.client is not None and self.client.state is LinkState.CONNECTED
-
-    def _until_next_due(self) -> float | None:
-        """Seconds to the next try that is not due yet. Those due now were
-        dialled at the end of the last pass, or wait for a free line: the
-        hang-up that frees one wakes the loop (waiting on a timer of 0 s here
-        would spin the event loop the ingest shares)."""
-        now = datetime.now(UTC)
-        if not self._linked() or now < self._quiet_until:
-            return None
-        later = [
-            n.next_try_at
-            for n in self._open.values()
-            if n.state is NoticeState.QUEUED and n.next_try_at is not None and n.next_try_at > now
-        ]
-        return (min(later) - now).total_seconds() if later else None
-
-    def _later(self) -> None:
-        self._quiet_until = datetime.now(UTC) + timedelta(seconds=RETRY_S)
-        asyncio.get_running_loop().call_later(RETRY_S, self._wake.set)
 
     # ----------------------------------------------------- the case's moves
 
