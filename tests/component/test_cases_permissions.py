@@ -64,7 +64,12 @@ async def test_a_unit_sees_and_moves_only_its_own_cases(desk: CaseApi) -> None:
     assert (await desk.case(housing_case))["state"] == "dispatched"
 
     mine = await desk.case(water_case, "water")
-    assert mine["caller"] == {"name": "匿名", "number": "139******78", "anonymous": True}
+    assert mine["caller"] == {
+        "name": "匿名",
+        "number": "139******78",
+        "anonymous": True,
+        "no_follow_up": False,
+    }
     assert mine["allowed"] == ["sign", "request_return"]
     status, _ = await desk.request("GET", "/api/v1/cases?caller_number=13912345678", "water")
     assert status == 403
