@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -12,8 +13,14 @@ from sqlalchemy import Connection, Enum, Table, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.schema import CreateTable
 
+from common.vocabulary import Role
+from county.case_rules import load_rules
+from database.engine import create_engine, session_factory
 from database.migrate import alembic_config, downgrade, upgrade
+from records.core.case_file import Actor
+from records.service.cases import CaseService
 from startup.schema import metadata
+from startup.settings import DEFAULT_CASE_CONFIG
 
 
 def _differences(connection: Connection) -> list[Any]:
@@ -77,3 +84,26 @@ async def test_downgrade_to_base_and_back(db_url: str, engine: AsyncEngine) -> N
         ).scalar()
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert version == head
+
+
+async def test_a_database_with_cases_goes_down_and_up_across_the_follow_ups(
+    tmp_path: Path,
+) -> None:
+    """A county's database is not empty: 0013 adds a column to `cases`, which
+    the case events point at (a batch copy of the table failed there)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'county.db'}"
+    await upgrade(url)
+    engine = create_engine(url)
+    try:
+        cases = CaseService(session_factory(engine), load_rules(DEFAULT_CASE_CONFIG))
+        view = await cases.open_case(
+            Actor("12345 话务员", Role.OPERATOR_12345),
+            {"description": "咨询", "no_follow_up": True},
+        )
+        await downgrade(url, "0012")
+        await upgrade(url)
+        kept = await cases.view(view.record.number)
+    finally:
+        await engine.dispose()
+    assert [e.seq for e in kept.events] == [0]
+    assert kept.record.no_follow_up is False  # the column came back with its default

@@ -27,10 +27,14 @@ def _enum(name: str, values: tuple[str, ...]) -> sa.Enum:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("cases") as batch:
-        batch.add_column(
-            sa.Column("no_follow_up", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    # A plain ADD COLUMN, not a batch copy of `cases`: on SQLite a batch
+    # recreates the table, which the case events' foreign keys refuse once a
+    # county has cases ("FOREIGN KEY constraint failed", found upgrading the
+    # demo's database).
+    op.add_column(
+        "cases",
+        sa.Column("no_follow_up", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
     op.create_table(
         "follow_ups",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -58,5 +62,4 @@ def downgrade() -> None:
     op.drop_index("ix_follow_ups_state", table_name="follow_ups")
     op.drop_index(op.f("ix_follow_ups_case_number"), table_name="follow_ups")
     op.drop_table("follow_ups")
-    with op.batch_alter_table("cases") as batch:
-        batch.drop_column("no_follow_up")
+    op.drop_column("cases", "no_follow_up")  # SQLite ≥ 3.35 drops a column in place
