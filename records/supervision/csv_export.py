@@ -103,6 +103,8 @@ UNIT_COLUMNS: list[Column] = [
     ("平均评分", lambda r: r["satisfaction"]["mean"]),
     ("满意数", lambda r: r["satisfaction"]["satisfied"]),
     ("满意率(%)", lambda r: percent(r["satisfaction"]["satisfied_rate"])),
+    ("电话回访评价数", lambda r: r["satisfaction"]["by_call"]),
+    ("人工录入评价数", lambda r: r["satisfaction"]["by_hand"]),
     ("联动通知数", lambda r: r["notices"]["made"]),
     ("通知按键签收数", lambda r: r["notices"]["accepted"]),
     ("通知按键退单数", lambda r: r["notices"]["declined"]),

@@ -239,6 +239,8 @@ def unit_figures_json(figures: stats.UnitFigures, rules: CaseRules) -> dict[str,
             "mean": rounded(sum(ratings) / len(ratings), 2) if ratings else None,
             "satisfied": figures.satisfied,
             "satisfied_rate": rounded(stats.ratio(figures.satisfied, len(ratings)), 4),
+            "by_call": figures.rated_by_call,
+            "by_hand": figures.rated_by_hand,
         },
     }
 

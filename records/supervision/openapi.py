@@ -105,6 +105,11 @@ UNIT_ROW = obj(
                 "mean": nullable("number", description="1 very satisfied … 5 very dissatisfied"),
                 "satisfied": {**INT, "description": "rated 1 or 2"},
                 "satisfied_rate": RATE,
+                "by_call": {
+                    **INT,
+                    "description": "ratings keyed in on a follow-up call (回访电话)",
+                },
+                "by_hand": {**INT, "description": "ratings an operator recorded"},
             }
         ),
         "notices": obj(

@@ -179,6 +179,9 @@ class UnitFigures:
     durations: dict[str, list[float]] = field(default_factory=lambda: {n: [] for n, _ in STEPS})
     events: Counter[Command] = field(default_factory=Counter)
     ratings: list[int] = field(default_factory=list)
+    # Ratings given (follow_up entries): by the server's follow-up calls, by hand.
+    rated_by_call: int = 0
+    rated_by_hand: int = 0
 
     @property
     def on_time_rate(self) -> float | None:
@@ -214,6 +217,8 @@ class UnitFigures:
             self.durations[name] += values
         self.events.update(other.events)
         self.ratings += other.ratings
+        self.rated_by_call += other.rated_by_call
+        self.rated_by_hand += other.rated_by_hand
 
 
 async def unit_statistics(
@@ -234,6 +239,12 @@ async def unit_statistics(
     counted = queries.counted_events(start, end, session.get_bind().dialect.name)
     for unit, command, count in await session.execute(counted):
         _figures(by_unit, unit).events[command] += count
+    for unit, by_call, count in await session.execute(queries.ratings_by_source(start, end)):
+        figures = _figures(by_unit, unit)
+        if by_call:
+            figures.rated_by_call += count
+        else:
+            figures.rated_by_hand += count
     total = UnitFigures(None)
     for figures in by_unit.values():
         total.add(figures)

@@ -27,6 +27,7 @@ from sqlalchemy import DateTime, Select, String, case, func, select, text, type_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from common.vocabulary import Role
 from records.core.lifecycle import Command
 from records.storage.tables import CaseEvent, CaseRecord
 
@@ -87,6 +88,16 @@ def counted_events(start: datetime, end: datetime, dialect: str) -> Select[Any]:
         counted = command.in_([value.value for value in COUNTED])
     events = select(unit, E.command).join_from(E, C, C.number == E.case_number)
     return count_rows(events.where(C.dispatched_at >= start, C.dispatched_at < end, counted))
+
+
+def ratings_by_source(start: datetime, end: datetime) -> Select[Any]:
+    """(lead unit, made by the server's follow-up call?, count) of the
+    ratings (`follow_up`) given to the cases dispatched in [start, end): the
+    server's calls act as role `system`, an operator typing one in as theirs."""
+    by_call = case((E.role == Role.SYSTEM, 1), else_=0)
+    events = select(C.lead_unit, by_call).join_from(E, C, C.number == E.case_number)
+    period = (C.dispatched_at >= start, C.dispatched_at < end)
+    return count_rows(events.where(*period, E.command == Command.FOLLOW_UP))
 
 
 def handovers(start: datetime, end: datetime) -> Select[Any]:

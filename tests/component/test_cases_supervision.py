@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from common.vocabulary import Role
+from records.core.case_file import Actor
+from records.core.lifecycle import Command
 from records.http import CASES
 from records.supervision.openapi import PATHS
 from tests.component.cases_kit import CaseApi, start_desk
@@ -89,7 +92,14 @@ async def test_the_unit_table_shows_on_time_rate_median_and_satisfaction(desk: C
     assert close["median_minutes"] == round(statistics.median([180, late_minutes]), 1)
     assert close["p90_minutes"] == round(late_minutes, 1)  # nearest rank: the larger one
     assert water["durations"]["sign_for"]["median_minutes"] == 30
-    assert water["satisfaction"] == {"rated": 2, "mean": 2.5, "satisfied": 1, "satisfied_rate": 0.5}
+    assert water["satisfaction"] == {
+        "rated": 2,
+        "mean": 2.5,
+        "satisfied": 1,
+        "satisfied_rate": 0.5,
+        "by_call": 0,  # both typed in by the 12345 operator
+        "by_hand": 2,
+    }
     # Every roster unit has a row; the total adds them up.
     assert unit_row(body, "housing")["dispatched"] == 0
     assert body["total"]["dispatched"] == 2 and body["total"]["unit_name"] == "合计"
@@ -99,6 +109,20 @@ async def test_the_unit_table_shows_on_time_rate_median_and_satisfaction(desk: C
     assert default["from"] == "2026-02-28T16:00:00.000Z" and unit_row(default, "water") == water
     before = await get(desk, "/api/v1/supervision/units?to=2026-03-02T09:00:00%2B08:00")
     assert before["total"]["dispatched"] == 0  # [from, to): a dispatch at `to` is not in
+
+
+async def test_ratings_by_the_follow_up_calls_are_told_apart_from_those_typed_in(
+    desk: CaseApi,
+) -> None:
+    month = await water_month(desk)  # two ratings typed in by the 12345 operator
+    # The server's follow-up call rates the quick case again, as 回访电话 (role system).
+    await desk.client.app[CASES].act(
+        month["quick"], Command.FOLLOW_UP, Actor("回访电话", Role.SYSTEM), {"satisfaction": 2}
+    )
+    body = await get(desk, f"/api/v1/supervision/units?{MARCH}")
+    satisfaction = unit_row(body, "water")["satisfaction"]
+    assert (satisfaction["by_call"], satisfaction["by_hand"]) == (1, 2)
+    assert (body["total"]["satisfaction"]["by_call"], satisfaction["rated"]) == (1, 2)
 
 
 async def test_returns_reminders_and_re_handles_count_against_the_unit_of_the_time(
