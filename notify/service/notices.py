@@ -178,7 +178,9 @@ class NoticeService(CallLoop):
         if not rungs:
             log.error("notice %d: %s has no phone for the ladder", notice.notice_id, unit.code)
             self._open[notice.notice_id] = notice
-            await self._change(replace(notice, state=NoticeState.UNREACHED, updated_at=now))
+            unreached = replace(notice, state=NoticeState.UNREACHED, updated_at=now)
+            await self._change(unreached)
+            await self._unreached(unreached)  # the alert: nobody can be called at all
             return notice
         self._open[notice.notice_id] = notice
         self._publish(notice)

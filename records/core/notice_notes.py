@@ -66,6 +66,8 @@ class NoticeNote:
 
 def note_text(note: NoticeNote) -> str:
     """The line a desk or a supervisor reads (Chinese first)."""
+    if note.unreached and note.tries == 0:
+        return f"联动通知未能送达{note.unit_name}：名册中没有可拨打的电话，已告警督办"
     if note.unreached:
         return f"联动通知未能送达{note.unit_name}：{note.tries}次呼叫均无人按键确认，已告警督办"
     who = CONTACT_WORDS.get(note.contact or "", note.contact or "")

@@ -10,6 +10,7 @@ import pytest
 
 from notify.core import notices as nt
 from notify.core.notices import Notice, NoticeState, TryResult
+from records.core.notice_notes import NoticeNote, note_text
 
 T0 = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
 GAP = timedelta(seconds=60)
@@ -82,3 +83,10 @@ def test_every_move_is_in_the_table() -> None:
     assert accepted is not None
     with pytest.raises(ValueError, match="accepted → calling"):
         nt._move(accepted, NoticeState.CALLING, T0)
+
+
+def test_the_alert_says_whether_calls_were_made_or_nobody_could_be_called() -> None:
+    after_calls = NoticeNote(7, "2026-000123", "urban", "宝丰县城市管理局", T0, 0, tries=3)
+    assert note_text(after_calls).endswith("3次呼叫均无人按键确认，已告警督办")
+    no_phone = NoticeNote(7, "2026-000123", "housing", "宝丰县住房和城乡建设局", T0, 0)
+    assert "名册中没有可拨打的电话" in note_text(no_phone)
