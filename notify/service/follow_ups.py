@@ -38,9 +38,9 @@ from notify.core.follow_up_calls import (
     outcome_of,
 )
 from notify.core.follow_ups import CallResult, FollowUp, FollowUpState
-from notify.core.notice_calls import trunk_of_channel
 from notify.service.call_lines import CallLines
 from notify.service.call_loop import CallLoop, Reconnected
+from notify.service.call_recovery import kept_value, live_calls
 from notify.shapes import follow_up_json
 from notify.storage.follow_up_store import FollowUpStore
 from records.core.case_file import Actor, IllegalMove, NotPermitted, Refused
@@ -249,39 +249,17 @@ class FollowUpService(CallLoop):
         """After a (re)connect: the call under way, found again (or its end)."""
         if self.client is None:
             return
-        try:
-            items = await self.client.send_list_action(
-                {"Action": "CoreShowChannels"}, timeout=ACTION_TIMEOUT_S
-            )
-        except AmiError as exc:
-            log.error("follow-ups: CoreShowChannels failed (%s)", exc)
+        live = await live_calls(self.client, PREFIX, ACTION_TIMEOUT_S)
+        if live is None:
             return
-        live = {
-            uid: trunk_of_channel(item.get("Channel") or "")
-            for item in items
-            if (uid := item.get("Uniqueid") or "").startswith(PREFIX)
-        }
         self.lines.replace(PREFIX, live)
         for f in [f for f in self._open.values() if f.state is FollowUpState.CALLING]:
-            channel = call_id(f.follow_up_id, f.tries)
-            if channel in live:
+            if call_id(f.follow_up_id, f.tries) in live:
                 continue
-            kept = await self._kept(f)
+            key = f"{f.follow_up_id}-{f.tries}"
+            value = await kept_value(self.client, ASTDB_FAMILY, key, ACTION_TIMEOUT_S)
+            kept = kept_outcome(f.follow_up_id, f.tries, value) if value else None
             await self._outcome(kept or CallOutcome(f.follow_up_id, f.tries, CallResult.LOST))
-
-    async def _kept(self, f: FollowUp) -> CallOutcome | None:
-        assert self.client is not None
-        try:
-            items = await self.client.send_list_action(
-                {"Action": "DBGet", "Family": ASTDB_FAMILY, "Key": f"{f.follow_up_id}-{f.tries}"},
-                timeout=ACTION_TIMEOUT_S,
-            )
-        except AmiError:
-            return None
-        for item in items:
-            if item.event == "DBGetResponse" and item.get("Val"):
-                return kept_outcome(f.follow_up_id, f.tries, item.get("Val") or "")
-        return None
 
     # ------------------------------------------------------ records and feed
 

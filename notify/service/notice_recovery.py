@@ -9,15 +9,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from ami_client import AmiClient, AmiError
-from notify.core.notice_calls import (
-    ASTDB_FAMILY,
-    TryOutcome,
-    kept_outcome,
-    parse_call_id,
-    trunk_of_channel,
-)
+from ami_client import AmiClient
+from notify.core.notice_calls import ASTDB_FAMILY, TryOutcome, kept_outcome
 from notify.core.notices import Notice, Try, TryResult
+from notify.service.call_recovery import kept_value, live_calls
+
+PREFIX = "ldnt-"
 
 log = logging.getLogger(__name__)
 
@@ -30,36 +27,16 @@ class Found:
 
 async def recover(client: AmiClient, calling: list[tuple[Notice, Try]], wait_s: float) -> Found:
     """None found if Asterisk cannot be asked (logged): all left as they are."""
-    try:
-        items = await client.send_list_action({"Action": "CoreShowChannels"}, timeout=wait_s)
-    except AmiError as exc:
-        log.error("notices: CoreShowChannels failed (%s): tries under way left as they are", exc)
+    lines = await live_calls(client, PREFIX, wait_s)
+    if lines is None:
         return Found([], {})
-    lines = {
-        uid: trunk_of_channel(item.get("Channel") or "")
-        for item in items
-        if parse_call_id(uid := item.get("Uniqueid") or "") is not None
-    }
     out = []
     for notice, tried in calling:
         if tried.call_id in lines:
             continue
-        kept = await _kept(client, notice.notice_id, tried.number, wait_s)
+        value = await kept_value(client, ASTDB_FAMILY, f"{notice.notice_id}-{tried.number}", wait_s)
+        kept = kept_outcome(notice.notice_id, tried.number, value) if value else None
         out.append(kept or TryOutcome(notice.notice_id, tried.number, TryResult.LOST, final=True))
     if out:
         log.info("notices: %d tries ended while the server was away", len(out))
     return Found(out, lines)
-
-
-async def _kept(client: AmiClient, notice_id: int, number: int, wait_s: float) -> TryOutcome | None:
-    try:
-        items = await client.send_list_action(
-            {"Action": "DBGet", "Family": ASTDB_FAMILY, "Key": f"{notice_id}-{number}"},
-            timeout=wait_s,
-        )
-    except AmiError:
-        return None  # not there (DBGet answers Error for a missing key)
-    for item in items:
-        if item.event == "DBGetResponse" and item.get("Val"):
-            return kept_outcome(notice_id, number, item.get("Val") or "")
-    return None

@@ -44,7 +44,7 @@ from notify.service.call_lines import CallLines
 from notify.service.call_loop import CallLoop, Reconnected
 from notify.service.notice_audio import NoticeAudio
 from notify.service.notice_cases import NoticeCases
-from notify.service.notice_recovery import recover
+from notify.service.notice_recovery import PREFIX, recover
 from notify.shapes import notice_json
 from notify.storage.store import NoticeStore
 from records.core.lifecycle import CaseState, Command
@@ -332,7 +332,7 @@ class NoticeService(CallLoop):
             if n.state is NoticeState.CALLING and n.notice_id in self._tries
         ]
         found = await recover(self.client, calling, ACTION_TIMEOUT_S)
-        self.lines.replace("ldnt-", found.lines)
+        self.lines.replace(PREFIX, found.lines)
         for outcome in found.outcomes:
             await self._outcome(outcome)
 
