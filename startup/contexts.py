@@ -228,6 +228,10 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
         await notices.catch_up()
     except Exception as exc:  # the database is down: the next start tries again
         log.error("notices: dispatches without a notice not looked for (%s)", exc)
+    try:
+        await follow_ups.catch_up()
+    except Exception as exc:
+        log.error("follow-ups: closures without a follow-up not looked for (%s)", exc)
     yield
     if agi is not None:
         await agi.close()

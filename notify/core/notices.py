@@ -39,6 +39,7 @@ class TryResult(StrEnum):
     NO_ANSWER = "no_answer"
     FAILED = "failed"  # congestion, no such number, the line unavailable
     LOST = "lost"  # the try's end is not known (Asterisk or the server restarted)
+    CALLED_OFF = "called_off"  # hung up by the server: the case moved on while it rang
 
 
 REACHED = frozenset({TryResult.ACCEPTED, TryResult.DECLINED})

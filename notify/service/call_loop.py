@@ -19,13 +19,14 @@ from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ami_client import AmiClient, LinkDown, LinkState, LinkUp
+from ami_client import AmiClient, AmiError, LinkDown, LinkState, LinkUp
 from ami_client.message import AmiMessage
 from notify.service.call_lines import CallLines
 
 log = logging.getLogger(__name__)
 
 RETRY_S = 5.0  # the database or Asterisk refused: tried again after
+ACTION_TIMEOUT_S = 5.0
 
 
 class Reconnected:
@@ -112,6 +113,17 @@ class CallLoop:
                 await self._dial_due()
             else:
                 await self._dial_due()
+
+    async def _hang_up(self, channel_id: str) -> None:
+        """A call of ours the case no longer needs, ringing or answered. Its
+        line is freed when its end comes, as for any call."""
+        if self.client is None or not self._linked():
+            return  # the link is down: a ringing call stops at its ring timeout
+        action = {"Action": "Hangup", "Channel": channel_id, "Cause": "16"}
+        try:  # Asterisk finds a channel by its uniqueid as by its name
+            await self.client.send_action(action, timeout=ACTION_TIMEOUT_S)
+        except AmiError as exc:  # over already: nothing to hang up
+            log.info("%s: %s already over (%s)", self.NAME, channel_id, exc)
 
     def _linked(self) -> bool:
         return self.client is not None and self.client.state is LinkState.CONNECTED

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ami_client import AmiError
@@ -39,7 +39,7 @@ from notify.core.follow_up_calls import (
 )
 from notify.core.follow_ups import CallResult, FollowUp, FollowUpState
 from notify.service.call_lines import CallLines
-from notify.service.call_loop import CallLoop, Reconnected
+from notify.service.call_loop import ACTION_TIMEOUT_S, CallLoop, Reconnected
 from notify.service.call_recovery import kept_value, live_calls
 from notify.shapes import follow_up_json
 from notify.storage.follow_up_store import FollowUpStore
@@ -51,8 +51,10 @@ from records.service.cases import FOLLOW_UP_ACTOR, CaseChanged, CaseNotFound, Ca
 
 log = logging.getLogger(__name__)
 
-ACTION_TIMEOUT_S = 5.0
-CLOSINGS = (Command.CLOSE.value, Command.ANSWER_DIRECTLY.value)
+CLOSING_MOVES = (Command.CLOSE, Command.ANSWER_DIRECTLY)
+CLOSINGS = tuple(c.value for c in CLOSING_MOVES)
+RATINGS = (Command.FOLLOW_UP.value,)
+CATCH_UP_WINDOW = timedelta(hours=24)  # closures older than this get no late follow-up
 REFUSED = (IllegalMove, NotPermitted, Refused, InvalidField, CaseNotFound, CaseChanged)
 ACTOR = Actor(FOLLOW_UP_ACTOR, Role.SYSTEM)
 
@@ -82,6 +84,20 @@ class FollowUpService(CallLoop):
         self._open = {f.follow_up_id: f for f in await self.store.open_ones()}
         if self._open:
             log.info("follow-ups: %d open ones to carry on", len(self._open))
+
+    async def catch_up(self) -> int:
+        """Closures of the last day with no follow-up yet (the server stopped
+        between the closing and its follow-up); each is looked at as when it
+        was told (anonymous, refused, another desk: none)."""
+        made = 0
+        since = datetime.now(UTC) - CATCH_UP_WINDOW
+        for number, seq in await self.cases.put_there_since(CaseState.CLOSED, CLOSING_MOVES, since):
+            if await self._make(number, seq):
+                made += 1
+        if made:
+            log.warning("follow-ups: %d closed cases had no follow-up yet (made now)", made)
+            self._wake.set()  # made outside the loop's task: it is told
+        return made
 
     def open_ones(self) -> list[FollowUp]:
         return sorted(self._open.values(), key=lambda f: (f.due_at, f.follow_up_id))
@@ -116,11 +132,16 @@ class FollowUpService(CallLoop):
             return
         if data.get("command") in CLOSINGS and isinstance(data.get("seq"), int):
             await self._make(number, data["seq"])
-        elif data.get("state") != CaseState.CLOSED.value:
-            # Re-opened (by hand or by a rating), merged, cancelled: no call.
+        elif data.get("state") != CaseState.CLOSED.value or data.get("command") in RATINGS:
+            # Re-opened (by hand or by a rating), merged, cancelled, or rated
+            # by an operator who phoned the citizen: no call, and a call
+            # ringing (or answered) is hung up — a key pressed there would
+            # not be counted.
             now = datetime.now(UTC)
             for f in [f for f in self._open.values() if f.case_number == number]:
                 await self._change(fu.cancelled(f, now))
+                if f.state is FollowUpState.CALLING:
+                    await self._hang_up(call_id(f.follow_up_id, f.tries))
 
     async def _make(self, number: str, seq: int) -> FollowUp | None:
         rules = self.rules.outbound.follow_up

@@ -41,7 +41,7 @@ from notify.core.notice_speech import message, notice_text
 from notify.core.notices import Notice, NoticeState, Try, TryResult
 from notify.core.outbox import to_dial
 from notify.service.call_lines import CallLines
-from notify.service.call_loop import CallLoop, Reconnected
+from notify.service.call_loop import ACTION_TIMEOUT_S, CallLoop, Reconnected
 from notify.service.notice_audio import NoticeAudio
 from notify.service.notice_cases import NoticeCases
 from notify.service.notice_recovery import PREFIX, recover
@@ -52,9 +52,9 @@ from records.service.cases import CaseNotFound, CaseService
 
 log = logging.getLogger(__name__)
 
-ACTION_TIMEOUT_S = 5.0
 CATCH_UP_WINDOW = timedelta(hours=24)  # dispatches older than this get no late notice
-DISPATCHES = (Command.DISPATCH.value, Command.REDISPATCH.value)
+DISPATCH_MOVES = (Command.DISPATCH, Command.REDISPATCH)
+DISPATCHES = tuple(c.value for c in DISPATCH_MOVES)
 
 
 class NoticeService(CallLoop):
@@ -105,11 +105,13 @@ class NoticeService(CallLoop):
         notice (the server stopped between the dispatch and its notice)."""
         made = 0
         since = datetime.now(UTC) - CATCH_UP_WINDOW
-        for number, seq in await self.cases.awaiting_sign(since):
+        waiting = await self.cases.put_there_since(CaseState.DISPATCHED, DISPATCH_MOVES, since)
+        for number, seq in waiting:
             if await self._make(number, seq):
                 made += 1
         if made:
             log.warning("notices: %d dispatches had no notice yet (made now)", made)
+            self._wake.set()  # made outside the loop's task: it is told
         return made
 
     # --------------------------------------------- what the loop is told
@@ -150,10 +152,18 @@ class NoticeService(CallLoop):
         if data.get("state") == CaseState.DISPATCHED.value:
             return
         # Signed through the API, returned, closed…: the unit knows, or it no
-        # longer matters; a notice not yet accepted is called off.
+        # longer matters; a notice not yet accepted is called off, and a phone
+        # ringing for it (or a person hearing it) is hung up.
         now = datetime.now(UTC)
         for notice in [n for n in self._open.values() if n.case_number == number]:
-            await self._change(nt.cancelled(notice, now))
+            tried = self._tries.get(notice.notice_id)
+            if notice.state is NoticeState.CALLING and tried is not None and tried.result is None:
+                tried = replace(tried, ended_at=now, result=TryResult.CALLED_OFF)
+                await self._change(nt.cancelled(notice, now), tried)
+                await self.told.tried(notice, tried)
+                await self._hang_up(tried.call_id or "")
+            else:
+                await self._change(nt.cancelled(notice, now))
 
     async def _make(self, number: str, seq: int) -> Notice | None:
         """The notice this dispatch calls for, saved; None if it calls for none

@@ -36,6 +36,7 @@ RESULT_WORDS = {
     "no_answer": "无应答",
     "failed": "无法接通",
     "lost": "呼叫中断",
+    "called_off": "工单已另行处理，呼叫撤回",
 }
 
 

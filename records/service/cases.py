@@ -338,24 +338,15 @@ class CaseService:
         async with self.sessions() as session:
             return await CaseRepository(session).find(where)
 
-    async def awaiting_sign(self, since: datetime, limit: int = 1000) -> list[tuple[str, int]]:
-        """The cases waiting for their unit to sign (state `dispatched`),
-        dispatched since `since`: each with the seq of the dispatch or
-        re-dispatch that put it there (what a linkage notice is made for)."""
+    async def put_there_since(
+        self, state: CaseState, commands: Iterable[Command], since: datetime, limit: int = 1000
+    ) -> list[tuple[str, int]]:
+        """The cases now in `state` that one of `commands` put there since
+        `since` (dispatched and not signed; closed), each with that move's
+        seq: what a linkage notice or a follow-up call is made for, looked
+        for again after a restart."""
         async with self.sessions() as session:
-            repo = CaseRepository(session)
-            found = await repo.find(CaseFilter(state=CaseState.DISPATCHED, limit=limit))
-            out = []
-            for case in found:
-                if case.dispatched_at is None or case.dispatched_at < since:
-                    continue
-                events = await repo.events(case.number)
-                seqs = [
-                    e.seq for e in events if e.command in (Command.DISPATCH, Command.REDISPATCH)
-                ]
-                if seqs:
-                    out.append((case.number, seqs[-1]))
-            return out
+            return await CaseRepository(session).put_there_since(state, commands, since, limit)
 
     async def cases_of_caller(self, caller_number: str, limit: int = 20) -> list[CaseRecord]:
         """The cases a calling number opened, newest first (the 12345 menu

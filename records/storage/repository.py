@@ -3,6 +3,7 @@ and never commits: `records.service.cases` owns the transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +16,7 @@ from common.vocabulary import Desk
 from county.calendar import COUNTY_TZ
 from county.case_words import Route
 from records.core.case_file import CaseFile, Extension, Handover, TimelineEntry
-from records.core.lifecycle import OPEN_STATES, CaseState
+from records.core.lifecycle import OPEN_STATES, CaseState, Command
 from records.storage.tables import CaseCall, CaseCounter, CaseEvent, CaseRecord
 
 
@@ -110,6 +111,26 @@ class CaseRepository:
         if where.since is not None:
             query = query.where(CaseRecord.created_at >= where.since)
         return list((await self._session.scalars(query.limit(where.limit))).all())
+
+    async def put_there_since(
+        self, state: CaseState, commands: Iterable[Command], since: datetime, limit: int
+    ) -> list[tuple[str, int]]:
+        """The cases now in `state` with one of `commands` made since `since`:
+        each with the last such move's seq, oldest case number first."""
+        last = (
+            select(CaseEvent.case_number, func.max(CaseEvent.seq).label("seq"))
+            .where(CaseEvent.command.in_(list(commands)), CaseEvent.at >= since)
+            .group_by(CaseEvent.case_number)
+            .subquery()
+        )
+        query = (
+            select(last.c.case_number, last.c.seq)
+            .join(CaseRecord, CaseRecord.number == last.c.case_number)
+            .where(CaseRecord.state == state)
+            .order_by(last.c.case_number)
+            .limit(limit)
+        )
+        return [(number, seq) for number, seq in (await self._session.execute(query)).all()]
 
     def add_event(self, number: str, entry: TimelineEntry) -> None:
         self._session.add(

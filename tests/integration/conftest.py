@@ -137,6 +137,13 @@ class Liandong:
             await session.commit()
         return issued.plain
 
+    async def unit_token(self, unit: str) -> str:
+        """A token for a member unit's duty officer."""
+        async with self.client.app[SESSIONS]() as session:
+            issued = await TokenRepository(session).create(f"{unit} 值班员", Role.UNIT, unit=unit)
+            await session.commit()
+        return issued.plain
+
     async def calls_from(self, number_prefix: str) -> list[dict[str, Any]]:
         body = await self.get("/api/v1/calls?limit=1000")
         return [c for c in body["calls"] if (c["caller_number"] or "").startswith(number_prefix)]

@@ -24,15 +24,6 @@ from tests.integration.transfer_kit import (
     start_desks,
     wait_transfers,
 )
-from web.app_state import SESSIONS
-from web.tokens import TokenRepository
-
-
-async def unit_token(lid: Liandong, unit: str) -> str:
-    async with lid.client.app[SESSIONS]() as session:
-        issued = await TokenRepository(session).create(f"{unit} 值班员", Role.UNIT, unit=unit)
-        await session.commit()
-    return issued.plain
 
 
 async def eventually(probe: Any, what: str, within: float = 15.0) -> Any:
@@ -56,7 +47,7 @@ async def test_a_call_to_110_becomes_a_case_closed_by_12345_and_the_water_compan
     # The 110 operator's token is bound to the phone: the hand-over is recorded in its name.
     await liandong.operator_token(Role.OPERATOR_110, "op110-1")
     op12345 = await liandong.operator_token(Role.OPERATOR_12345, "op12345-1")
-    water = await unit_token(liandong, "water")
+    water = await liandong.unit_token("water")
     start_desks(
         phones,
         work,

@@ -7,7 +7,6 @@ raises the alert. Keys go as RFC 4733 telephone-events and as SIP INFO."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import time
 from pathlib import Path
@@ -20,58 +19,16 @@ from common.vocabulary import Role
 from ivr_flows.service.prompts import wav_seconds
 from pbx import sipp, testbed
 from tests.integration.conftest import Liandong, server_settings, start_server
-
-URBAN_LINE = "unit-04"
-STAFF, OFFICE, LEADER = "罗某", "综合执法大队", "林某某"  # urban's ladder (units.csv)
-
-
-async def eventually(probe: Any, what: str, within: float = 30.0) -> Any:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if found := await probe():
-            return found
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-async def dispatched(liandong: Liandong, *, urgency: str = "urgent") -> str:
-    """A case the 12345 desk opens, classifies and dispatches to urban."""
-    op12345 = await liandong.operator_token(Role.OPERATOR_12345, "op12345-1")
-    status, case = await liandong.post(
-        "/api/v1/cases",
-        {"desk": "12345", "description": "建设路与人民路口井盖缺失，有行人跌落危险"},
-        token=op12345,
-    )
-    assert status == 201, case
-    number = case["number"]
-    classify = {
-        "demand_type": "help",
-        "route": "hotline",
-        "urgency": urgency,
-        "category": "city-appearance",
-        "township": "chengguan",
-        "address": "城关镇建设路18号",
-    }
-    for command, body in (("classify", classify), ("dispatch", {"lead_unit": "urban"})):
-        status, case = await liandong.post(f"/api/v1/cases/{number}/{command}", body, token=op12345)
-        assert status == 200, (command, case)
-    return str(number)
-
-
-async def case_notices(liandong: Liandong, number: str) -> list[dict[str, Any]]:
-    return list((await liandong.get(f"/api/v1/notices?case={number}"))["notices"])
-
-
-async def notice_in(liandong: Liandong, number: str, state: str, within: float = 40.0) -> Any:
-    async def probe() -> dict[str, Any] | None:
-        found = await case_notices(liandong, number)
-        return found[0] if found and found[0]["state"] == state else None
-
-    return await eventually(probe, f"the notice of {number} {state}", within)
-
-
-def notice_lines(case: dict[str, Any]) -> list[str]:
-    return [e["data"]["note"] for e in case["timeline"] if e["command"] == "notice"]
+from tests.integration.notice_kit import (
+    OFFICE,
+    STAFF,
+    URBAN_LINE,
+    case_notices,
+    dispatched,
+    eventually,
+    notice_in,
+    notice_lines,
+)
 
 
 @pytest.mark.parametrize("rfc4733", [True, False], ids=["rfc4733", "sip-info"])
@@ -211,11 +168,16 @@ async def test_key_9_and_a_reason_key_request_a_return(
 async def test_a_normal_dispatch_of_a_category_that_does_not_call_rings_nobody(
     liandong: Liandong, work: Path, phones: dict[str, sipp.Phone]
 ) -> None:
-    phones[URBAN_LINE] = sipp.start_phone(URBAN_LINE, work, ring_ms=300, keys="1")
+    phones[URBAN_LINE] = sipp.start_phone(
+        URBAN_LINE, work, ring_ms=300, keys="1", keys_after_ms=1500, talk_ms=4000
+    )
     number = await dispatched(liandong, urgency="normal")
-    await asyncio.sleep(3)
+    # The notices handle the cases' moves in order: once an urgent dispatch
+    # made after it has been answered, the normal one has been looked at.
+    urgent = await dispatched(liandong)
+    await notice_in(liandong, urgent, "accepted")
     assert await case_notices(liandong, number) == []
-    assert phones[URBAN_LINE].outcomes() == []
+    assert [line.split()[1] for line in phones[URBAN_LINE].outcomes()].count("answered") == 1
 
 
 def most_notice_calls_at_once(cel_db: Path, since: float) -> tuple[int, int]:

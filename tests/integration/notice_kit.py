@@ -1,0 +1,64 @@
+"""What the notice tests share: an urgent case dispatched to the city
+management bureau (urban, PBX line unit-04 in the testbed), and the notices
+and timeline lines the API shows for it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from common.vocabulary import Role
+from tests.integration.conftest import Liandong
+
+URBAN_LINE = "unit-04"
+STAFF, OFFICE, LEADER = "罗某", "综合执法大队", "林某某"  # urban's ladder (units.csv)
+
+
+async def eventually(probe: Any, what: str, within: float = 30.0) -> Any:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if found := await probe():
+            return found
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def dispatched(liandong: Liandong, *, urgency: str = "urgent") -> str:
+    """A case the 12345 desk opens, classifies and dispatches to urban."""
+    op12345 = await liandong.operator_token(Role.OPERATOR_12345, "op12345-1")
+    status, case = await liandong.post(
+        "/api/v1/cases",
+        {"desk": "12345", "description": "建设路与人民路口井盖缺失，有行人跌落危险"},
+        token=op12345,
+    )
+    assert status == 201, case
+    number = case["number"]
+    classify = {
+        "demand_type": "help",
+        "route": "hotline",
+        "urgency": urgency,
+        "category": "city-appearance",
+        "township": "chengguan",
+        "address": "城关镇建设路18号",
+    }
+    for command, body in (("classify", classify), ("dispatch", {"lead_unit": "urban"})):
+        status, case = await liandong.post(f"/api/v1/cases/{number}/{command}", body, token=op12345)
+        assert status == 200, (command, case)
+    return str(number)
+
+
+async def case_notices(liandong: Liandong, number: str) -> list[dict[str, Any]]:
+    return list((await liandong.get(f"/api/v1/notices?case={number}"))["notices"])
+
+
+async def notice_in(liandong: Liandong, number: str, state: str, within: float = 40.0) -> Any:
+    async def probe() -> dict[str, Any] | None:
+        found = await case_notices(liandong, number)
+        return found[0] if found and found[0]["state"] == state else None
+
+    return await eventually(probe, f"the notice of {number} {state}", within)
+
+
+def notice_lines(case: dict[str, Any]) -> list[str]:
+    return [e["data"]["note"] for e in case["timeline"] if e["command"] == "notice"]
