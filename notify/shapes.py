@@ -30,6 +30,7 @@ def notice_json(n: Notice, current: Try | None) -> dict[str, Any]:
         "id": n.notice_id,
         "case": n.case_number,
         "unit": n.unit,
+        "co_unit": n.co_unit,
         "state": n.state.value,
         "urgent": n.urgent,
         "tries": n.tries,

@@ -54,10 +54,13 @@ def message(case_number: str, spoken: str | None) -> list[str]:
     return files
 
 
+def reason_words(key: str, recording: str) -> str:
+    """A decline's reason, as the person gave it."""
+    if key in REASON_KEYS:
+        return REASON_KEYS[key]
+    return "原因见录音" if recording else "未说明原因"
+
+
 def reason_text(key: str, recording: str) -> str:
     """A decline's reason as the return request says it."""
-    if key in REASON_KEYS:
-        return f"电话通知按键退单：{REASON_KEYS[key]}"
-    if recording:
-        return "电话通知按键退单：原因见录音"
-    return "电话通知按键退单：未说明原因"
+    return f"电话通知按键退单：{reason_words(key, recording)}"

@@ -73,6 +73,9 @@ class Notice:
     next_try_at: datetime | None = None  # None: at once
     reached: str | None = None  # who pressed the key (the roster's name)
     updated_at: datetime | None = None
+    # A co-unit (协办单位) of the dispatch: told to go too; its key 1
+    # acknowledges (only the lead unit signs) and its 9 is a line on the case.
+    co_unit: bool = False
 
     @property
     def open(self) -> bool:

@@ -27,6 +27,7 @@ from ami_client import AmiError
 from ami_client.message import AmiMessage
 from common.live_feed import LiveFeed
 from county.case_rules import CaseRules
+from county.roster import Unit
 from notify.core import notices as nt
 from notify.core.ladder_plan import Rung, plan
 from notify.core.notice_calls import (
@@ -55,6 +56,11 @@ log = logging.getLogger(__name__)
 CATCH_UP_WINDOW = timedelta(hours=24)  # dispatches older than this get no late notice
 DISPATCH_MOVES = (Command.DISPATCH, Command.REDISPATCH)
 DISPATCHES = tuple(c.value for c in DISPATCH_MOVES)
+# The case's states in which a co-unit's notice goes on (the lead unit signed,
+# is on the scene, has fed back): the co-unit is still to go.
+CO_UNITS_STILL_WANTED = frozenset(
+    s.value for s in (CaseState.SIGNED, CaseState.ON_SCENE, CaseState.FED_BACK)
+)
 
 
 class NoticeService(CallLoop):
@@ -107,10 +113,9 @@ class NoticeService(CallLoop):
         since = datetime.now(UTC) - CATCH_UP_WINDOW
         waiting = await self.cases.put_there_since(CaseState.DISPATCHED, DISPATCH_MOVES, since)
         for number, seq in waiting:
-            if await self._make(number, seq):
-                made += 1
+            made += await self._make(number, seq)
         if made:
-            log.warning("notices: %d dispatches had no notice yet (made now)", made)
+            log.warning("notices: %d notices were missing for dispatches (made now)", made)
             self._wake.set()  # made outside the loop's task: it is told
         return made
 
@@ -149,13 +154,17 @@ class NoticeService(CallLoop):
         if data.get("command") in DISPATCHES and isinstance(data.get("seq"), int):
             await self._make(number, data["seq"])
             return
-        if data.get("state") == CaseState.DISPATCHED.value:
+        state = data.get("state")
+        if state == CaseState.DISPATCHED.value:
             return
         # Signed through the API, returned, closed…: the unit knows, or it no
         # longer matters; a notice not yet accepted is called off, and a phone
-        # ringing for it (or a person hearing it) is hung up.
+        # ringing for it (or a person hearing it) is hung up. A co-unit is
+        # still wanted at the scene once the lead unit has signed.
         now = datetime.now(UTC)
         for notice in [n for n in self._open.values() if n.case_number == number]:
+            if notice.co_unit and state in CO_UNITS_STILL_WANTED:
+                continue
             tried = self._tries.get(notice.notice_id)
             if notice.state is NoticeState.CALLING and tried is not None and tried.result is None:
                 tried = replace(tried, ended_at=now, result=TryResult.CALLED_OFF)
@@ -165,37 +174,56 @@ class NoticeService(CallLoop):
             else:
                 await self._change(nt.cancelled(notice, now))
 
-    async def _make(self, number: str, seq: int) -> Notice | None:
-        """The notice this dispatch calls for, saved; None if it calls for none
-        or has it already."""
+    async def _make(self, number: str, seq: int) -> int:
+        """The notices this dispatch calls for — to its lead unit and to each
+        co-unit — saved; how many were made (0: it calls for none, or has
+        them already)."""
         rules = self.rules.outbound.notices
         try:
             record = await self.cases.record(number)
         except CaseNotFound:
-            return None
-        unit = self.rules.roster.get(record.lead_unit or "")
-        if unit is None or not rules.applies(record.urgency, record.category):
-            return None
+            return 0
+        if not rules.applies(record.urgency, record.category):
+            return 0
+        units = [(record.lead_unit, False)] + [(code, True) for code in record.co_units or ()]
+        made = 0
+        for code, co_unit in units:
+            unit = self.rules.roster.get(code or "")
+            if unit is not None and await self._make_one(record, unit, seq, co_unit):
+                made += 1
+        return made
+
+    async def _make_one(self, record: Any, unit: Unit, seq: int, co_unit: bool) -> bool:
+        rules = self.rules.outbound.notices
         urgent = record.urgency in rules.urgencies
         now = datetime.now(UTC)
         rungs = plan(unit, rules)
         notice = await self.store.add(
-            Notice(0, number, unit.code, seq, urgent, len(rungs), now, updated_at=now)
+            Notice(
+                0,
+                record.number,
+                unit.code,
+                seq,
+                urgent,
+                len(rungs),
+                now,
+                updated_at=now,
+                co_unit=co_unit,
+            )
         )
         if notice is None:
-            return None  # made already
-        log.info("notice %d for case %s to %s", notice.notice_id, number, unit.code)
+            return False  # made already
+        log.info("notice %d for case %s to %s", notice.notice_id, record.number, unit.code)
+        self._open[notice.notice_id] = notice
         if not rungs:
             log.error("notice %d: %s has no phone for the ladder", notice.notice_id, unit.code)
-            self._open[notice.notice_id] = notice
             unreached = replace(notice, state=NoticeState.UNREACHED, updated_at=now)
             await self._change(unreached)
             await self._unreached(unreached)  # the alert: nobody can be called at all
-            return notice
-        self._open[notice.notice_id] = notice
+            return True
         self._publish(notice)
         await self._render(notice, record)
-        return notice
+        return True
 
     async def _render(self, notice: Notice, record: Any) -> None:
         """The case's words as speech, made once, before the first try."""

@@ -99,13 +99,17 @@ class NoticeStore:
         return out
 
     async def latest_states(self, numbers: list[str]) -> dict[str, str]:
-        """Each case's latest notice's state (cases without one left out)."""
+        """Each case's latest notice to its lead unit: its state (cases
+        without one left out)."""
         out: dict[str, str] = {}
         async with self.sessions() as session:
             for start in range(0, len(numbers), 500):  # bounded IN lists
                 rows = await session.execute(
                     select(NoticeRecord.case_number, NoticeRecord.state)
-                    .where(NoticeRecord.case_number.in_(numbers[start : start + 500]))
+                    .where(
+                        NoticeRecord.case_number.in_(numbers[start : start + 500]),
+                        NoticeRecord.co_unit.is_(False),  # the lead unit's, which signs
+                    )
                     .order_by(NoticeRecord.id)
                 )
                 for number, state in rows:
@@ -138,6 +142,7 @@ def _row(n: Notice) -> NoticeRecord:
         next_try_at=n.next_try_at,
         reached=n.reached,
         updated_at=n.updated_at,
+        co_unit=n.co_unit,
     )
 
 
@@ -155,6 +160,7 @@ def _notice(r: NoticeRecord) -> Notice:
         next_try_at=r.next_try_at,
         reached=r.reached,
         updated_at=r.updated_at,
+        co_unit=r.co_unit,
     )
 
 

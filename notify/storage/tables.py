@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from database.base import Base, str_enum
@@ -34,6 +34,7 @@ class NoticeRecord(Base):
     next_try_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     reached: Mapped[str | None] = mapped_column(String)
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    co_unit: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
     __table_args__ = (
         # One notice per dispatch of a case to a unit: none made twice.

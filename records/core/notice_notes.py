@@ -38,6 +38,12 @@ RESULT_WORDS = {
     "lost": "呼叫中断",
     "called_off": "工单已另行处理，呼叫撤回",
 }
+# A co-unit's keys: 1 says it will go (only the lead unit signs), 9 that the
+# matter is not its own (only the lead unit asks for a return).
+CO_UNIT_RESULT_WORDS = {
+    "accepted": "按1确认接收",
+    "declined": "按9反馈非本单位事项",
+}
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,8 @@ class NoticeNote:
     result: str | None = None  # TryResult's value; None for the unreached alert
     call_id: str | None = None
     tries: int = 0  # for the alert: how many calls were made
+    co_unit: bool = False  # a co-unit (协办单位): its key 1 acknowledges, its 9 is a reason
+    reason: str | None = None  # a co-unit's 9: why (the lead unit's is its return request)
 
     @property
     def note_id(self) -> str:
@@ -67,13 +75,17 @@ class NoticeNote:
 
 def note_text(note: NoticeNote) -> str:
     """The line a desk or a supervisor reads (Chinese first)."""
+    unit = f"协办单位{note.unit_name}" if note.co_unit else note.unit_name
     if note.unreached and note.tries == 0:
-        return f"联动通知未能送达{note.unit_name}：名册中没有可拨打的电话，已告警督办"
+        return f"联动通知未能送达{unit}：名册中没有可拨打的电话，已告警督办"
     if note.unreached:
-        return f"联动通知未能送达{note.unit_name}：{note.tries}次呼叫均无人按键确认，已告警督办"
+        return f"联动通知未能送达{unit}：{note.tries}次呼叫均无人按键确认，已告警督办"
     who = CONTACT_WORDS.get(note.contact or "", note.contact or "")
-    said = RESULT_WORDS.get(note.result or "", note.result or "")
-    return f"联动通知第{note.try_number}次呼叫{note.unit_name}{who} {note.name}：{said}"
+    words = CO_UNIT_RESULT_WORDS if note.co_unit else RESULT_WORDS
+    said = words.get(note.result or "") or RESULT_WORDS.get(note.result or "", note.result or "")
+    if note.reason:
+        said = f"{said}（{note.reason}）"
+    return f"联动通知第{note.try_number}次呼叫{unit}{who} {note.name}：{said}"
 
 
 def note_data(note: NoticeNote) -> dict[str, Any]:
@@ -84,6 +96,7 @@ def note_data(note: NoticeNote) -> dict[str, Any]:
             "id": note.notice_id,
             "note_id": note.note_id,
             "unit": note.unit,
+            "co_unit": note.co_unit,
             "try": note.try_number,
             "contact": note.contact,
             "name": note.name,

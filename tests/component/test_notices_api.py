@@ -39,7 +39,9 @@ async def request(
         return resp.status, await resp.json()
 
 
-async def urgent_dispatch(server: Liandong, tokens: dict[str, str]) -> str:
+async def urgent_dispatch(
+    server: Liandong, tokens: dict[str, str], co_units: tuple[str, ...] = ()
+) -> str:
     status, case = await request(
         server,
         "POST",
@@ -56,7 +58,8 @@ async def urgent_dispatch(server: Liandong, tokens: dict[str, str]) -> str:
         "category": "city-appearance",
         "township": "chengguan",
     }
-    for command, body in (("classify", classify), ("dispatch", {"lead_unit": "urban"})):
+    dispatch = {"lead_unit": "urban", "co_units": list(co_units)}
+    for command, body in (("classify", classify), ("dispatch", dispatch)):
         status, case = await request(
             server, "POST", f"/api/v1/cases/{number}/{command}", tokens["op12345"], body
         )
@@ -216,3 +219,58 @@ async def test_a_unit_nobody_reached_is_counted_and_its_case_flagged(
     column = header.split(",").index("通知未送达数")
     [urban_line] = [line for line in lines if line.startswith("urban,")]
     assert urban_line.split(",")[column] == "1"
+
+
+async def test_co_units_are_called_too_and_their_keys_move_nothing(
+    start_liandong: StartLiandong, db_url: str
+) -> None:
+    """The lead unit's 1 signs the case; a co-unit's call goes on after it,
+    and its 1 is a line on the case (it cannot sign); another co-unit's 9
+    is a line with its reason (it cannot ask for a return)."""
+    tokens = await make_users(db_url)
+    server = await start_liandong()
+    number = await urgent_dispatch(server, tokens, co_units=("water", "chengguan"))
+    await server.fake.wait_for_action("Originate", count=3, within=5)
+    dialled = {a.headers.get("ChannelId"): a.headers.get("Channel") for a in server.fake.actions}
+    assert dialled["ldnt-1-1"] == "PJSIP/unit-04"  # urban, the lead
+    assert dialled["ldnt-2-1"] == "PJSIP/unit-01"  # water, on its PBX line
+    assert dialled["ldnt-3-1"] == "PJSIP/13900000103@trunk-12345"  # chengguan's staff
+
+    server.push([user_event("LdNotice", Notice="1", Try="1", Result="accepted")])
+    await notice_state(server, number, "accepted")
+
+    async def signed() -> dict[str, Any] | None:
+        case: dict[str, Any] = await server.ok(f"/api/v1/cases/{number}")
+        return case if case["state"] == "signed" else None
+
+    await server.eventually(signed, "the case signed by the lead unit")
+    server.push(
+        [
+            user_event("LdNotice", Notice="2", Try="1", Result="accepted"),
+            user_event("LdNotice", Notice="3", Try="1", Result="declined", Reason="2"),
+        ]
+    )
+
+    async def both_told() -> list[dict[str, Any]] | None:
+        found = (await server.ok(f"/api/v1/notices?case={number}"))["notices"]
+        states = {n["unit"]: (n["state"], n["co_unit"]) for n in found}
+        expected = {
+            "urban": ("accepted", False),
+            "water": ("accepted", True),
+            "chengguan": ("declined", True),
+        }
+        return found if states == expected else None
+
+    await server.eventually(both_told, "the co-units' keys")
+    assert server.fake.actions_named("Hangup") == []  # the lead's signing called nobody off
+    case = await server.eventually(signed, "the case still signed")
+    commands = [e["command"] for e in case["timeline"]]
+    assert commands.count("sign") == 1 and "request_return" not in commands
+    lines = [e["data"]["note"] for e in case["timeline"] if e["command"] == "notice"]
+    assert sorted(lines) == sorted(
+        [
+            "联动通知第1次呼叫宝丰县城市管理局工作人员 罗某：按1签收",
+            "联动通知第1次呼叫协办单位宝丰县自来水公司工作人员 谢某：按1确认接收",
+            "联动通知第1次呼叫协办单位城关镇工作人员 陈某：按9反馈非本单位事项（不在本单位辖区）",
+        ]
+    )

@@ -24,8 +24,11 @@ async def eventually(probe: Any, what: str, within: float = 30.0) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-async def dispatched(liandong: Liandong, *, urgency: str = "urgent") -> str:
-    """A case the 12345 desk opens, classifies and dispatches to urban."""
+async def dispatched(
+    liandong: Liandong, *, urgency: str = "urgent", co_units: tuple[str, ...] = ()
+) -> str:
+    """A case the 12345 desk opens, classifies and dispatches to urban (and
+    `co_units`)."""
     op12345 = await liandong.operator_token(Role.OPERATOR_12345, "op12345-1")
     status, case = await liandong.post(
         "/api/v1/cases",
@@ -42,7 +45,8 @@ async def dispatched(liandong: Liandong, *, urgency: str = "urgent") -> str:
         "township": "chengguan",
         "address": "城关镇建设路18号",
     }
-    for command, body in (("classify", classify), ("dispatch", {"lead_unit": "urban"})):
+    dispatch = {"lead_unit": "urban", "co_units": list(co_units)}
+    for command, body in (("classify", classify), ("dispatch", dispatch)):
         status, case = await liandong.post(f"/api/v1/cases/{number}/{command}", body, token=op12345)
         assert status == 200, (command, case)
     return str(number)

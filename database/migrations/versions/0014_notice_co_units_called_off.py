@@ -1,5 +1,7 @@
-"""notice_tries.result: called_off, a try hung up by the server because the
-case was signed (or returned, closed) another way while the unit's phone rang
+"""notices.co_unit: a notice to a co-unit (协办单位) of the dispatch, whose key
+1 acknowledges rather than signs; notice_tries.result: called_off, a try hung
+up by the server because the case was signed (or returned, closed) another
+way while the unit's phone rang
 
 Revision ID: 0014
 Revises: 0013
@@ -31,6 +33,10 @@ def _result(values: tuple[str, ...]) -> sa.Enum:
 
 
 def upgrade() -> None:
+    # Every notice made before was to the lead unit.
+    op.add_column(
+        "notices", sa.Column("co_unit", sa.Boolean(), server_default=sa.false(), nullable=False)
+    )
     with op.batch_alter_table("notice_tries") as batch:
         batch.alter_column(
             "result", existing_type=_result(_BEFORE), type_=_result(_AFTER), existing_nullable=True
@@ -44,3 +50,5 @@ def downgrade() -> None:
         batch.alter_column(
             "result", existing_type=_result(_AFTER), type_=_result(_BEFORE), existing_nullable=True
         )
+    with op.batch_alter_table("notices") as batch:
+        batch.drop_column("co_unit")
