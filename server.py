@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -57,6 +58,9 @@ def create_app(settings: Settings) -> web.Application:
     http_desks.add_routes(app)
     http_desk_figures.add_routes(app)
     http_notices.add_routes(app)
+    app[http_notices.RECORDINGS_DIR] = settings.notice_recordings_dir or Path(
+        settings.notice_recordings
+    )
     app[http_supervision.UNIT_NOTICES] = http_notices.unit_notices(app)
     app[http_supervision.CASE_NOTICES] = http_notices.case_notice_states(app)
     return app

@@ -17,6 +17,7 @@ from web.openapi_blocks import (
     nullable,
     obj,
     operation,
+    path_param,
     query_param,
     ref,
     response,
@@ -35,7 +36,9 @@ _CALL = obj(
         "ended_at": nullable(TIME),
         "result": nullable(enum_of(TryResult)),
         "reason": nullable({**STRING, "description": "a decline's reason key"}),
-        "recording": nullable({**STRING, "description": "a decline's spoken reason (file)"}),
+        "recording": nullable(
+            {**STRING, "description": "a spoken reason, as Asterisk named it (see …/recording)"}
+        ),
         "call": nullable({**STRING, "description": "the call's id in the call records"}),
     }
 )
@@ -43,6 +46,7 @@ _NOTICE = {
     "id": INTEGER,
     "case": STRING,
     "unit": {**STRING, "description": "the unit's code (units.csv)"},
+    "co_unit": {**BOOLEAN, "description": "a co-unit: its key 1 acknowledges, only the lead signs"},
     "state": enum_of(NoticeState),
     "urgent": BOOLEAN,
     "tries": {**INTEGER, "description": "calls made so far"},
@@ -79,6 +83,12 @@ NOTICE_SCHEMAS: dict[str, Schema] = {
 }
 
 
+_WAV = {
+    "description": "The recording as Asterisk made it (8 kHz WAV); never cached.",
+    "content": {"audio/wav": {"schema": {**STRING, "format": "binary"}}},
+}
+
+
 def paths() -> dict[str, dict[str, Any]]:
     return {
         "/api/v1/notices": {
@@ -94,6 +104,33 @@ def paths() -> dict[str, dict[str, Any]]:
                     )
                 ],
                 description=ROLES + " 404: no such case.",
+            )
+        },
+        "/api/v1/notices/{id}/calls/{try}/recording": {
+            "get": operation(
+                "getNoticeRecording",
+                "A unit's spoken reason for declining a notice (key 9, then speech)",
+                tag="notices",
+                ok={"200": _WAV},
+                errors=(404,),
+                parameters=[
+                    path_param("id", "the notice's id"),
+                    path_param("try", "the call's number on the ladder, from 1"),
+                ],
+                description=ROLES + " 404: no such notice or call, no recording on that call, "
+                "or its file is gone from the recordings' folder (LIANDONG_NOTICE_RECORDINGS_DIR).",
+            )
+        },
+        "/api/v1/follow-ups/{id}/recording": {
+            "get": operation(
+                "getFollowUpRecording",
+                "The citizen's spoken comment after a follow-up rating",
+                tag="notices",
+                ok={"200": _WAV},
+                errors=(403, 404),
+                parameters=[path_param("id", "the follow-up's id")],
+                description="Roles: operator_110, operator_12345, supervisor, admin. "
+                "404: no such follow-up, no comment recorded, or its file is gone.",
             )
         },
         "/api/v1/follow-ups": {

@@ -375,6 +375,8 @@ def server_env(cfg: testbed.TestbedConfig) -> dict[str, str]:
     env.setdefault("LIANDONG_QUEUE_LOG", str(cfg.paths.queue_log))
     env.setdefault("LIANDONG_NOTICE_AUDIO_DIR", str(cfg.paths.notice_audio))
     env.setdefault("LIANDONG_NOTICE_AUDIO_PBX_DIR", testbed.NOTICE_AUDIO)
+    env.setdefault("LIANDONG_NOTICE_RECORDINGS", testbed.NOTICE_RECORDINGS)
+    env.setdefault("LIANDONG_NOTICE_RECORDINGS_DIR", str(cfg.paths.notice_recordings))
     env.setdefault("LIANDONG_HTTP_PORT", str(PORT))
     env.setdefault("LIANDONG_CASE_CONFIG", str(demo_case_config(cfg.paths.cache)))
     return env

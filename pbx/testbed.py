@@ -32,8 +32,10 @@ class TestbedError(RuntimeError):
     """Something the user must fix (a missing tool, no network, a port in use)."""
 
 
-# Inside the chroot: the notices' generated speech (LIANDONG_NOTICE_AUDIO_PBX_DIR).
+# Inside the chroot: the notices' generated speech (LIANDONG_NOTICE_AUDIO_PBX_DIR),
+# and what Asterisk records on the server's calls (LIANDONG_NOTICE_RECORDINGS).
 NOTICE_AUDIO = "/var/lib/asterisk/liandong-notices"
+NOTICE_RECORDINGS = "/var/spool/asterisk/liandong-notices"
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,12 @@ class TestbedPaths:
         """Where the server writes each linkage notice's spoken words; Asterisk
         reads them as NOTICE_AUDIO (its own view of the same folder)."""
         return self.root / NOTICE_AUDIO.lstrip("/")
+
+    @property
+    def notice_recordings(self) -> Path:
+        """Where the server reads what Asterisk recorded on its calls (a
+        unit's reason, a citizen's comment): NOTICE_RECORDINGS from outside."""
+        return self.root / NOTICE_RECORDINGS.lstrip("/")
 
     @property
     def queue_log(self) -> Path:

@@ -69,6 +69,9 @@ class Settings:
     notice_audio_dir: Path | None = None
     notice_audio_pbx_dir: str | None = None
     notice_recordings: str = "/var/spool/asterisk/liandong-notices"
+    # That folder as the server reads it, to serve the recordings (None: the
+    # same path — the server on Asterisk's machine, no container between).
+    notice_recordings_dir: Path | None = None
     connect_ami: bool = True  # tests of the HTTP layer alone may run without Asterisk
 
     @classmethod
@@ -98,6 +101,7 @@ class Settings:
             notice_recordings=_one_line(
                 env, "LIANDONG_NOTICE_RECORDINGS", "/var/spool/asterisk/liandong-notices"
             ),
+            notice_recordings_dir=_folder(env, "LIANDONG_NOTICE_RECORDINGS_DIR"),
             allowed_origins=tuple(
                 o.strip() for o in env.get("LIANDONG_ALLOWED_ORIGINS", "").split(",") if o.strip()
             ),

@@ -46,6 +46,11 @@ class FollowUpStore:
             )
             return [_follow_up(r) for r in rows]
 
+    async def one(self, follow_up_id: int) -> FollowUp | None:
+        async with self.sessions() as session:
+            row = await session.get(FollowUpRecord, follow_up_id)
+            return _follow_up(row) if row is not None else None
+
     async def of_case(self, number: str) -> list[FollowUp]:
         async with self.sessions() as session:
             rows = await session.scalars(

@@ -64,6 +64,14 @@ class NoticeStore:
             tries = await self._tries(session, [n.notice_id for n in notices])
         return [(n, tries.get(n.notice_id, [])) for n in notices]
 
+    async def one(self, notice_id: int) -> tuple[Notice, list[Try]] | None:
+        async with self.sessions() as session:
+            row = await session.get(NoticeRecord, notice_id)
+            if row is None:
+                return None
+            tries = await self._tries(session, [notice_id])
+        return _notice(row), tries.get(notice_id, [])
+
     async def tries_of(self, notice_ids: list[int]) -> dict[int, list[Try]]:
         async with self.sessions() as session:
             return await self._tries(session, notice_ids)

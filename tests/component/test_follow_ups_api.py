@@ -60,7 +60,9 @@ async def answered_directly(server: Liandong, tokens: dict[str, str], **caller: 
     return number
 
 
-def follow_up_end(result: str, rating: str = "", follow_up: str = "1") -> AmiMessage:
+def follow_up_end(
+    result: str, rating: str = "", follow_up: str = "1", recording: str = ""
+) -> AmiMessage:
     return AmiMessage(
         (
             ("Event", "UserEvent"),
@@ -69,7 +71,7 @@ def follow_up_end(result: str, rating: str = "", follow_up: str = "1") -> AmiMes
             ("Try", "1"),
             ("Result", result),
             ("Rating", rating),
-            ("Recording", ""),
+            ("Recording", recording),
         )
     )
 

@@ -178,6 +178,8 @@ def server_settings(pbx: testbed.TestbedConfig, work: Path, *, wrap_up_s: int = 
         transfer_ring_timeout=TRANSFER_RING_S,
         notice_audio_dir=pbx.paths.notice_audio,
         notice_audio_pbx_dir=testbed.NOTICE_AUDIO,
+        notice_recordings=testbed.NOTICE_RECORDINGS,
+        notice_recordings_dir=pbx.paths.notice_recordings,
     )
 
 

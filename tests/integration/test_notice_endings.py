@@ -138,3 +138,29 @@ async def test_a_case_signed_another_way_calls_the_notice_off_and_hangs_its_call
     assert notice_lines(case) == [
         f"联动通知第1次呼叫{UNIT}工作人员 {STAFF}：工单已另行处理，呼叫撤回"
     ]
+
+
+async def test_a_spoken_reason_for_declining_is_recorded_and_served(
+    liandong: Liandong, pbx_clean: testbed.TestbedConfig, work: Path, phones: dict[str, sipp.Phone]
+) -> None:
+    """9, then no reason key: the unit speaks after the tone and hangs up;
+    Asterisk's recording is on the return request and served by the API."""
+    phones[URBAN_LINE] = sipp.start_phone(
+        URBAN_LINE, work, ring_ms=300, keys="9", keys_after_ms=2000, talk_ms=22_000
+    )
+    number = await dispatched(liandong)
+    notice = await notice_in(liandong, number, "declined", within=60)
+    [call] = notice["calls"]
+    assert call["recording"] == f"{testbed.NOTICE_RECORDINGS}/notice-{notice['id']}-1"
+    case = await liandong.get(f"/api/v1/cases/{number}")
+    ask = next(e for e in case["timeline"] if e["command"] == "request_return")
+    assert ask["data"]["reason"] == "电话通知按键退单：原因见录音"
+
+    response = await liandong.client.get(
+        f"/api/v1/notices/{notice['id']}/calls/1/recording", headers=liandong.auth()
+    )
+    assert response.status == 200, await response.text()
+    body = await response.read()
+    assert body[:4] == b"RIFF" and body[8:12] == b"WAVE"
+    on_disk = pbx_clean.paths.notice_recordings / f"notice-{notice['id']}-1.wav"
+    assert body == on_disk.read_bytes()
