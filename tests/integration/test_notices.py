@@ -250,3 +250,46 @@ async def test_twenty_dispatches_at_once_on_three_lines_reach_the_unit_once_each
     assert made == calls, (made, calls)  # every call Asterisk made is a try on record
     answered = [line for line in phones[URBAN_LINE].outcomes() if line.split()[1] == "answered"]
     assert len(answered) == 20
+
+
+async def test_a_key_pressed_while_the_server_is_stopped_is_found_after_its_restart(
+    pbx_clean: testbed.TestbedConfig,
+    tmp_path: Path,
+    aiohttp_client: Any,
+    work: Path,
+    phones: dict[str, sipp.Phone],
+) -> None:
+    """The unit answers, the server stops, the person presses 1 and hangs up
+    before it is back: Asterisk kept the result (AstDB ldnt/<notice>-<try>),
+    and the restarted server signs the case in that person's name."""
+    settings = server_settings(pbx_clean, tmp_path)
+    first = await start_server(aiohttp_client, settings)
+    phones[URBAN_LINE] = sipp.start_phone(
+        URBAN_LINE, work, ring_ms=300, keys="1", keys_after_ms=4000, talk_ms=12_000
+    )
+    number = await dispatched(first)
+
+    def phone_said() -> list[str]:
+        return [line.split()[1] for line in phones[URBAN_LINE].outcomes()]
+
+    async def answered() -> bool:
+        return phone_said() == ["answered"]
+
+    await eventually(answered, "the unit's phone answered")
+    await first.client.close()
+
+    async def over() -> bool:
+        return len(phone_said()) == 2  # answered, then the end (Asterisk's goodbye)
+
+    await eventually(over, "the call over while the server is stopped")
+    second = await start_server(aiohttp_client, settings)
+    notice = await notice_in(second, number, "accepted")
+    assert [(c["contact"], c["result"]) for c in notice["calls"]] == [("staff", "accepted")]
+
+    async def signed() -> dict[str, Any] | None:
+        case: dict[str, Any] = await second.get(f"/api/v1/cases/{number}")
+        return case if case["state"] == "signed" else None
+
+    case = await eventually(signed, "the case signed after the restart")
+    sign = next(e for e in case["timeline"] if e["command"] == "sign")
+    assert (sign["actor"], sign["unit"]) == (STAFF, "urban")
