@@ -100,6 +100,17 @@ def _wait_no_channels(cfg: testbed.TestbedConfig, within: float = 10.0) -> None:
     pytest.fail(f"Asterisk still has channels from an earlier test:\n{left}")
 
 
+async def eventually(probe: Any, what: str, within: float = 30.0) -> Any:
+    """What `probe()` returns once it is truthy, polled every 0.1 s;
+    AssertionError naming `what` after `within` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if found := await probe():
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 class Liandong:
     """The running server as a user sees it: its API, with a token per role."""
 

@@ -4,24 +4,13 @@ and timeline lines the API shows for it."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 from common.vocabulary import Role
-from tests.integration.conftest import Liandong
+from tests.integration.conftest import Liandong, eventually
 
 URBAN_LINE = "unit-04"
 STAFF, OFFICE, LEADER = "罗某", "综合执法大队", "林某某"  # urban's ladder (units.csv)
-
-
-async def eventually(probe: Any, what: str, within: float = 30.0) -> Any:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if found := await probe():
-            return found
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def dispatched(
@@ -66,3 +55,14 @@ async def notice_in(liandong: Liandong, number: str, state: str, within: float =
 
 def notice_lines(case: dict[str, Any]) -> list[str]:
     return [e["data"]["note"] for e in case["timeline"] if e["command"] == "notice"]
+
+
+async def case_in(liandong: Liandong, number: str, state: str, within: float = 30.0) -> Any:
+    """The case once it is in `state` (a notice's key moves it a moment
+    after the notice's own change)."""
+
+    async def probe() -> dict[str, Any] | None:
+        case: dict[str, Any] = await liandong.get(f"/api/v1/cases/{number}")
+        return case if case["state"] == state else None
+
+    return await eventually(probe, f"the case {number} {state}", within)

@@ -9,30 +9,19 @@ for it, goes on site, feeds back and replies; 12345 reviews and closes it.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from pathlib import Path
 from typing import Any
 
 from common.vocabulary import Role
 from pbx import sipp
 from telephony.http import INGEST
-from tests.integration.conftest import Liandong
+from tests.integration.conftest import Liandong, eventually
 from tests.integration.transfer_kit import (
     citizen_calls,
     legs_by_endpoint,
     start_desks,
     wait_transfers,
 )
-
-
-async def eventually(probe: Any, what: str, within: float = 15.0) -> Any:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if found := await probe():
-            return found
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def move(lid: Liandong, number: str, command: str, token: str, **body: Any) -> Any:

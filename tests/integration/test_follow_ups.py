@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import shutil
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from common.vocabulary import Role
 from county.calendar import COUNTY_TZ
 from pbx import sipp, testbed
 from startup.settings import DEFAULT_CASE_CONFIG
-from tests.integration.conftest import Liandong, server_settings, start_server
+from tests.integration.conftest import Liandong, eventually, server_settings, start_server
 
 CITIZEN = "13955501234"
 
@@ -62,15 +61,6 @@ async def answered_and_closed(liandong: Liandong, **caller: Any) -> str:
         status, case = await liandong.post(f"/api/v1/cases/{number}/{command}", move, token=op12345)
         assert status == 200, (command, case)
     return number
-
-
-async def eventually(probe: Any, what: str, within: float = 30.0) -> Any:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if found := await probe():
-            return found
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def follow_up_of(liandong: Liandong, number: str, state: str) -> dict[str, Any]:

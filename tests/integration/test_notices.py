@@ -23,6 +23,7 @@ from tests.integration.notice_kit import (
     OFFICE,
     STAFF,
     URBAN_LINE,
+    case_in,
     case_notices,
     dispatched,
     eventually,
@@ -104,11 +105,7 @@ async def test_the_staff_not_answering_the_office_is_called_and_signs(
     ]
 
     # The signing follows the notice's own change (a moment later).
-    async def signed() -> dict[str, Any] | None:
-        case: dict[str, Any] = await liandong.get(f"/api/v1/cases/{number}")
-        return case if case["state"] == "signed" else None
-
-    case = await eventually(signed, "the case signed by the office")
+    case = await case_in(liandong, number, "signed")
     assert notice_lines(case) == [
         f"联动通知第1次呼叫宝丰县城市管理局工作人员 {STAFF}：忙",
         f"联动通知第2次呼叫宝丰县城市管理局承办科室 {OFFICE}：按1签收",
@@ -155,11 +152,7 @@ async def test_key_9_and_a_reason_key_request_a_return(
     notice = await notice_in(liandong, number, "declined")
     assert notice["calls"][0]["reason"] == "2"
 
-    async def returned() -> dict[str, Any] | None:
-        case: dict[str, Any] = await liandong.get(f"/api/v1/cases/{number}")
-        return case if case["state"] == "return_requested" else None
-
-    case = await eventually(returned, "the return requested")
+    case = await case_in(liandong, number, "return_requested")
     ask = next(e for e in case["timeline"] if e["command"] == "request_return")
     assert (ask["actor"], ask["unit"]) == (STAFF, "urban")
     assert ask["data"]["reason"] == "电话通知按键退单：不在本单位辖区"
@@ -286,10 +279,6 @@ async def test_a_key_pressed_while_the_server_is_stopped_is_found_after_its_rest
     notice = await notice_in(second, number, "accepted")
     assert [(c["contact"], c["result"]) for c in notice["calls"]] == [("staff", "accepted")]
 
-    async def signed() -> dict[str, Any] | None:
-        case: dict[str, Any] = await second.get(f"/api/v1/cases/{number}")
-        return case if case["state"] == "signed" else None
-
-    case = await eventually(signed, "the case signed after the restart")
+    case = await case_in(second, number, "signed")
     sign = next(e for e in case["timeline"] if e["command"] == "sign")
     assert (sign["actor"], sign["unit"]) == (STAFF, "urban")
