@@ -22,6 +22,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from ami_client import AmiClient, AmiError, LinkDown, LinkState, LinkUp
+from ami_client.astdb import kept_value
 from ami_client.message import AmiMessage
 from common.live_feed import LiveFeed
 from ivr_flows.core import callbacks as cbs
@@ -298,17 +299,8 @@ class CallbackService:
     async def _kept_status(self, cb: Callback) -> str | None:
         """The dial's status the dialplan kept for this attempt, if any."""
         assert self.client is not None
-        try:
-            items = await self.client.send_list_action(
-                {"Action": "DBGet", "Family": "ldcb", "Key": f"{cb.callback_id}-{cb.attempts + 1}"},
-                timeout=ACTION_TIMEOUT_S,
-            )
-        except AmiError:
-            return None  # not there (DBGet answers Error for a missing key)
-        for item in items:
-            if item.event == "DBGetResponse" and item.get("Val"):
-                return item.get("Val")
-        return None
+        key = f"{cb.callback_id}-{cb.attempts + 1}"
+        return await kept_value(self.client, "ldcb", key, ACTION_TIMEOUT_S)
 
     async def _place_due(self) -> None:
         now = datetime.now(UTC)

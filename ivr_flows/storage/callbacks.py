@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from database.engine import WRITE_TRANSACTION
+from database.rows import item_of, row_of
 from ivr_flows.core.callbacks import OPEN_STATES, Callback
 from ivr_flows.storage.tables import CallbackRecord
 
@@ -53,35 +54,13 @@ class CallbackStore:
             return [_callback(r) for r in rows]
 
 
+_IDS = {"callback_id": "id"}
+_NOT_KEPT = ("dial_call_id",)  # the call ringing now: its case link is made while it rings
+
+
 def _row(cb: Callback) -> CallbackRecord:
-    return CallbackRecord(
-        id=cb.callback_id,
-        call_id=cb.call_id,
-        desk=cb.desk,
-        caller_number=cb.caller_number,
-        position=cb.position,
-        asked_at=cb.asked_at,
-        state=cb.state,
-        attempts=cb.attempts,
-        next_try_at=cb.next_try_at,
-        operator=cb.operator,
-        last_status=cb.last_status,
-        updated_at=cb.updated_at,
-    )
+    return row_of(CallbackRecord, cb, _IDS, _NOT_KEPT)
 
 
 def _callback(row: CallbackRecord) -> Callback:
-    return Callback(
-        callback_id=row.id,
-        call_id=row.call_id,
-        desk=row.desk,
-        caller_number=row.caller_number,
-        position=row.position,
-        asked_at=row.asked_at,
-        state=row.state,
-        attempts=row.attempts,
-        next_try_at=row.next_try_at,
-        operator=row.operator,
-        last_status=row.last_status,
-        updated_at=row.updated_at,
-    )
+    return item_of(Callback, row, _IDS, _NOT_KEPT)

@@ -1,7 +1,7 @@
 """What Asterisk can say of the server's own calls after a (re)connect, for
 the notices and the follow-ups alike: which of them it still has (their
-channels, by the id the server gave them), and what a call that ended
-meanwhile left in AstDB for the server that was away."""
+channels, by the id the server gave them). What a call that ended meanwhile
+left in AstDB is `ami_client.astdb.kept_value`."""
 
 from __future__ import annotations
 
@@ -26,18 +26,3 @@ async def live_calls(client: AmiClient, prefix: str, wait_s: float) -> dict[str,
         for item in items
         if (uid := item.get("Uniqueid") or "").startswith(prefix)
     }
-
-
-async def kept_value(client: AmiClient, family: str, key: str, wait_s: float) -> str | None:
-    """What the dialplan kept at `family/key`, or None (DBGet answers Error
-    for a missing key)."""
-    try:
-        items = await client.send_list_action(
-            {"Action": "DBGet", "Family": family, "Key": key}, timeout=wait_s
-        )
-    except AmiError:
-        return None
-    for item in items:
-        if item.event == "DBGetResponse" and item.get("Val"):
-            return item.get("Val")
-    return None

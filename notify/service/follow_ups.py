@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ami_client import AmiError
+from ami_client.astdb import kept_value
 from ami_client.message import AmiMessage
 from common.live_feed import LiveFeed
 from common.vocabulary import Desk, Role
@@ -40,7 +41,7 @@ from notify.core.follow_up_calls import (
 from notify.core.follow_ups import CallResult, FollowUp, FollowUpState
 from notify.service.call_lines import CallLines
 from notify.service.call_loop import ACTION_TIMEOUT_S, CallLoop, Reconnected
-from notify.service.call_recovery import kept_value, live_calls
+from notify.service.call_recovery import live_calls
 from notify.shapes import follow_up_json
 from notify.storage.follow_up_store import FollowUpStore
 from records.core.case_file import Actor, IllegalMove, NotPermitted, Refused

@@ -10,9 +10,10 @@ import logging
 from dataclasses import dataclass
 
 from ami_client import AmiClient
+from ami_client.astdb import kept_value
 from notify.core.notice_calls import ASTDB_FAMILY, TryOutcome, kept_outcome
 from notify.core.notices import Notice, Try, TryResult
-from notify.service.call_recovery import kept_value, live_calls
+from notify.service.call_recovery import live_calls
 
 PREFIX = "ldnt-"
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from database.engine import WRITE_TRANSACTION
+from database.rows import item_of, row_of
 from notify.core.follow_ups import OPEN, FollowUp
 from notify.storage.tables import FollowUpRecord
 
@@ -61,35 +62,12 @@ class FollowUpStore:
             return [_follow_up(r) for r in rows]
 
 
+_IDS = {"follow_up_id": "id"}
+
+
 def _row(f: FollowUp) -> FollowUpRecord:
-    return FollowUpRecord(
-        id=f.follow_up_id,
-        case_number=f.case_number,
-        closed_seq=f.closed_seq,
-        caller_number=f.caller_number,
-        due_at=f.due_at,
-        created_at=f.created_at,
-        state=f.state,
-        tries=f.tries,
-        last_result=f.last_result,
-        rating=f.rating,
-        recording=f.recording,
-        updated_at=f.updated_at,
-    )
+    return row_of(FollowUpRecord, f, _IDS)
 
 
 def _follow_up(r: FollowUpRecord) -> FollowUp:
-    return FollowUp(
-        follow_up_id=r.id,
-        case_number=r.case_number,
-        closed_seq=r.closed_seq,
-        caller_number=r.caller_number,
-        due_at=r.due_at,
-        created_at=r.created_at,
-        state=r.state,
-        tries=r.tries,
-        last_result=r.last_result,
-        rating=r.rating,
-        recording=r.recording,
-        updated_at=r.updated_at,
-    )
+    return item_of(FollowUp, r, _IDS)

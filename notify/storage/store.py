@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from database.engine import WRITE_TRANSACTION
+from database.rows import item_of, row_of
 from notify.core.notices import OPEN, Notice, NoticeState, Try
 from notify.storage.tables import NoticeRecord, NoticeTryRecord
 
@@ -136,73 +137,20 @@ class NoticeStore:
             return found is not None
 
 
+_IDS = {"notice_id": "id"}
+
+
 def _row(n: Notice) -> NoticeRecord:
-    return NoticeRecord(
-        id=n.notice_id,
-        case_number=n.case_number,
-        unit=n.unit,
-        dispatch_seq=n.dispatch_seq,
-        urgent=n.urgent,
-        rungs=n.rungs,
-        created_at=n.created_at,
-        state=n.state,
-        tries=n.tries,
-        next_try_at=n.next_try_at,
-        reached=n.reached,
-        updated_at=n.updated_at,
-        co_unit=n.co_unit,
-    )
+    return row_of(NoticeRecord, n, _IDS)
 
 
 def _notice(r: NoticeRecord) -> Notice:
-    return Notice(
-        notice_id=r.id,
-        case_number=r.case_number,
-        unit=r.unit,
-        dispatch_seq=r.dispatch_seq,
-        urgent=r.urgent,
-        rungs=r.rungs,
-        created_at=r.created_at,
-        state=r.state,
-        tries=r.tries,
-        next_try_at=r.next_try_at,
-        reached=r.reached,
-        updated_at=r.updated_at,
-        co_unit=r.co_unit,
-    )
+    return item_of(Notice, r, _IDS)
 
 
 def _try_row(t: Try) -> NoticeTryRecord:
-    return NoticeTryRecord(
-        notice_id=t.notice_id,
-        number=t.number,
-        contact=t.contact,
-        name=t.name,
-        phone=t.phone,
-        dial=t.dial,
-        trunk=t.trunk,
-        started_at=t.started_at,
-        ended_at=t.ended_at,
-        result=t.result,
-        reason=t.reason,
-        recording=t.recording,
-        call_id=t.call_id,
-    )
+    return row_of(NoticeTryRecord, t)
 
 
 def _try(r: NoticeTryRecord) -> Try:
-    return Try(
-        notice_id=r.notice_id,
-        number=r.number,
-        contact=r.contact,
-        name=r.name,
-        phone=r.phone,
-        dial=r.dial,
-        trunk=r.trunk,
-        started_at=r.started_at,
-        ended_at=r.ended_at,
-        result=r.result,
-        reason=r.reason,
-        recording=r.recording,
-        call_id=r.call_id,
-    )
+    return item_of(Try, r)

@@ -25,6 +25,7 @@ from enum import StrEnum
 from typing import Any
 
 from county.calendar import COUNTY_TZ
+from records.core.keyed_notes import facts
 
 # The name the API gives these entries.
 CALLBACK_ENTRY = "callback"
@@ -143,22 +144,6 @@ def note_data(note: CallbackNote) -> dict[str, Any]:
     }
 
 
-def _callback_of(data: dict[str, Any]) -> dict[str, Any] | None:
-    callback = data.get("callback")
-    return callback if isinstance(callback, dict) else None
-
-
-def is_callback_entry(data: dict[str, Any]) -> bool:
-    return _callback_of(data) is not None
-
-
-def already_recorded(entries: Iterable[dict[str, Any]], note_id: str) -> bool:
-    """Whether a timeline (its entries' data) has the change already."""
-    return any(
-        (cb := _callback_of(data)) is not None and cb.get("note_id") == note_id for data in entries
-    )
-
-
 def callback_booked(entries: Iterable[dict[str, Any]]) -> bool:
     """Whether a caller of the case took a callback (and it was not taken
     back): they hung up before an operator answered, but their matter waits
@@ -166,7 +151,7 @@ def callback_booked(entries: Iterable[dict[str, Any]]) -> bool:
     booked: set[object] = set()
     withdrawn: set[object] = set()
     for data in entries:
-        cb = _callback_of(data)
+        cb = facts(data, CALLBACK_ENTRY)
         if cb is None:
             continue
         if cb.get("outcome") == CallbackOutcome.BOOKED:

@@ -6,7 +6,6 @@ the API names these entries `follow_up_call`. Pure: no I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -61,16 +60,3 @@ def note_data(note: FollowUpNote) -> dict[str, Any]:
             "at": note.at,
         },
     }
-
-
-def _of(data: dict[str, Any]) -> dict[str, Any] | None:
-    found = data.get("follow_up_call")
-    return found if isinstance(found, dict) else None
-
-
-def is_follow_up_entry(data: dict[str, Any]) -> bool:
-    return _of(data) is not None
-
-
-def already_recorded(entries: Iterable[dict[str, Any]], note_id: str) -> bool:
-    return any((f := _of(d)) is not None and f.get("note_id") == note_id for d in entries)

@@ -29,10 +29,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from records.core.callback_notes import CALLBACK_ENTRY, is_callback_entry
-from records.core.follow_up_notes import FOLLOW_UP_ENTRY, is_follow_up_entry
+from records.core import keyed_notes
+from records.core.callback_notes import CALLBACK_ENTRY
+from records.core.follow_up_notes import FOLLOW_UP_ENTRY
+from records.core.keyed_notes import facts, kind_of
 from records.core.lifecycle import Command
-from records.core.notice_notes import NOTICE_ENTRY, is_notice_entry
+from records.core.notice_notes import NOTICE_ENTRY
 
 # The name the API gives an entry no command made after the opening one.
 MENU_ENTRY = "menu"
@@ -143,15 +145,10 @@ def note_data(note: MenuNote) -> dict[str, Any]:
     }
 
 
-def _menu_of(data: dict[str, Any]) -> dict[str, Any] | None:
-    menu = data.get("menu")
-    return menu if isinstance(menu, dict) else None
-
-
 def already_recorded(entries: Iterable[dict[str, Any]], step_id: str) -> bool:
     """Whether a timeline (its entries' data) has the step already: after a
     retry or a replayed event it is not applied twice."""
-    return any((m := _menu_of(data)) is not None and m.get("id") == step_id for data in entries)
+    return keyed_notes.already_recorded(entries, MENU_ENTRY, step_id, id_key="id")
 
 
 def menu_summary(entries: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
@@ -159,7 +156,7 @@ def menu_summary(entries: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
     the caller chose (the latest choice: the matter the desk faces now) — a
     hint, not a classification — and whether they pressed the emergency key.
     None if no call of the case walked a menu."""
-    menus = [m for data in entries if (m := _menu_of(data)) is not None]
+    menus = [m for data in entries if (m := facts(data, MENU_ENTRY)) is not None]
     if not menus:
         return None
     chosen = [m for m in menus if m.get("hint")]
@@ -179,10 +176,5 @@ def entry_name(command: Command | None, seq: int, data: dict[str, Any] | None = 
         return command.value
     if seq == 0:
         return OPEN_ENTRY
-    if data is not None and is_callback_entry(data):
-        return CALLBACK_ENTRY
-    if data is not None and is_notice_entry(data):
-        return NOTICE_ENTRY
-    if data is not None and is_follow_up_entry(data):
-        return FOLLOW_UP_ENTRY
-    return MENU_ENTRY
+    kind = kind_of(data, (CALLBACK_ENTRY, NOTICE_ENTRY, FOLLOW_UP_ENTRY)) if data else None
+    return kind or MENU_ENTRY

@@ -14,7 +14,6 @@ change told twice, or again after a restart, is recorded once. Pure: no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -105,16 +104,3 @@ def note_data(note: NoticeNote) -> dict[str, Any]:
             "at": note.at,
         },
     }
-
-
-def _notice_of(data: dict[str, Any]) -> dict[str, Any] | None:
-    notice = data.get("notice")
-    return notice if isinstance(notice, dict) else None
-
-
-def is_notice_entry(data: dict[str, Any]) -> bool:
-    return _notice_of(data) is not None
-
-
-def already_recorded(entries: Iterable[dict[str, Any]], note_id: str) -> bool:
-    return any((n := _notice_of(d)) is not None and n.get("note_id") == note_id for d in entries)

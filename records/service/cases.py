@@ -28,7 +28,7 @@ from county.case_rules import CaseRules
 from county.case_words import Urgency
 from database.engine import WRITE_TRANSACTION
 from records.core import callback_notes, follow_up_notes, notice_notes
-from records.core.callback_notes import CallbackNote
+from records.core.callback_notes import CALLBACK_ENTRY, CallbackNote
 from records.core.case_file import (
     Actor,
     IllegalMove,
@@ -38,7 +38,8 @@ from records.core.case_file import (
     note,
     record,
 )
-from records.core.follow_up_notes import FollowUpNote
+from records.core.follow_up_notes import FOLLOW_UP_ENTRY, FollowUpNote
+from records.core.keyed_notes import already_recorded as already_noted
 from records.core.lifecycle import OPEN_STATES, CaseState, Command
 from records.core.menu_notes import (
     MenuNote,
@@ -47,7 +48,7 @@ from records.core.menu_notes import (
     entry_name,
     note_data,
 )
-from records.core.notice_notes import NoticeNote
+from records.core.notice_notes import NOTICE_ENTRY, NoticeNote
 from records.core.payloads import CREATE_FIELDS, InvalidField, validate, validate_fields
 from records.service.moves import move_record, new_record, opening_entry
 from records.storage.repository import CaseFilter, CaseRepository, case_file_of, jsonable
@@ -243,7 +244,7 @@ class CaseService:
             number,
             Actor(f"{cb.desk}回拨", Role.SYSTEM),
             callback_notes.note_data(cb),
-            lambda entries: callback_notes.already_recorded(entries, cb.note_id),
+            lambda entries: already_noted(entries, CALLBACK_ENTRY, cb.note_id),
             f"callback {cb.note_id}",
         )
 
@@ -253,7 +254,7 @@ class CaseService:
             number,
             Actor("联动通知", Role.SYSTEM),
             notice_notes.note_data(n),
-            lambda entries: notice_notes.already_recorded(entries, n.note_id),
+            lambda entries: already_noted(entries, NOTICE_ENTRY, n.note_id),
             f"notice {n.note_id}",
         )
 
@@ -263,7 +264,7 @@ class CaseService:
             number,
             Actor(FOLLOW_UP_ACTOR, Role.SYSTEM),
             follow_up_notes.note_data(n),
-            lambda entries: follow_up_notes.already_recorded(entries, n.note_id),
+            lambda entries: already_noted(entries, FOLLOW_UP_ENTRY, n.note_id),
             f"follow-up {n.note_id}",
             closed_too=True,
         )

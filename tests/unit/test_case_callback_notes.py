@@ -16,13 +16,14 @@ from ivr_flows.core import callbacks as cbs
 from ivr_flows.core.callbacks import Callback, CallbackState
 from ivr_flows.core.desk_rules import Callback as Rule
 from records.core.callback_notes import (
+    CALLBACK_ENTRY,
     CallbackNote,
     CallbackOutcome,
-    already_recorded,
     callback_booked,
     note_data,
     note_text,
 )
+from records.core.keyed_notes import already_recorded
 from records.core.menu_notes import entry_name
 from records.storage.repository import jsonable
 
@@ -135,9 +136,9 @@ def test_a_change_told_again_is_recognised_and_a_booking_is_seen() -> None:
     note = cbs.case_note(booked())
     assert note is not None
     entries = [{"note": "opened"}, jsonable(note_data(note))]
-    assert already_recorded(entries, "7:booked")
-    assert not already_recorded(entries, "7:connected:1")
-    assert not already_recorded([{"menu": {"id": "7:booked"}}], "7:booked")
+    assert already_recorded(entries, CALLBACK_ENTRY, "7:booked")
+    assert not already_recorded(entries, CALLBACK_ENTRY, "7:connected:1")
+    assert not already_recorded([{"menu": {"id": "7:booked"}}], CALLBACK_ENTRY, "7:booked")
     assert callback_booked(entries) and not callback_booked(entries[:1])
 
 
