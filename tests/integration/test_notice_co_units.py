@@ -50,7 +50,13 @@ async def test_co_units_hear_the_notice_and_answer_it_without_moving_the_case(
         "water": "PJSIP/unit-01",
         "chengguan": "PJSIP/13900000103@trunk-12345",
     }
-    case = await liandong.get(f"/api/v1/cases/{number}")
+
+    # Each notice's line follows its own change a moment later.
+    async def three_lines() -> dict[str, Any] | None:
+        case: dict[str, Any] = await liandong.get(f"/api/v1/cases/{number}")
+        return case if len(notice_lines(case)) == 3 else None
+
+    case = await eventually(three_lines, "a line per unit on the case")
     assert case["state"] == "signed"
     commands = [e["command"] for e in case["timeline"]]
     assert commands.count("sign") == 1 and "request_return" not in commands

@@ -20,6 +20,7 @@ from tests.integration.conftest import Liandong, server_settings, start_server
 from tests.integration.notice_kit import (
     STAFF,
     URBAN_LINE,
+    case_in,
     case_notices,
     dispatched,
     eventually,
@@ -28,6 +29,18 @@ from tests.integration.notice_kit import (
 )
 
 UNIT = "宝丰县城市管理局"
+
+
+async def lines_on(liandong: Liandong, number: str, count: int) -> dict[str, Any]:
+    """The case once `count` notice lines are on it: the lines follow the
+    notice's own change (which the API shows first) a moment later."""
+
+    async def probe() -> dict[str, Any] | None:
+        case: dict[str, Any] = await liandong.get(f"/api/v1/cases/{number}")
+        return case if len(notice_lines(case)) >= count else None
+
+    found: dict[str, Any] = await eventually(probe, f"{count} notice lines on {number}")
+    return found
 
 
 def phone_calls(phone: sipp.Phone) -> list[str]:
@@ -47,7 +60,7 @@ async def test_hanging_up_before_a_key_is_not_reached_and_the_ladder_ends_in_the
         ("office", "hung_up"),
         ("leader", "hung_up"),
     ]
-    case = await liandong.get(f"/api/v1/cases/{number}")
+    case = await lines_on(liandong, number, 4)
     assert case["state"] == "dispatched"
     assert notice_lines(case)[0] == f"联动通知第1次呼叫{UNIT}工作人员 {STAFF}：接通后挂断"
     assert notice_lines(case)[-1] == f"联动通知未能送达{UNIT}：3次呼叫均无人按键确认，已告警督办"
@@ -89,7 +102,7 @@ async def test_listening_without_a_key_is_not_reached(
 
     assert [(c["contact"], c["result"]) for c in notice["calls"]] == [("staff", "no_key")]
     assert phone_calls(phones[URBAN_LINE]) == ["answered", "farend-hangup"]
-    case = await liandong.get(f"/api/v1/cases/{number}")
+    case = await lines_on(liandong, number, 2)
     assert notice_lines(case) == [
         f"联动通知第1次呼叫{UNIT}工作人员 {STAFF}：接通后未按键",
         f"联动通知未能送达{UNIT}：1次呼叫均无人按键确认，已告警督办",
@@ -152,7 +165,7 @@ async def test_a_spoken_reason_for_declining_is_recorded_and_served(
     notice = await notice_in(liandong, number, "declined", within=60)
     [call] = notice["calls"]
     assert call["recording"] == f"{testbed.NOTICE_RECORDINGS}/notice-{notice['id']}-1"
-    case = await liandong.get(f"/api/v1/cases/{number}")
+    case = await case_in(liandong, number, "return_requested")
     ask = next(e for e in case["timeline"] if e["command"] == "request_return")
     assert ask["data"]["reason"] == "电话通知按键退单：原因见录音"
 
