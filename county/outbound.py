@@ -20,7 +20,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import time, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -152,15 +152,10 @@ _TRUNK = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 _CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _CLOCK = r"([01]?[0-9]|2[0-3])[:：]([0-5][0-9])"
 _HOURS = re.compile(rf"{_CLOCK}\s*(?:-|–|—|~|～|至)\s*{_CLOCK}")
-_NOTICE_KEYS = (
-    "enabled", "urgencies", "categories", "ladder", "ring_s", "retry_gap_s", "repeat", "via",
-    "trunk",
-)  # fmt: skip
-_FOLLOW_UP_KEYS = (
-    "enabled", "after", "hours", "working_days_only", "tries", "retry_gap_s", "ring_s", "trunk",
-    "reopen_ratings", "comment_s",
-)  # fmt: skip
-_LIMIT_KEYS = ("max_calls", "max_calls_per_trunk")
+# The keys a section of outbound.yaml may have are its rules' fields, in order.
+_NOTICE_KEYS = tuple(field.name for field in fields(NoticeRules))
+_FOLLOW_UP_KEYS = tuple(field.name for field in fields(FollowUpRules))
+_LIMIT_KEYS = tuple(field.name for field in fields(Limits))
 
 
 def parse_hours(text: str) -> tuple[time, time]:
