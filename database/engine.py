@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from database.sqlite_close import mend_aiosqlite_close
+
 # Execution option asking for a write transaction up front. On SQLite that is
 # BEGIN IMMEDIATE: the write lock is taken (or waited for) at the start instead
 # of failing half way when a read transaction tries to become a write one.
@@ -72,6 +74,7 @@ def create_engine(url: str | URL, *, sqlite_busy_timeout_ms: int = 5000) -> Asyn
     parsed = checked_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
+        mend_aiosqlite_close()
         engine = _create_async_engine(parsed, hide_parameters=True)
         _install_sqlite_hooks(engine, sqlite_busy_timeout_ms)
         return engine

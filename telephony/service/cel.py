@@ -18,6 +18,7 @@ from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from database.sqlite_close import mend_aiosqlite_close
 from telephony.core.model import Ending
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class CelReader:
     def __init__(self, url: str) -> None:
         # A plain engine: Asterisk owns this database, we must not change its
         # settings (no WAL switch, no migrations). Point it at a read-only URL.
+        mend_aiosqlite_close()
         self._engine: AsyncEngine = create_async_engine(url)
 
     async def endings(self, uniqueids: Iterable[str]) -> dict[str, Ending]:
