@@ -6,8 +6,11 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
-# espeak-ng speaks the Mandarin prompts; ffmpeg decodes and resamples their audio.
-DEB_PACKAGES := debootstrap sip-tester python3 python3-venv python3-dev espeak-ng ffmpeg
+# espeak-ng speaks the Mandarin prompts; ffmpeg decodes and resamples their audio;
+# the pages are tested in Debian's Chromium with a Chinese font.
+DEB_PACKAGES := debootstrap sip-tester python3 python3-venv python3-dev espeak-ng ffmpeg \
+	chromium fonts-wqy-microhei
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 # Exact versions of every package, runtime and dev: `make lock` refreshes them.
 CONSTRAINTS := constraints.txt
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(CONSTRAINTS) | md5sum | cut -c1-12)
@@ -19,9 +22,11 @@ deps: $(STAMP)
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@missing=""; \
-	for cmd in debootstrap:debootstrap sipp:sip-tester python3:python3 espeak-ng:espeak-ng ffmpeg:ffmpeg; do \
+	for cmd in debootstrap:debootstrap sipp:sip-tester python3:python3 espeak-ng:espeak-ng ffmpeg:ffmpeg \
+	    chromium:chromium; do \
 	  command -v $${cmd%%:*} >/dev/null || missing="$$missing $${cmd##*:}"; \
 	done; \
+	test -f $(CJK_FONT) || missing="$$missing fonts-wqy-microhei"; \
 	python3 -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \

@@ -12,14 +12,16 @@ from typing import Any
 from aiohttp import web
 
 from common.principal import Principal
+from console import http as http_console
 from ivr_flows import figures_http as http_desk_figures
 from ivr_flows import http as http_desks
 from notify import http as http_notices
 from pbx import cli as pbx_cli
+from people import http as http_people
 from records import http as http_cases
 from records.supervision import http as http_supervision
 from startup import contexts as lifecycle
-from startup import ivr_cli, running, tokens_cli
+from startup import ivr_cli, running, tokens_cli, users_cli
 from startup.health import health
 from startup.listen_check import check_can_listen
 from startup.openapi import served_document
@@ -39,16 +41,23 @@ from web.openapi import DOCUMENT, openapi_json
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[error_middleware, auth_middleware])
     app[SETTINGS] = settings
-    app[ALLOWED_ORIGINS] = settings.allowed_origins
+    public = (settings.public_origin,) if settings.public_origin else ()
+    app[ALLOWED_ORIGINS] = (*settings.allowed_origins, *public)
+    app[http_people.SECURE_COOKIES] = settings.public_origin is not None and (
+        settings.public_origin.startswith("https://")
+    )
     app[LIVE] = LiveBus()
     app[DOCUMENT] = served_document()
     app.on_shutdown.append(close_live_feeds)
     app.cleanup_ctx.append(lifecycle.database)
     app.cleanup_ctx.append(lifecycle.cases)
+    app.cleanup_ctx.append(lifecycle.people)
     app.cleanup_ctx.append(lifecycle.pipeline)
     app.router.add_get("/api/v1/health", health)
     app.router.add_get("/api/v1/live", live)
     app.router.add_get("/api/v1/openapi.json", openapi_json)
+    http_people.add_routes(app)
+    http_console.add_routes(app)
     http_calls.add_routes(app)
     app[http_calls.CALL_EXTRAS] = call_extras
     app[http_calls.ANONYMOUS_CALLS] = http_cases.anonymous_calls
@@ -95,12 +104,17 @@ def token(args: argparse.Namespace) -> int:
     return asyncio.run(tokens_cli.run(args, Settings.from_env()))
 
 
+def user(args: argparse.Namespace) -> int:
+    return asyncio.run(users_cli.run(args, Settings.from_env()))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="liandong", description="110 / 12345 linkage server")
     subparsers = parser.add_subparsers(dest="command", required=True)
     serve_parser = subparsers.add_parser("serve", help="run the server (HTTP API + AMI ingest)")
     serve_parser.set_defaults(handler=serve)
     tokens_cli.add_parser(subparsers, token)
+    users_cli.add_parser(subparsers, user)
     ivr_cli.add_parser(subparsers)
     pbx_cli.add_parser(subparsers)
     return parser

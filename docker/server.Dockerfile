@@ -17,6 +17,7 @@ COPY records records
 COPY ivr_flows ivr_flows
 COPY notify notify
 COPY people people
+COPY console console
 # The way in's data (desks, flows, prompts); mount your own over it (or set LIANDONG_IVR_DIR).
 ENV LIANDONG_IVR_DIR=/srv/liandong/ivr_flows
 COPY pbx pbx

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -35,6 +35,8 @@ from notify.service.notice_audio import NoticeAudio
 from notify.service.notices import NoticeService
 from notify.storage.follow_up_store import FollowUpStore
 from notify.storage.store import NoticeStore
+from people import http as http_people
+from people.service.accounts import AccountService
 from records.http import CASE_CALLS, CASES
 from records.service.call_link import CaseCalls
 from records.service.cases import CaseService
@@ -103,6 +105,18 @@ async def cases(app: web.Application) -> AsyncIterator[None]:
             await ladder
 
 
+async def people(app: web.Application) -> AsyncIterator[None]:
+    """People's accounts: signing in to the pages (after the cases: a unit
+    account must name a unit of the roster)."""
+    accounts = AccountService(
+        app[SESSIONS],
+        lambda: frozenset(app[RULES].roster.units),
+        sign_in_hours=app[SETTINGS].sign_in_hours,
+    )
+    http_people.install(app, accounts)
+    yield
+
+
 async def pipeline(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     # Settings that stop the start are checked before anything runs that would
@@ -153,7 +167,7 @@ async def pipeline(app: web.Application) -> AsyncIterator[None]:
     # Before the case linker: a hang-up in the menu is on the case before the
     # case is cancelled as unanswered.
     ingest.domain_observers.append(desks.on_call_events)
-    case_calls = CaseCalls(app[CASES], partial(channels_of, model), names_on_phones(app[SESSIONS]))
+    case_calls = CaseCalls(app[CASES], partial(channels_of, model), names_at_phones(app))
     app[CASE_CALLS] = case_calls
     ingest.domain_observers.append(case_calls.on_events)
     ingest.observers.append(case_calls.observe)
@@ -272,6 +286,18 @@ def call_of_leg(model: CallModel, uniqueid: str) -> str | None:
     """The call a live leg is part of (a queue's caller, by its uniqueid)."""
     leg = model.legs.get(uniqueid)
     return leg.call_id if leg is not None else None
+
+
+def names_at_phones(app: web.Application) -> Callable[[str], Awaitable[str | None]]:
+    """Who acts from a desk phone (the case timeline's "who handed this caller
+    over"): the person whose account is bound to it, else the token's holder."""
+    by_token = names_on_phones(app[SESSIONS])
+    accounts = app[http_people.ACCOUNTS]
+
+    async def name_at(phone: str) -> str | None:
+        return await accounts.name_on_phone(phone) or await by_token(phone)
+
+    return name_at
 
 
 async def known_legs(app: web.Application) -> list[KnownLeg]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from ivr_flows import openapi as desk_api
 from notify import openapi as notice_api
+from people import openapi as people_api
 from records import openapi as case_api
 from records.supervision import openapi as supervision_api
 from telephony import openapi as call_api
@@ -22,6 +23,7 @@ PARTS = (
     ApiPart(supervision_api.PATHS),
     ApiPart(desk_api.paths(), desk_api.DESK_SCHEMAS),
     ApiPart(notice_api.paths(), notice_api.NOTICE_SCHEMAS),
+    ApiPart(people_api.paths(), people_api.PEOPLE_SCHEMAS),
 )
 
 

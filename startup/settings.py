@@ -35,6 +35,7 @@ MIN_INTERVAL_S = 1.0
 MAX_INTERVAL_S = 86400.0
 # A host name or an IPv4/IPv6 address to listen on (no spaces, schemes or paths).
 _HOST = re.compile(r"[A-Za-z0-9.:_%-]{1,253}")
+_PUBLIC_URL = re.compile(r"https?://[A-Za-z0-9.\[\]:_%-]{1,253}(/[^\s]*)?")
 
 
 class SettingsError(ValueError):
@@ -72,7 +73,21 @@ class Settings:
     # That folder as the server reads it, to serve the recordings (None: the
     # same path — the server on Asterisk's machine, no container between).
     notice_recordings_dir: Path | None = None
+    # The address people's browsers use, when a proxy stands between (its
+    # origin may open pages and the live feed; https makes the sign-in
+    # cookie Secure and __Host-). None: the address the server is reached at.
+    public_url: str | None = None
+    # Hours a person's sign-in holds before they sign in again.
+    sign_in_hours: int = 12
     connect_ami: bool = True  # tests of the HTTP layer alone may run without Asterisk
+
+    @property
+    def public_origin(self) -> str | None:
+        """`scheme://host[:port]` of the public URL."""
+        if self.public_url is None:
+            return None
+        scheme, _, rest = self.public_url.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -105,6 +120,8 @@ class Settings:
             allowed_origins=tuple(
                 o.strip() for o in env.get("LIANDONG_ALLOWED_ORIGINS", "").split(",") if o.strip()
             ),
+            public_url=_public_url(env, "LIANDONG_PUBLIC_URL"),
+            sign_in_hours=_hours(env, "LIANDONG_SIGN_IN_HOURS", 12),
         )
 
 
@@ -152,6 +169,26 @@ def _folder(env: Mapping[str, str], name: str) -> Path | None:
     if path.exists() and not path.is_dir():
         raise SettingsError(f"{name}: {raw} is a file, not a folder")
     return path
+
+
+def _public_url(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name) or ""
+    if not raw:
+        return None
+    if not _PUBLIC_URL.fullmatch(raw):
+        raise SettingsError(
+            f"{name}: {raw!r} is not an http(s) address (e.g. https://liandong.county.gov.cn)"
+        )
+    return raw.rstrip("/")
+
+
+def _hours(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _number(env, name, int, "a whole number of hours")
+    if value is None:
+        return default
+    if not 1 <= value <= 72:
+        raise SettingsError(f"{name}: must be 1..72 hours, got {value}")
+    return value
 
 
 def _port(env: Mapping[str, str], name: str, default: int) -> int:

@@ -4,8 +4,9 @@ publish() never blocks the ingest pipeline: each subscriber has a bounded
 queue, and a subscriber too slow to keep up is cut off at once: its backlog is
 thrown away (the client must reload from the REST API anyway) and `cut` is
 set, so that its connection is closed even while a send to it is stuck. A
-subscriber whose token is revoked is cut off the same way (web/revocation.py
-finds them): it gets nothing more from the moment the revocation is seen.
+subscriber whose token is revoked, or whose person's sign-in ended, is cut off
+the same way (web/revocation.py finds them): it gets nothing more from the
+moment the revocation is seen.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from common.principal import Credential
+
 log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 1000
@@ -24,13 +27,14 @@ QUEUE_SIZE = 1000
 # are the application's own; 4001 mirrors HTTP 401).
 TOO_SLOW = (1013, "too slow; reconnect and reload")
 REVOKED = (4001, "token revoked")
+SIGNED_OUT = (4001, "signed out")  # a person's sign-in ended: signed out, disabled, expired
 GOING_AWAY = (1001, "server stopping")
 
 
 @dataclass(eq=False)
 class Subscription:
     name: str
-    token_id: int | None = None
+    credential: Credential | None = None
     queue: asyncio.Queue[dict[str, Any]] = field(
         default_factory=lambda: asyncio.Queue(maxsize=QUEUE_SIZE)
     )
@@ -52,8 +56,8 @@ class LiveBus:
         self.on_empty: list[Callable[[], None]] = []
         self.revocations: Watch | None = None  # made by the first socket
 
-    def subscribe(self, name: str, token_id: int | None = None) -> Subscription:
-        sub = Subscription(name, token_id)
+    def subscribe(self, name: str, credential: Credential | None = None) -> Subscription:
+        sub = Subscription(name, credential)
         self._subscribers.add(sub)
         return sub
 
@@ -71,15 +75,16 @@ class LiveBus:
                 log.warning("live subscriber %s fell behind; disconnecting it", sub.name)
                 self._cut(sub, TOO_SLOW)
 
-    def token_ids(self) -> frozenset[int]:
-        """The tokens that have a live socket open now."""
-        return frozenset(s.token_id for s in self._subscribers if s.token_id is not None)
+    def credentials(self) -> frozenset[Credential]:
+        """The tokens and sign-ins that have a live socket open now."""
+        return frozenset(s.credential for s in self._subscribers if s.credential is not None)
 
-    def revoke(self, token_id: int) -> int:
-        """Cut off every subscriber of a revoked token; how many there were."""
-        subs = [s for s in self._subscribers if s.token_id == token_id]
+    def revoke(self, credential: Credential) -> int:
+        """Cut off every subscriber of a revoked token or ended sign-in; how many there were."""
+        why = REVOKED if credential.kind == "token" else SIGNED_OUT
+        subs = [s for s in self._subscribers if s.credential == credential]
         for sub in subs:
-            self._cut(sub, REVOKED)
+            self._cut(sub, why)
         return len(subs)
 
     def close_all(self) -> None:

@@ -1,8 +1,10 @@
 """WS /api/v1/live: leg and call events as JSON, as they happen.
 
-Authenticated like every endpoint (Authorization header on the upgrade
-request); browsers from another origin are refused unless allowed. A socket
-whose token is revoked meanwhile is closed with 4001 (web/revocation.py);
+Authenticated like every endpoint: a program's Authorization header on the
+upgrade request, or a person's sign-in cookie. Browsers from another origin
+are refused unless allowed, and a cookie's upgrade must name its origin (a
+cookie is sent whoever opens the socket). A socket whose token is revoked or
+whose sign-in ends meanwhile is closed with 4001 (web/revocation.py);
 every message is masked for the principal's role (common/masking.py).
 """
 
@@ -17,12 +19,12 @@ from aiohttp import WSMsgType, web
 
 from common.principal import Principal
 from common.vocabulary import TOKEN_ROLES, Role
-from web.app_state import ALLOWED_ORIGINS, LIVE, SESSIONS
-from web.auth import require
+from web.app_state import ALLOWED_ORIGINS, LIVE
+from web.auth import our_origin, require
 from web.errors import Forbidden
 from web.json_out import dumps
 from web.live import Subscription
-from web.revocation import watch_revocations
+from web.revocation import app_credentials, watch_revocations
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +34,14 @@ CUT_CLOSE_TIMEOUT_S = 5.0
 
 async def live(request: web.Request) -> web.WebSocketResponse:
     principal = require(request, *TOKEN_ROLES)
-    _check_origin(request)
+    _check_origin(request, principal)
     ws = web.WebSocketResponse(heartbeat=20)
     await ws.prepare(request)
     bus = request.app[LIVE]
-    # The token id, not the name: log lines name the token, not the person.
-    sub = bus.subscribe(f"token {principal.token_id}@{request.remote}", principal.token_id)
-    watch_revocations(bus, request.app[SESSIONS])
+    # The token or sign-in id, not the name: log lines name the credential, not the person.
+    credential = principal.credential
+    sub = bus.subscribe(f"{credential}@{request.remote}", credential)
+    watch_revocations(bus, app_credentials(request.app))
     reader = asyncio.create_task(_drain_client(ws), name="live-reader")
     sender = asyncio.create_task(_send_events(ws, sub, principal), name="live-sender")
     cut = asyncio.create_task(sub.cut.wait(), name="live-cut")
@@ -102,8 +105,16 @@ async def _drain_client(ws: web.WebSocketResponse) -> None:
             return
 
 
-def _check_origin(request: web.Request) -> None:
+def _check_origin(request: web.Request, principal: Principal) -> None:
     origin = request.headers.get("Origin")
+    if principal.sign_in_id is not None:
+        # WebSockets have no same-origin rule: any page could open one with
+        # our cookie. Browsers always send Origin on a WebSocket upgrade.
+        if origin is None or not our_origin(request, origin):
+            raise Forbidden(
+                f"a signed-in live feed must come from this server's own pages (origin {origin!r})"
+            )
+        return
     if origin is None:
         return  # not a browser
     allowed = request.app[ALLOWED_ORIGINS]

@@ -168,7 +168,7 @@ def assemble(parts: Iterable[ApiPart]) -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "liandong", "version": "1", "description": DESCRIPTION},
         "servers": [{"url": "/"}],
-        "security": [{"bearer": []}],
+        "security": [{"bearer": []}, {"signIn": []}],
         "tags": [{"name": name} for name in _tags(paths)],
         "paths": paths,
         "components": {
@@ -177,7 +177,14 @@ def assemble(parts: Iterable[ApiPart]) -> dict[str, Any]:
                     "type": "http",
                     "scheme": "bearer",
                     "description": "a token from `liandong token create`",
-                }
+                },
+                "signIn": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "ld_session",
+                    "description": "a person's sign-in (POST /api/v1/session); every change "
+                    "made with it also needs the X-CSRF-Token header",
+                },
             },
             "schemas": schemas,
             "responses": error_responses(),

@@ -150,10 +150,15 @@ ERROR = obj(
 # status → (component name, description)
 ERRORS: dict[int, tuple[str, str]] = {
     400: ("BadRequest", "A parameter or the body is malformed; `details.field` names it."),
-    401: ("Unauthorized", "No `Authorization: Bearer <token>` header, or an unknown token."),
+    401: (
+        "Unauthorized",
+        "No `Authorization: Bearer <token>` header nor sign-in cookie, or an unknown token, or "
+        "a sign-in that has ended (`details.reason`).",
+    ),
     403: ("Forbidden", "This role (or this user's desk phone / unit) may not do this."),
     404: ("NotFound", "No such resource."),
     409: ("Conflict", "The resource is not in a state that allows this now."),
+    429: ("TooManyRequests", "Too many tries; `details` says until when."),
     503: ("Unavailable", "Asterisk is not reachable, or the resource is being reconciled."),
 }
 

@@ -274,7 +274,9 @@ def test_the_document_is_valid_openapi_3_1() -> None:
 
 def test_every_operation_but_health_needs_a_token_and_documents_its_errors() -> None:
     doc = document()
-    assert doc["security"] == [{"bearer": []}]
+    # A program's token, or a person's sign-in cookie (people/).
+    assert doc["security"] == [{"bearer": []}, {"signIn": []}]
+    assert doc["components"]["securitySchemes"]["signIn"]["in"] == "cookie"
     assert doc["components"]["securitySchemes"]["bearer"] == {
         "type": "http",
         "scheme": "bearer",
@@ -288,7 +290,8 @@ def test_every_operation_but_health_needs_a_token_and_documents_its_errors() -> 
             if method not in METHODS:
                 continue
             public = op.get("security") == []
-            assert public == (path == "/api/v1/health"), (method, path)
+            signing_in = (method, path) == ("post", "/api/v1/session")
+            assert public == (path == "/api/v1/health" or signing_in), (method, path)
             assert public or "401" in op["responses"], (method, path)
 
 
@@ -492,6 +495,7 @@ def test_without_a_token_every_operation_but_health_is_a_401(
     call = Caller(api_schema, live_app)
     for path, item in DOCUMENT["paths"].items():
         for method, op in item.items():
-            if method in METHODS and path != "/api/v1/health":
+            public = path == "/api/v1/health" or (method, path) == ("post", "/api/v1/session")
+            if method in METHODS and not public:
                 names = [p["name"] for p in op.get("parameters", ()) if p["in"] == "path"]
                 call(path, method.upper(), "", 401, path=dict.fromkeys(names, "x"))

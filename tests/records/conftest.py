@@ -27,6 +27,8 @@ from database.migrate import upgrade
 
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 TABLES = (
+    "sign_ins",
+    "users",
     "queue_waits",
     "operator_periods",
     "menu_steps",

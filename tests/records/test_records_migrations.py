@@ -57,7 +57,10 @@ def _enum_values_missing(table: Table, checks: dict[str, str]) -> list[str]:
     problems = []
     for column in table.columns:
         if isinstance(column.type, Enum):
-            check = next((sql for name, sql in checks.items() if column.name in sql), "")
+            # The enum's own CHECK (ck_<table>_<enum name>), not another one
+            # naming the column (users.role is also in unit_for_unit_role).
+            own = checks.get(f"ck_{table.name}_{column.type.name}")
+            check = own or next((sql for sql in checks.values() if column.name in sql), "")
             missing = [v for v in column.type.enums if f"'{v}'" not in check]
             if missing:
                 problems.append(f"{table.name}.{column.name}: values {missing} not allowed")

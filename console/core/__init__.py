@@ -1,0 +1,1 @@
+"""Which pages there are and who may open them (pure)."""

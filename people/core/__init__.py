@@ -1,0 +1,1 @@
+"""What an account may be and when a sign-in holds (pure)."""

@@ -1,0 +1,1 @@
+"""Accounts at run time: hashing off the event loop, signing in and out, disabling."""

@@ -1,0 +1,1 @@
+"""The users and sign_ins tables and their repository."""
