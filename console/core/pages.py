@@ -22,7 +22,11 @@ class Page:
     roles: frozenset[Role]
 
 
-PAGES: tuple[Page, ...] = (Page("home", "首页", frozenset(OPERATORS | BUREAU | {Role.UNIT})),)
+PAGES: tuple[Page, ...] = (
+    # An operator's phone state, the waiting line and the screen pop.
+    Page("desk", "坐席台", OPERATORS),
+    Page("home", "首页", frozenset(OPERATORS | BUREAU | {Role.UNIT})),
+)
 BY_NAME = {page.name: page for page in PAGES}
 
 

@@ -92,7 +92,8 @@ async def new_page(chromium: Browser, console: Console) -> AsyncIterator[Any]:
 
         def on_console(message: ConsoleMessage) -> None:
             if message.type == "error":
-                console.problems.append(f"console: {message.text}")
+                where = message.location.get("url", "")
+                console.problems.append(f"console: {message.text} ({where})")
 
         page.on("console", on_console)
         page.on("pageerror", lambda error: console.problems.append(f"page error: {error}"))

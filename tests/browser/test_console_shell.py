@@ -24,12 +24,15 @@ async def test_a_person_signs_in_and_sees_who_they_are_and_the_live_feed(
     await page.goto(console.url("/"))
     await expect(page).to_have_url(re.compile(r"/console/sign-in$"))
     await sign_in(page, console, "zhang110")
-    await expect(page).to_have_url(console.url("/console/home"))
+    await expect(page).to_have_url(console.url("/console/desk"))  # an operator's home
     await expect(page.locator("#who")).to_have_text(
         "已登录：110坐席 张警官（110 接警员） 话机 op110-1"
     )
     await expect(page.locator("#live-state")).to_have_text("实时连接：已连接")
-    assert await page.title() == "首页 · 联动"
+    assert await page.title() == "坐席台 · 联动"
+    await page.get_by_role("link", name="首页").click()
+    await expect(page).to_have_url(console.url("/console/home"))
+    await expect(page.locator("#live-state")).to_have_text("实时连接：已连接")
     assert console.problems == []
 
 

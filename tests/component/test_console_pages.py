@@ -63,7 +63,14 @@ async def test_each_role_lands_on_its_home_and_may_open_its_pages(
         async with browser.client.get("/console/no-such-page") as response:
             assert response.status == 404 and "页面不存在" in await response.text()
         assert await browser.sign_out() == 204
-    assert {home_of(role).name for role in Role if role is not Role.SYSTEM} == {"home"}
+    homes = {role: home_of(role).name for role in Role if role is not Role.SYSTEM}
+    assert homes == {
+        Role.OPERATOR_110: "desk",
+        Role.OPERATOR_12345: "desk",
+        Role.UNIT: "home",
+        Role.SUPERVISOR: "home",
+        Role.ADMIN: "home",
+    }
 
 
 async def test_pages_and_their_files_forbid_other_origins_scripts_and_frames(

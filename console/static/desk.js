@@ -1,0 +1,287 @@
+// The operator's desk: my phone's state and its buttons, my desk's waiting
+// line, and the screen pop: the moment my phone rings, the caller and what
+// is known of them (the case this call opened, their open cases to attach
+// the call to, their earlier cases, what the menu recorded).
+import { api, chinese } from "./shared/api.js";
+import { h, replaceChildren } from "./shared/dom.js";
+import { startShell } from "./shared/shell.js";
+
+const STATES = {
+  logged_out: "未签入",
+  idle: "空闲",
+  ringing: "振铃",
+  talking: "通话中",
+  paused: "示忙",
+  wrap_up: "话后整理",
+};
+const VIAS = { citizen: "直接来电", menu: "语音菜单", emergency: "紧急键", transfer: "转接" };
+const $ = (id) => document.getElementById(id);
+
+let phone = null;
+let desk = null;
+let current = null; // the call on my phone: {callId, uniqueid, ringingAt, answeredAt, endedAt, candidates}
+const myLegs = new Map(); // my phone's legs: uniqueid → call id
+const citizens = new Map(); // call id → the citizen's leg as it started (number, name)
+window.__ldPops = []; // when each pop was drawn (for the tests and benchmarks)
+
+// ------------------------------------------------------------------ phone state and line
+
+async function loadDesks() {
+  const { status, data } = await api("GET", "/api/v1/desks");
+  if (status !== 200) return;
+  const mine = data.desks.find((d) => d.desk === desk);
+  const reasons = data.pause_reasons;
+  const select = $("pause-reason");
+  if (select.options.length !== reasons.length) {
+    replaceChildren(select, reasons.map((r) => h("option", { value: r }, r)));
+  }
+  const operator = mine?.operators.find((o) => o.phone === phone);
+  showPhone(operator);
+  showLine(mine);
+}
+
+function showPhone(operator) {
+  const state = operator?.state ?? "logged_out";
+  $("phone-state").textContent = STATES[state] + (operator?.reason ? `（${operator.reason}）` : "");
+  $("phone-state").dataset.state = state;
+  $("phone-since").textContent = operator?.since ? `自 ${clock(operator.since)}` : "";
+  $("login").disabled = state !== "logged_out";
+  $("logout").disabled = state === "logged_out";
+  $("pause").disabled = state === "logged_out" || state === "paused";
+  $("ready").disabled = !["paused", "wrap_up"].includes(state);
+}
+
+function showLine(mine) {
+  const waiting = mine?.waiting ?? [];
+  $("line-summary").textContent = waiting.length
+    ? `${waiting.length} 位来电排队，最长等待 ${Math.round(mine.longest_wait_s)} 秒`
+    : "无人排队";
+  replaceChildren(
+    $("line-list"),
+    waiting.map((w) =>
+      h("li", { "data-call": w.call_id }, `${w.caller_number ?? "未知号码"} · ${VIAS[w.via] ?? w.via} · 入队 ${clock(w.joined_at)}`),
+    ),
+  );
+}
+
+let reloadTimer = null;
+function reloadDesksSoon() {
+  clearTimeout(reloadTimer);
+  reloadTimer = setTimeout(loadDesks, 150);
+}
+
+async function act(action) {
+  const error = $("phone-error");
+  error.hidden = true;
+  const body = action === "pause" ? { reason: $("pause-reason").value } : undefined;
+  const { status, data } = await api("POST", `/api/v1/operators/${encodeURIComponent(phone)}/${action}`, body);
+  if (status === 202) {
+    reloadDesksSoon();
+    return;
+  }
+  const said = {
+    503: "交换机暂不可用：请用话机按键操作（*71 签入，*72 签出，*73 示忙，*70 就绪）。",
+    403: "不能操作这部话机。",
+    404: "这部话机不在坐席台配置中。",
+  };
+  error.textContent = said[status] ?? chinese(data?.error?.message ?? `操作失败（${status}）`);
+  error.hidden = false;
+}
+
+// ------------------------------------------------------------------ screen pop
+
+function pop(callId, uniqueid) {
+  current = { callId, uniqueid, ringingAt: null, answeredAt: null, endedAt: null, candidates: [] };
+  $("pop-empty").hidden = true;
+  $("pop-call").hidden = false;
+  // Drawn at once from the live feed (the citizen's leg started first); the
+  // details follow from the API.
+  const citizen = citizens.get(callId);
+  $("pop-number").textContent = citizen?.caller_number || "号码查询中…";
+  $("pop-name").textContent = citizen?.caller_name || "";
+  replaceChildren($("pop-details"));
+  showCallState();
+  window.__ldPops.push({ call_id: callId, drawn_at: Date.now() });
+  // The call reaches the records a moment after the live feed tells of it.
+  setTimeout(loadCall, 200);
+}
+
+async function loadCall(tries = 8) {
+  if (!current) return;
+  const callId = current.callId;
+  const { status, data: call } = await api("GET", `/api/v1/calls/${encodeURIComponent(callId)}`);
+  if (status === 404 && tries > 1 && current?.callId === callId) {
+    setTimeout(() => loadCall(tries - 1), 300); // not recorded yet
+    return;
+  }
+  if (status !== 200 || current?.callId !== callId) return;
+  const citizen = call.legs.find((leg) => leg.role === "citizen") ?? call;
+  $("pop-number").textContent = citizen.caller_number || "号码未知";
+  $("pop-name").textContent = citizen.caller_name || "";
+  current.candidates = call.case_candidates ?? [];
+  const number = citizen.caller_number;
+  let earlier = [];
+  if (number) {
+    const found = await api("GET", `/api/v1/cases?caller_number=${encodeURIComponent(number)}&limit=20`);
+    if (found.status === 200) earlier = found.data.cases;
+    if (current?.callId !== callId) return;
+  }
+  showDetails(call, earlier);
+}
+
+function showDetails(call, earlier) {
+  const open = earlier.filter((c) => current.candidates.includes(c.number));
+  const rest = earlier.filter((c) => !current.candidates.includes(c.number) && !call.cases.includes(c.number));
+  const caseLine = (c) => `${c.number} · ${c.state_label}${c.category ? ` · ${c.category}` : ""} · ${clock(c.times.created, true)}`;
+  replaceChildren(
+    $("pop-details"),
+    h("h3", {}, "本次来电工单"),
+    call.cases.length ? h("ul", { id: "pop-cases" }, call.cases.map((n) => h("li", {}, n))) : h("p", { class: "quiet" }, "尚未建单"),
+    h("h3", {}, "该号码未结工单"),
+    open.length
+      ? h(
+          "ul",
+          { id: "pop-open" },
+          open.map((c, i) =>
+            h("li", {}, caseLine(c), " ", h("button", { type: "button", "data-case": c.number, onclick: () => attach(c.number) }, i === 0 ? "关联此来电 (Alt+A)" : "关联此来电")),
+          ),
+        )
+      : h("p", { class: "quiet" }, "无"),
+    h("h3", {}, "历史工单"),
+    rest.length ? h("ul", { id: "pop-earlier" }, rest.map((c) => h("li", {}, caseLine(c)))) : h("p", { class: "quiet" }, "无"),
+    h("h3", {}, "语音菜单与排队"),
+    h(
+      "ul",
+      { id: "pop-menu" },
+      (call.menu_steps ?? []).map((s) => h("li", {}, `${s.node}${s.key ? ` 按 ${s.key}` : ""}${s.mark ? ` · ${s.mark}` : ""}`)),
+      (call.queue_waits ?? []).map((w) => h("li", {}, `排队 ${Math.round(w.waited_s ?? 0)} 秒（${VIAS[w.via] ?? w.via}）`)),
+    ),
+  );
+}
+
+async function attach(caseNumber) {
+  if (!current) return;
+  const { status, data } = await api("POST", `/api/v1/calls/${encodeURIComponent(current.callId)}/case`, { case: caseNumber });
+  if (status >= 300) {
+    $("phone-error").textContent = chinese(data?.error?.message ?? `关联失败（${status}）`);
+    $("phone-error").hidden = false;
+  }
+  loadCall();
+}
+
+function showCallState() {
+  if (!current) return;
+  const state = current.endedAt ? "已结束" : current.answeredAt ? "通话中" : "振铃中";
+  $("pop-state").textContent = state;
+  $("pop-state").dataset.state = state;
+}
+
+function tick() {
+  if (!current) return;
+  const from = current.answeredAt ?? current.ringingAt;
+  if (!from) return;
+  const to = current.endedAt ? Date.parse(current.endedAt) : Date.now();
+  $("pop-timer").textContent = duration((to - Date.parse(from)) / 1000);
+}
+
+// ------------------------------------------------------------------ the live feed
+
+function onEvent(event) {
+  const data = event.data;
+  switch (event.type) {
+    case "leg.started":
+      if (data.role === "citizen") citizens.set(data.call_id, data);
+      if (data.endpoint === phone) {
+        myLegs.set(data.uniqueid, data.call_id);
+        pop(data.call_id, data.uniqueid);
+      }
+      break;
+    case "call.ended":
+      citizens.delete(data.call_id);
+      break;
+    case "leg.ringing":
+    case "leg.answered":
+    case "leg.ended":
+      if (current && data.uniqueid === current.uniqueid) {
+        const field = { "leg.ringing": "ringingAt", "leg.answered": "answeredAt", "leg.ended": "endedAt" }[event.type];
+        current[field] = data.at;
+        if (field === "answeredAt" && !current.ringingAt) current.ringingAt = data.at;
+        showCallState();
+        tick();
+      }
+      break;
+    case "call.merged":
+      if (current && current.callId === data.merged) {
+        current.callId = data.into;
+        loadCall();
+      }
+      break;
+    case "operator.state":
+      if (data.phone === phone) showPhone(data);
+      break;
+    case "queue.wait":
+      if (data.desk === desk) reloadDesksSoon();
+      break;
+    default:
+      if (current && event.type.startsWith("case.")) loadCallSoon();
+  }
+}
+
+let callTimer = null;
+function loadCallSoon() {
+  clearTimeout(callTimer);
+  callTimer = setTimeout(loadCall, 200);
+}
+
+// After a (re)connect: the state as it is now, and a call already on my phone.
+async function onOpen() {
+  loadDesks();
+  const { status, data } = await api("GET", "/api/v1/calls?active=true&limit=50");
+  if (status !== 200) return;
+  for (const call of data.calls) {
+    const leg = call.legs.find((l) => l.endpoint === phone && !l.ended_at);
+    if (leg && current?.uniqueid !== leg.uniqueid) {
+      myLegs.set(leg.uniqueid, call.id);
+      const citizen = call.legs.find((l) => l.role === "citizen");
+      if (citizen) citizens.set(call.id, citizen);
+      pop(call.id, leg.uniqueid);
+      Object.assign(current, { ringingAt: leg.ringing_at, answeredAt: leg.answered_at });
+      showCallState();
+    }
+  }
+}
+
+// ------------------------------------------------------------------ helpers
+
+function clock(iso, withDate = false) {
+  const options = { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", second: "2-digit" };
+  if (withDate) Object.assign(options, { month: "2-digit", day: "2-digit", second: undefined });
+  return new Date(iso).toLocaleString("zh-CN", options);
+}
+
+function duration(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+}
+
+// ------------------------------------------------------------------ start
+
+const shown = await startShell({ onOpen, onEvent });
+if (shown) {
+  phone = shown.who.phone;
+  desk = shown.who.role === "operator_110" ? "110" : "12345";
+  $("phone-name").textContent = `话机 ${phone}`;
+  for (const button of document.querySelectorAll("#phone button[data-action]")) {
+    button.addEventListener("click", () => act(button.dataset.action));
+  }
+  document.addEventListener("keydown", (key) => {
+    if (!key.altKey) return;
+    const by = { r: () => act("ready"), p: () => act("pause"), a: () => current?.candidates[0] && attach(current.candidates[0]) };
+    const run = by[key.key.toLowerCase()];
+    if (run) {
+      key.preventDefault();
+      run();
+    }
+  });
+  setInterval(tick, 1000);
+}

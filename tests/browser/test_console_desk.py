@@ -1,0 +1,117 @@
+"""The operator's desk in a real browser, with the AMI events of a recorded
+110 call (tests/fixtures/answered_110.ami: op110-1 and op110-2 ring, op110-1
+answers) played by the fake AMI: the screen pop, the call's state, the
+waiting line, the phone's buttons."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Page, expect
+
+from server import create_app
+from tests.browser.conftest import Console, sign_in
+from tests.component.cases_kit import case_settings
+from tests.component.conftest import FAST_AMI, trace, wire
+from tests.component.people_kit import make_people
+from tests.fakes.fake_ami import FakeAmiServer
+
+NewPage = Any
+CALL = trace("answered_110")
+# Up to op110-1's Ringing (Newstate, event 6): the phone rings now.
+RINGING = next(i for i, m in enumerate(CALL) if m.event == "Newstate") + 1
+
+
+@pytest.fixture
+async def fake_ami() -> AsyncIterator[FakeAmiServer]:
+    async with FakeAmiServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def console(aiohttp_server: Any, tmp_path: Path, fake_ami: FakeAmiServer) -> Console:
+    """The console on a server linked to the fake AMI."""
+    db_url = f"sqlite+aiosqlite:///{tmp_path}/desk.db"
+    people = await make_people(db_url)
+    settings = case_settings(db_url, ladder_interval=0, agi_port=0)
+    app = create_app(
+        type(settings)(
+            **{**settings.__dict__, "ami": fake_ami.settings(**FAST_AMI), "connect_ami": True}
+        )
+    )
+    server = await aiohttp_server(app)
+    return Console(str(server.make_url("")).rstrip("/"), app, people)
+
+
+async def desk_of(new_page: NewPage, console: Console, login: str) -> Page:
+    page: Page = await new_page()
+    await page.goto(console.url("/console/"))
+    await sign_in(page, console, login)
+    await expect(page).to_have_url(console.url("/console/desk"))
+    await expect(page.locator("#live-state")).to_have_text("实时连接：已连接")
+    return page
+
+
+async def test_the_pop_shows_the_caller_within_a_second_of_the_phone_ringing(
+    console: Console, new_page: NewPage, fake_ami: FakeAmiServer
+) -> None:
+    answering = await desk_of(new_page, console, "zhang110")  # op110-1
+    fake_ami.push_bytes(wire(CALL[:RINGING]))
+    await expect(answering.locator("#pop-number")).to_have_text("13900001", timeout=1000)
+    await expect(answering.locator("#pop-state")).to_have_text("振铃中")
+    assert await answering.evaluate("window.__ldPops.length") == 1
+
+    fake_ami.push_bytes(wire(CALL[RINGING:]))
+    await expect(answering.locator("#pop-state")).to_have_text("已结束")
+    await expect(answering.locator("#pop-timer")).to_have_text(re.compile(r"^\d\d:\d\d$"))
+    # The call opened a case: the pop names it once the API has it.
+    await expect(answering.locator("#pop-cases li")).to_have_count(1)
+    await expect(answering.locator("#pop-cases li")).to_have_text(re.compile(r"^\d{4}-\d{6}$"))
+    assert console.problems == []
+
+
+async def test_an_operator_whose_phone_did_not_ring_gets_no_pop(
+    console: Console, new_page: NewPage, fake_ami: FakeAmiServer
+) -> None:
+    page = await desk_of(new_page, console, "wang12345")  # a 12345 phone: not rung
+    fake_ami.push_bytes(wire(CALL))
+    other = await desk_of(new_page, console, "zhang110")  # opened after the call: nothing to pop
+    await asyncio.sleep(1)
+    for seen in (page, other):
+        await expect(seen.locator("#pop-empty")).to_be_visible()
+        assert await seen.evaluate("window.__ldPops.length") == 0
+    assert console.problems == []
+
+
+async def test_a_page_opened_during_the_call_pops_it_at_once(
+    console: Console, new_page: NewPage, fake_ami: FakeAmiServer
+) -> None:
+    answered = next(i for i, m in enumerate(CALL) if m.event == "BridgeEnter") + 2
+    fake_ami.push_bytes(wire(CALL[:answered]))
+    await asyncio.sleep(0.5)  # the server has taken the events in
+    page = await desk_of(new_page, console, "zhang110")
+    await expect(page.locator("#pop-number")).to_have_text("13900001")
+    await expect(page.locator("#pop-state")).to_have_text("通话中")
+    fake_ami.push_bytes(wire(CALL[answered:]))
+    await expect(page.locator("#pop-state")).to_have_text("已结束")
+
+
+async def test_the_phone_buttons_ask_asterisk_for_this_phone_only(
+    console: Console, new_page: NewPage, fake_ami: FakeAmiServer
+) -> None:
+    page = await desk_of(new_page, console, "zhang110")
+    await expect(page.locator("#phone-state")).to_have_text("未签入")
+    await expect(page.locator("#pause")).to_be_disabled()
+    await page.get_by_role("button", name="签入").click()
+    async with asyncio.timeout(5):
+        while not fake_ami.actions_named("QueueAdd"):
+            await asyncio.sleep(0.05)
+    [added] = fake_ami.actions_named("QueueAdd")
+    assert dict(added.headers)["Interface"].startswith("PJSIP/op110-1")
+    await expect(page.locator("#phone-error")).to_be_hidden()
+    assert console.problems == []
