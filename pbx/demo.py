@@ -32,6 +32,7 @@ from county.calendar import COUNTY_TZ
 from pbx import sipp, testbed
 from pbx.demo_desks import demo_menu, demo_queue
 from pbx.demo_notices import demo_case_config, demo_notice, show_follow_up, start_citizen_rating
+from pbx.demo_people import show_pages
 
 PORT = int(os.environ.get("LIANDONG_HTTP_PORT", "8080"))
 BASE = f"http://127.0.0.1:{PORT}"
@@ -158,7 +159,8 @@ def show(env: dict[str, str]) -> None:
         "urban": new_token(env, "unit", "城管局 值班员", "--unit", "urban"),
     }
     print(f"▶ server up: {BASE}   admin token: {token}")
-    print(f"  curl -H 'Authorization: Bearer {token}' {BASE}/api/v1/calls\n")
+    print(f"  curl -H 'Authorization: Bearer {token}' {BASE}/api/v1/calls")
+    show_pages(env, BASE)
     work = Path(tempfile.mkdtemp(prefix="liandong-demo-"))
     phones: list[sipp.Phone] = []
     try:
