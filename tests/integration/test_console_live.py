@@ -1,0 +1,64 @@
+"""The operator's desk page on the real testbed: a citizen (SIPp) calls 110,
+op110-1 (SIPp) rings and answers, and the page of the person signed in at
+op110-1 — Debian's Chromium — pops the caller within a second of Asterisk
+making the phone's channel, then follows the call to its end."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+
+from playwright.async_api import Browser, expect
+
+from common.vocabulary import Role
+from pbx import sipp
+from people.http import ACCOUNTS
+from tests.browser.conftest import chromium  # noqa: F401  (the fixture)
+from tests.component.people_kit import PASSWORD, PEOPLE
+from tests.integration.conftest import Liandong
+
+
+async def test_a_real_110_call_pops_on_the_operators_page_within_a_second(
+    liandong: Liandong,
+    work: Path,
+    phones: dict[str, sipp.Phone],
+    chromium: Browser,  # noqa: F811
+) -> None:
+    await liandong.client.app[ACCOUNTS].create(
+        PEOPLE[Role.OPERATOR_110], PASSWORD, created_by="cli"
+    )  # zhang110 at op110-1
+    base = str(liandong.client.make_url("")).rstrip("/")
+    context = await chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    await page.goto(base + "/")
+    await page.get_by_label("用户名").fill("zhang110")
+    await page.get_by_label("密码").fill(PASSWORD)
+    await page.get_by_role("button", name="登录").click()
+    await expect(page.locator("#live-state")).to_have_text("实时连接：已连接")
+
+    phones["a"] = sipp.start_phone("op110-1", work, ring_ms=1500, talk_ms=1500)
+    phones["b"] = sipp.start_phone("op110-2", work, ring_ms=sipp.NEVER_MS)
+    citizen = asyncio.create_task(
+        asyncio.to_thread(
+            sipp.call, "110", work, number_prefix="1390000", caller_name="张三", talk_ms=60_000
+        )
+    )
+    await expect(page.locator("#pop-number")).to_have_text("13900001", timeout=10_000)
+    await expect(page.locator("#pop-name")).to_have_text("张三")
+    await expect(page.locator("#pop-state")).to_have_text("振铃中")
+    await expect(page.locator("#pop-state")).to_have_text("通话中", timeout=5000)
+    assert (await citizen).outcomes == {"13900001": "answered"}
+    await expect(page.locator("#pop-state")).to_have_text("已结束", timeout=5000)
+    await expect(page.locator("#pop-cases li")).to_have_count(1)
+
+    [pop] = await page.evaluate("window.__ldPops")
+    call = await liandong.get(f"/api/v1/calls/{pop['call_id']}")
+    [leg] = [leg for leg in call["legs"] if leg["endpoint"] == "op110-1"]
+    made = datetime.fromisoformat(leg["created_at"].replace("Z", "+00:00")).timestamp() * 1000
+    # Asterisk's clock and the browser's are this machine's.
+    assert 0 <= pop["drawn_at"] - made < 1000, pop["drawn_at"] - made
+    assert errors == []
+    await context.close()
