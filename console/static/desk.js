@@ -14,11 +14,32 @@ const STATES = {
   paused: "示忙",
   wrap_up: "话后整理",
 };
+const TRANSFER_STATES = {
+  requested: "正在呼叫",
+  ringing: "对方振铃",
+  answered: "对方已接听",
+  completed: "已转接",
+  cancelled: "已取消",
+  failed: "转接失败",
+  abandoned: "来电已挂断",
+};
+const TRANSFER_NOTICES = {
+  busy: "对方忙",
+  no_answer: "对方无人接听",
+  failed: "对方无法接通",
+  congestion: "线路拥塞",
+  target_hung_up: "对方已挂断",
+  caller_hung_up: "来电人已挂断",
+  returned_to_desk: "超时未接，来电已回到坐席",
+  pbx_restarted: "交换机重启，转接中断",
+};
+const MODES = { blind: "一键转接", attended: "协商转接", conference: "三方通话" };
 const VIAS = { citizen: "直接来电", menu: "语音菜单", emergency: "紧急键", transfer: "转接" };
 const $ = (id) => document.getElementById(id);
 
 let phone = null;
 let desk = null;
+let transfer = null; // the transfer of the current call I started, as the live feed last told
 let current = null; // the call on my phone: {callId, uniqueid, ringingAt, answeredAt, endedAt, candidates}
 const myLegs = new Map(); // my phone's legs: uniqueid → call id
 const citizens = new Map(); // call id → the citizen's leg as it started (number, name)
@@ -92,6 +113,10 @@ async function act(action) {
 
 function pop(callId, uniqueid) {
   current = { callId, uniqueid, ringingAt: null, answeredAt: null, endedAt: null, candidates: [] };
+  transfer = null;
+  $("transfer-state").textContent = "";
+  transferSays("");
+  showTransferButtons();
   $("pop-empty").hidden = true;
   $("pop-call").hidden = false;
   // Drawn at once from the live feed (the citizen's leg started first); the
@@ -184,6 +209,74 @@ function tick() {
   $("pop-timer").textContent = duration((to - Date.parse(from)) / 1000);
 }
 
+// ------------------------------------------------------------------ transfers
+
+async function loadTargets() {
+  const other = desk === "110" ? "12345" : "110";
+  const options = [h("option", { value: other }, `${other} 坐席`)];
+  const { status, data } = await api("GET", "/api/v1/units");
+  if (status === 200) {
+    for (const unit of data.units.filter((u) => u.line)) {
+      options.push(h("option", { value: `unit:${unit.code}` }, `${unit.name}（线路 ${unit.line}）`));
+    }
+  }
+  replaceChildren($("transfer-to"), options);
+}
+
+async function startTransfer(mode) {
+  if (!current || current.endedAt) return transferSays("没有可转接的通话。");
+  const to = $("transfer-to").value;
+  const path = mode === "conference" ? "conference" : "transfer";
+  const body = mode === "conference" ? { to } : { to, mode };
+  const { status, data } = await api("POST", `/api/v1/calls/${encodeURIComponent(current.callId)}/${path}`, body);
+  if (status === 201) {
+    showTransfer(data);
+    return;
+  }
+  transferSays(refusal(status, data));
+}
+
+async function stepTransfer(step) {
+  if (!transfer) return;
+  const { status, data } = await api("POST", `/api/v1/transfers/${encodeURIComponent(transfer.id)}/${step}`);
+  if (status === 200 || status === 202) {
+    if (data?.id) showTransfer(data);
+    return;
+  }
+  transferSays(refusal(status, data));
+}
+
+function refusal(status, data) {
+  const said = {
+    409: "该通话已有转接在进行，或当前状态不能这样操作。",
+    503: "交换机暂不可用：可用话机按键 *1 一键转接。",
+    403: "只能转接本话机上的通话。",
+  };
+  return said[status] ?? chinese(data?.error?.message ?? `操作失败（${status}）`);
+}
+
+function transferSays(message) {
+  $("transfer-error").textContent = message;
+  $("transfer-error").hidden = !message;
+}
+
+function showTransfer(data) {
+  transfer = data;
+  transferSays("");
+  const target = data.target?.startsWith?.("unit:") ? `成员单位 ${data.target.slice(5)}` : `${data.target} 坐席`;
+  $("transfer-state").textContent = `${MODES[data.mode] ?? data.mode} → ${target}：${TRANSFER_STATES[data.state] ?? data.state}`;
+  $("transfer-state").dataset.state = data.state;
+  showTransferButtons();
+}
+
+function showTransferButtons() {
+  const live = current && !current.endedAt;
+  const running = transfer && !transfer.ended;
+  for (const id of ["transfer-blind", "transfer-attended", "transfer-conference"]) $(id).disabled = !live || running;
+  $("transfer-complete").disabled = !running || !(transfer.allowed ?? []).includes("complete");
+  $("transfer-cancel").disabled = !running || !(transfer.allowed ?? []).includes("cancel");
+}
+
 // ------------------------------------------------------------------ the live feed
 
 function onEvent(event) {
@@ -207,6 +300,7 @@ function onEvent(event) {
         current[field] = data.at;
         if (field === "answeredAt" && !current.ringingAt) current.ringingAt = data.at;
         showCallState();
+        showTransferButtons();
         tick();
       }
       break;
@@ -215,6 +309,15 @@ function onEvent(event) {
         current.callId = data.into;
         loadCall();
       }
+      break;
+    case "transfer":
+      if (current && (data.call_id === current.callId || data.operator_uniqueid === current.uniqueid)) showTransfer(data);
+      break;
+    case "transfer_notice":
+      if (data.operator_phone === phone) transferSays(TRANSFER_NOTICES[data.reason] ?? data.reason);
+      break;
+    case "transfer_refused":
+      if (data.operator_phone === phone) transferSays(`按键转接未能开始：${data.why}`);
       break;
     case "operator.state":
       if (data.phone === phone) showPhone(data);
@@ -274,10 +377,29 @@ if (shown) {
   for (const button of document.querySelectorAll("#phone button[data-action]")) {
     button.addEventListener("click", () => act(button.dataset.action));
   }
+  for (const button of document.querySelectorAll("#transfer button[data-mode]")) {
+    button.addEventListener("click", () => startTransfer(button.dataset.mode));
+  }
+  for (const button of document.querySelectorAll("#transfer button[data-step]")) {
+    button.addEventListener("click", () => stepTransfer(button.dataset.step));
+  }
+  loadTargets();
+  showTransferButtons();
   document.addEventListener("keydown", (key) => {
     if (!key.altKey) return;
-    const by = { r: () => act("ready"), p: () => act("pause"), a: () => current?.candidates[0] && attach(current.candidates[0]) };
-    const run = by[key.key.toLowerCase()];
+    // By the key's place (layout-independent). Not Alt+digits: Chromium on
+    // Linux switches tabs with them before a page sees them.
+    const by = {
+      KeyR: () => act("ready"),
+      KeyP: () => act("pause"),
+      KeyA: () => current?.candidates[0] && attach(current.candidates[0]),
+      KeyT: () => startTransfer("blind"),
+      KeyG: () => startTransfer("attended"),
+      KeyS: () => startTransfer("conference"),
+      KeyC: () => stepTransfer("complete"),
+      KeyX: () => stepTransfer("cancel"),
+    };
+    const run = by[key.code];
     if (run) {
       key.preventDefault();
       run();

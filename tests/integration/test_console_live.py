@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from playwright.async_api import Browser, expect
 
@@ -17,6 +18,53 @@ from people.http import ACCOUNTS
 from tests.browser.conftest import chromium  # noqa: F401  (the fixture)
 from tests.component.people_kit import PASSWORD, PEOPLE
 from tests.integration.conftest import Liandong
+from tests.integration.transfer_kit import citizen_calls, ended_call, start_desks, talked
+
+
+async def signed_in_desk(liandong: Liandong, chromium: Browser, role: Role) -> Any:  # noqa: F811
+    """The desk page of the person of `role` (at that role's first phone), live."""
+    await liandong.client.app[ACCOUNTS].create(PEOPLE[role], PASSWORD, created_by="cli")
+    base = str(liandong.client.make_url("")).rstrip("/")
+    context = await chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = await context.new_page()
+    page.errors = []  # type: ignore[attr-defined]
+    page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
+    await page.goto(base + "/")
+    await page.get_by_label("用户名").fill(PEOPLE[role].login)
+    await page.get_by_label("密码").fill(PASSWORD)
+    await page.get_by_role("button", name="登录").click()
+    await expect(page.locator("#live-state")).to_have_text("实时连接：已连接")
+    return page
+
+
+async def test_the_operator_hands_the_caller_to_12345_with_the_pages_buttons(
+    liandong: Liandong,
+    work: Path,
+    phones: dict[str, sipp.Phone],
+    chromium: Browser,  # noqa: F811
+) -> None:
+    page = await signed_in_desk(liandong, chromium, Role.OPERATOR_110)
+    start_desks(phones, work, op110_1={"ring_ms": 200}, op12345_1={"ring_ms": 500, "talk_ms": 8000})
+    citizen = citizen_calls("110", work, "1381106", caller_name="孙六")
+    await expect(page.locator("#pop-state")).to_have_text("通话中", timeout=10_000)
+    await expect(page.locator("#pop-name")).to_have_text("孙六")
+    await expect(page.locator("#transfer-complete")).to_be_disabled()
+
+    await page.locator("#transfer-to").select_option("12345")
+    await page.get_by_role("button", name="协商转接 (Alt+G)").click()
+    await expect(page.locator("#transfer-state")).to_have_text(
+        "协商转接 → 12345 坐席：对方已接听", timeout=10_000
+    )
+    await page.keyboard.press("Alt+C")  # 完成转接
+    await expect(page.locator("#transfer-state")).to_have_text("协商转接 → 12345 坐席：已转接")
+
+    result = await citizen
+    assert result.outcomes == {"13811061": "answered"}, result.stdout_tail
+    call = await ended_call(liandong, "1381106")
+    assert talked(call, "trunk-110", "op12345-1")
+    [transfer] = (await liandong.get("/api/v1/transfers?since=2020-01-01T00:00:00Z"))["transfers"]
+    assert (transfer["state"], transfer["requested_by"]) == ("completed", "api")
+    assert page.errors == []  # type: ignore[attr-defined]
 
 
 async def test_a_real_110_call_pops_on_the_operators_page_within_a_second(
@@ -25,20 +73,7 @@ async def test_a_real_110_call_pops_on_the_operators_page_within_a_second(
     phones: dict[str, sipp.Phone],
     chromium: Browser,  # noqa: F811
 ) -> None:
-    await liandong.client.app[ACCOUNTS].create(
-        PEOPLE[Role.OPERATOR_110], PASSWORD, created_by="cli"
-    )  # zhang110 at op110-1
-    base = str(liandong.client.make_url("")).rstrip("/")
-    context = await chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    await page.goto(base + "/")
-    await page.get_by_label("用户名").fill("zhang110")
-    await page.get_by_label("密码").fill(PASSWORD)
-    await page.get_by_role("button", name="登录").click()
-    await expect(page.locator("#live-state")).to_have_text("实时连接：已连接")
-
+    page = await signed_in_desk(liandong, chromium, Role.OPERATOR_110)  # zhang110 at op110-1
     phones["a"] = sipp.start_phone("op110-1", work, ring_ms=1500, talk_ms=1500)
     phones["b"] = sipp.start_phone("op110-2", work, ring_ms=sipp.NEVER_MS)
     citizen = asyncio.create_task(
@@ -60,5 +95,4 @@ async def test_a_real_110_call_pops_on_the_operators_page_within_a_second(
     made = datetime.fromisoformat(leg["created_at"].replace("Z", "+00:00")).timestamp() * 1000
     # Asterisk's clock and the browser's are this machine's.
     assert 0 <= pop["drawn_at"] - made < 1000, pop["drawn_at"] - made
-    assert errors == []
-    await context.close()
+    assert page.errors == []
