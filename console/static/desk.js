@@ -5,6 +5,7 @@
 import { api, chinese } from "./shared/api.js";
 import { h, replaceChildren } from "./shared/dom.js";
 import { startShell } from "./shared/shell.js";
+import { currentCase, openCase, startCaseForm } from "./case_form.js";
 
 const STATES = {
   logged_out: "未签入",
@@ -155,6 +156,7 @@ async function loadCall(tries = 8) {
 }
 
 function showDetails(call, earlier) {
+  if (call.cases.length && currentCase() !== call.cases[0]) openCase(call.cases[0]);
   const open = earlier.filter((c) => current.candidates.includes(c.number));
   const rest = earlier.filter((c) => !current.candidates.includes(c.number) && !call.cases.includes(c.number));
   const caseLine = (c) => `${c.number} · ${c.state_label}${c.category ? ` · ${c.category}` : ""} · ${clock(c.times.created, true)}`;
@@ -326,6 +328,7 @@ function onEvent(event) {
       if (data.desk === desk) reloadDesksSoon();
       break;
     default:
+      if (event.type.startsWith("case.") && data.case === currentCase()) openCase(data.case);
       if (current && event.type.startsWith("case.")) loadCallSoon();
   }
 }
@@ -385,6 +388,7 @@ if (shown) {
   }
   loadTargets();
   showTransferButtons();
+  startCaseForm(desk);
   document.addEventListener("keydown", (key) => {
     if (!key.altKey) return;
     // By the key's place (layout-independent). Not Alt+digits: Chromium on
@@ -398,6 +402,8 @@ if (shown) {
       KeyS: () => startTransfer("conference"),
       KeyC: () => stepTransfer("complete"),
       KeyX: () => stepTransfer("cancel"),
+      KeyK: () => document.querySelector('#case-moves [data-command="classify"]').click(),
+      KeyD: () => document.querySelector('#case-moves [data-command="dispatch"]').click(),
     };
     const run = by[key.code];
     if (run) {

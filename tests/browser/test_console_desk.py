@@ -108,9 +108,7 @@ async def test_the_phone_buttons_ask_asterisk_for_this_phone_only(
     await expect(page.locator("#phone-state")).to_have_text("未签入")
     await expect(page.locator("#pause")).to_be_disabled()
     await page.get_by_role("button", name="签入").click()
-    async with asyncio.timeout(5):
-        while not fake_ami.actions_named("QueueAdd"):
-            await asyncio.sleep(0.05)
+    await fake_ami.wait_for_action("QueueAdd", within=5)
     [added] = fake_ami.actions_named("QueueAdd")
     assert dict(added.headers)["Interface"].startswith("PJSIP/op110-1")
     await expect(page.locator("#phone-error")).to_be_hidden()
