@@ -14,12 +14,30 @@ const ROUTES = {
   ambiguous: "先转 110（警情不明）",
   excluded: "不予受理（按话术答复）",
 };
+// The API names a bad field (details.field); the page says it by its label.
+const LABELS = {
+  description: "诉求描述",
+  address: "地址",
+  demand_type: "诉求类型",
+  route: "去向",
+  category: "类别",
+  township: "乡镇",
+  lead_unit: "承办单位",
+  answer: "答复内容",
+  officer: "处警民警",
+  findings: "现场核实情况",
+  measures: "先期处置措施",
+  result: "处置结果",
+  police_ticket: "接警单号",
+  reason: "退回原因",
+};
 const $ = (id) => document.getElementById(id);
 
 let shown = null; // the case as the API last returned it
 let units = [];
 
 export async function startCaseForm(desk) {
+  $("police").hidden = desk !== "110";
   const demands = desk === "110" ? { ...DEMANDS_110, ...DEMANDS_12345 } : DEMANDS_12345;
   replaceChildren($("case-demand"), Object.entries(demands).map(([v, label]) => h("option", { value: v }, label)));
   replaceChildren($("case-route"), Object.entries(ROUTES).map(([v, label]) => h("option", { value: v }, label)));
@@ -38,7 +56,7 @@ export async function startCaseForm(desk) {
   for (const id of ["case-route", "case-lead-unit", "case-category"]) {
     $(id).addEventListener("change", () => ($(id).dataset.touched = "1")); // the operator chose
   }
-  for (const button of document.querySelectorAll("#case-moves button")) {
+  for (const button of document.querySelectorAll("#case-form button[data-command]")) {
     button.addEventListener("click", () => move(button.dataset.command));
   }
   $("case-open").addEventListener("click", () => openCase($("case-open-number").value.trim()));
@@ -71,7 +89,7 @@ export async function openCase(number) {
     $("case-lead-unit").value = data.lead_unit ?? "";
     suggest();
   }
-  for (const button of document.querySelectorAll("#case-moves button")) {
+  for (const button of document.querySelectorAll("#case-form button[data-command]")) {
     button.disabled = !data.allowed.includes(button.dataset.command);
   }
   replaceChildren(
@@ -118,13 +136,27 @@ async function move(command) {
     }
   } else if (command === "dispatch") {
     body.lead_unit = $("case-lead-unit").value;
+  } else if (command.startsWith("police_") || command === "accept_police") {
+    const fields = {
+      accept_police: { police_ticket: "police-ticket" },
+      police_feedback: { officer: "police-officer", findings: "police-findings", measures: "police-measures", police_ticket: "police-ticket" },
+      police_close: { result: "police-result", police_ticket: "police-ticket" },
+    }[command];
+    for (const [field, id] of Object.entries(fields)) {
+      if ($(id).value.trim()) body[field] = $(id).value.trim();
+    }
+  } else if (command === "send_back") {
+    body.reason = $("send-back-reason").value.trim();
   } else if (command === "answer_directly") {
     const answer = $("suggestion-answer").hidden ? $("case-description").value : $("suggestion-answer").textContent.replace(/^话术：/, "");
     body.answer = answer;
   }
   const { status, data } = await api("POST", `/api/v1/cases/${encodeURIComponent(shown.number)}/${command}`, body);
   if (status >= 300) {
-    say(status === 409 ? "工单当前状态不能这样操作。" : chinese(data?.error?.message ?? `操作失败（${status}）`));
+    const field = LABELS[data?.error?.details?.field];
+    if (status === 409) say("工单当前状态不能这样操作。");
+    else if (status === 400 && field) say(`请填写或更正「${field}」。`);
+    else say(chinese(data?.error?.message ?? `操作失败（${status}）`));
     return;
   }
   say("");

@@ -98,3 +98,32 @@ async def test_an_unknown_case_number_is_said_plainly(console: Console, new_page
     await page.get_by_label("打开工单").fill("2026-999999")
     await page.get_by_role("button", name="打开", exact=True).click()
     await expect(page.locator("#case-error")).to_have_text("没有工单 2026-999999")
+
+
+async def test_an_ambiguous_matter_goes_to_110_and_comes_back_with_the_police_feedback(
+    console: Console, new_page: NewPage
+) -> None:
+    hotline, number = await desk_with_a_new_case(console, new_page)
+    await hotline.get_by_label("诉求描述").fill("楼下有人吵架，不知道要不要报警")
+    await hotline.get_by_role("button", name="转110").click()
+    await expect(hotline.locator("#case-state")).to_have_text("警方处置")
+
+    police: Page = await new_page()
+    await sign_in(police, console, "zhang110")
+    await police.get_by_label("打开工单").fill(number)
+    await police.get_by_role("button", name="打开", exact=True).click()
+    await expect(police.locator("#case-state")).to_have_text("警方处置")
+    feedback = police.get_by_role("button", name="警情反馈（转回12345）")
+    await expect(feedback).to_be_enabled()
+    await feedback.click()  # nothing filled in yet
+    await expect(police.locator("#case-error")).to_have_text("请填写或更正「处警民警」。")
+    await police.get_by_label("处警民警").fill("李警官")
+    await police.get_by_label("现场核实情况").fill("邻里口角，无违法行为")
+    await police.get_by_label("先期处置措施").fill("现场调解")
+    await feedback.click()
+    await expect(police.locator("#case-state")).to_have_text("已分类")
+    # The 12345 page follows on the live feed: the matter is back with it.
+    await expect(hotline.locator("#case-state")).to_have_text("已分类")
+    case = await police.evaluate(CASE, number)
+    [entry] = [e for e in case["timeline"] if e["command"] == "police_feedback"]
+    assert entry["data"]["officer"] == "李警官" and entry["actor"] == "110坐席 张警官"
