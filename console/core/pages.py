@@ -25,6 +25,8 @@ class Page:
 PAGES: tuple[Page, ...] = (
     # An operator's phone state, the waiting line and the screen pop.
     Page("desk", "坐席台", OPERATORS),
+    # A member unit's open cases with their deadlines, and the case's forms (phone-first).
+    Page("unit", "本单位工单", frozenset({Role.UNIT})),
     Page("home", "首页", frozenset(OPERATORS | BUREAU | {Role.UNIT})),
 )
 BY_NAME = {page.name: page for page in PAGES}

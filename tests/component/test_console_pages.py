@@ -67,7 +67,7 @@ async def test_each_role_lands_on_its_home_and_may_open_its_pages(
     assert homes == {
         Role.OPERATOR_110: "desk",
         Role.OPERATOR_12345: "desk",
-        Role.UNIT: "home",
+        Role.UNIT: "unit",
         Role.SUPERVISOR: "home",
         Role.ADMIN: "home",
     }
