@@ -27,6 +27,8 @@ PAGES: tuple[Page, ...] = (
     Page("desk", "坐席台", OPERATORS),
     # A member unit's open cases with their deadlines, and the case's forms (phone-first).
     Page("unit", "本单位工单", frozenset({Role.UNIT})),
+    # The supervision bureau's live wall board.
+    Page("wall", "值守大屏", BUREAU),
     Page("home", "首页", frozenset(OPERATORS | BUREAU | {Role.UNIT})),
 )
 BY_NAME = {page.name: page for page in PAGES}

@@ -113,3 +113,20 @@ async def test_the_phone_buttons_ask_asterisk_for_this_phone_only(
     assert dict(added.headers)["Interface"].startswith("PJSIP/op110-1")
     await expect(page.locator("#phone-error")).to_be_hidden()
     assert console.problems == []
+
+
+async def test_the_wall_follows_a_call_and_its_case_without_reloading(
+    console: Console, new_page: NewPage, fake_ami: FakeAmiServer
+) -> None:
+    wall: Page = await new_page()
+    await wall.goto(console.url("/console/"))
+    await sign_in(wall, console, "zhao")
+    await expect(wall).to_have_url(console.url("/console/wall"))  # the bureau's home
+    await expect(wall.locator("#cases-opened")).to_have_text("0 件")
+    await expect(wall.locator("#desk-110 [data-figure=waiting]")).to_have_text("0 人")
+    await expect(wall.locator("#overdue-units")).to_have_text("无超时工单")
+    await wall.evaluate("window.__sameDocument = true")  # gone if the page reloaded
+    fake_ami.push_bytes(wire(CALL))
+    await expect(wall.locator("#cases-opened")).to_have_text("1 件")  # the call opened a case
+    assert await wall.evaluate("window.__sameDocument === true")
+    assert console.problems == []

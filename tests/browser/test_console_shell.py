@@ -65,7 +65,7 @@ async def test_a_page_opened_without_signing_in_comes_back_after_signing_in(
     other: Page = await new_page()
     await other.goto(console.url("/console/sign-in?next=https://evil.example/"))
     await sign_in(other, console, "zhao")
-    await expect(other).to_have_url(console.url("/console/home"))
+    await expect(other).to_have_url(console.url("/console/wall"))
     await expect(page.get_by_text("页面不存在")).to_have_count(0)
 
 
@@ -132,7 +132,7 @@ async def test_another_sites_page_cannot_act_with_the_persons_cookie(
     evil_server = await aiohttp_server(evil)
     page: Page = await new_page()
     await sign_in(page, console, "admin1")
-    await expect(page).to_have_url(console.url("/console/home"))
+    await expect(page).to_have_url(console.url("/console/wall"))
     async with page.expect_navigation(url=re.compile(r"/disable$")):
         await page.goto(str(evil_server.make_url("/")))
     assert "csrf_failed" in await page.content()

@@ -68,8 +68,8 @@ async def test_each_role_lands_on_its_home_and_may_open_its_pages(
         Role.OPERATOR_110: "desk",
         Role.OPERATOR_12345: "desk",
         Role.UNIT: "unit",
-        Role.SUPERVISOR: "home",
-        Role.ADMIN: "home",
+        Role.SUPERVISOR: "wall",
+        Role.ADMIN: "wall",
     }
 
 
