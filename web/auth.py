@@ -130,7 +130,8 @@ async def page_principal(request: web.Request) -> Principal | str | None:
 def check_csrf(request: web.Request, expected: str) -> None:
     """A change asked for with a cookie must come from our own page."""
     sent = request.headers.get(CSRF_HEADER, "")
-    if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
+    # A header that is not ASCII cannot be our token (and could not be encoded to compare).
+    if not sent.isascii() or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise CsrfFailed(
             f"a change made with a sign-in cookie needs its CSRF token in {CSRF_HEADER} "
             "(GET /api/v1/session gives it)",

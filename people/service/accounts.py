@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -20,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.principal import Principal
+from database.engine import WRITE_TRANSACTION
 from people.core.accounts import AccountDraft, draft_problem, password_problem
 from people.core.sign_ins import NO_FAILURES, Ended, Failures, still_holds
 from people.service.hashing import Hasher
@@ -110,7 +112,7 @@ class AccountService:
             failed_sign_ins=0,
         )
         try:
-            async with self._sessions() as session, session.begin():
+            async with self._writing() as session:
                 await PeopleRepository(session).add(user)
         except IntegrityError:
             raise AccountProblem(f"login {draft.login!r} is taken", "login") from None
@@ -170,10 +172,15 @@ class AccountService:
             raise SignInRefused("locked", failures.locked_until)
         if not await self._hasher.check(user.password_hash, password):
             after = failures.after_failure(self._now())
-            async with self._sessions() as session, session.begin():
+            async with self._writing() as session:
                 repo = PeopleRepository(session)
                 row = await repo.user(user.id)
                 if row is not None:
+                    # Counted from the row as it is now: another wrong guess may
+                    # have been counted while this one was being checked.
+                    fresh = Failures(row.failed_sign_ins, row.first_failed_at, row.locked_until)
+                    at = self._now()
+                    after = fresh if fresh.locked_at(at) else fresh.after_failure(at)
                     await repo.set_failures(row, after)
             if after.locked_until is not None:
                 log.warning(
@@ -190,7 +197,7 @@ class AccountService:
         )
         cookie = secrets.token_urlsafe(32)
         now = self._now()
-        async with self._sessions() as session, session.begin():
+        async with self._writing() as session:
             repo = PeopleRepository(session)
             row = await repo.user(user.id)
             if row is None or row.disabled_at is not None:  # disabled meanwhile
@@ -229,7 +236,7 @@ class AccountService:
         )
 
     async def sign_out(self, sign_in_id: int) -> None:
-        async with self._sessions() as session, session.begin():
+        async with self._writing() as session:
             ended = await PeopleRepository(session).end_sign_ins(
                 Ended.SIGNED_OUT, self._now(), sign_in_id=sign_in_id
             )
@@ -249,7 +256,7 @@ class AccountService:
         self, user_id: int, change: Callable[[User, datetime], None], *, ended: Ended | None = None
     ) -> User:
         now = self._now()
-        async with self._sessions() as session, session.begin():
+        async with self._writing() as session:
             repo = PeopleRepository(session)
             user = await repo.user(user_id)
             if user is None:
@@ -258,6 +265,15 @@ class AccountService:
             closed = await repo.end_sign_ins(ended, now, user_id=user_id) if ended else []
         self._tell(closed)
         return user
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction taken up front (SQLite: BEGIN IMMEDIATE): two
+        wrong passwords at once are counted one after the other, each from
+        the count the other left, instead of one failing on SQLite's lock."""
+        async with self._sessions() as session, session.begin():
+            await session.connection(execution_options=WRITE_TRANSACTION)
+            yield session
 
     def _tell(self, sign_in_ids: list[int]) -> None:
         if sign_in_ids:

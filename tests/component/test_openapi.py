@@ -193,11 +193,14 @@ async def seed_calls(db_url: str) -> None:
 
 
 def app_routes() -> set[tuple[str, str]]:
+    """The API's routes: every one under /api/ (the pages, / and /console/…, are not the API)."""
     app = create_app(case_settings("sqlite+aiosqlite:///:memory:"))
     return {
         (route.method.lower(), route.resource.canonical)
         for route in app.router.routes()
-        if route.method != "HEAD" and route.resource is not None
+        if route.method != "HEAD"
+        and route.resource is not None
+        and route.resource.canonical.startswith("/api/")
     }
 
 

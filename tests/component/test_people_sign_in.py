@@ -127,6 +127,10 @@ async def test_a_change_made_with_the_cookie_needs_the_pages_csrf_token_and_orig
     status, body = await browser.post(target)
     assert status == 403 and body["error"]["code"] == "csrf_failed"
     browser.csrf = real
+    async with browser.client.post(
+        target, headers={"X-CSRF-Token": "令牌", "Origin": browser.origin}
+    ) as response:  # not ASCII: refused, not a crash
+        assert response.status == 403
     status, body = await browser.post(target, origin="https://evil.example")
     assert status == 403 and body["error"]["code"] == "csrf_failed"
     status, _ = await browser.get("/api/v1/users")  # nothing was disabled

@@ -5,6 +5,7 @@ database sees them)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -118,3 +119,17 @@ async def test_the_database_refuses_what_the_service_would(
                     ),
                     {"t": datetime.now(UTC)},
                 )
+
+
+async def test_wrong_passwords_at_the_same_moment_are_each_counted(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """A guesser sending five at once is locked as one sending them in turn."""
+    accounts = service(sessions, Clock())
+    await accounts.create(OPERATOR, PASSWORD, created_by="cli")
+    guesses = [accounts.sign_in("zhang110", f"guess-guess-{n}", None) for n in range(5)]
+    refusals = await asyncio.gather(*guesses, return_exceptions=True)
+    assert all(isinstance(r, SignInRefused) for r in refusals), refusals
+    with pytest.raises(SignInRefused) as refused:
+        await accounts.sign_in("zhang110", PASSWORD, None)
+    assert refused.value.why == "locked"
