@@ -69,7 +69,7 @@ class OperatorConnected:
 @dataclass(frozen=True)
 class OperatorCompleted:
     at: datetime
-    uniqueid: str  # the caller's
+    uniqueid: str  # the caller's; "" when Asterisk left it out (the phone's last call then)
     desk: str
     phone: str
     talk_s: int | None
@@ -236,6 +236,11 @@ def desk_event(msg: AmiMessage, now: datetime) -> DeskEvent | None:
         return member_changed(msg, at, logged_in=False)
     desk = desk_of_queue(msg.get("Queue"))
     uniqueid = msg.get("Uniqueid")
+    if desk is not None and uniqueid is None and name == "AgentComplete":
+        # Asterisk sends it without the caller's fields when the caller's
+        # channel was gone first (no snapshot left; seen once in 30 callers
+        # under load): the operator's phone tells whose wait it ends.
+        return _completed(msg, at, desk, "")
     if desk is None or uniqueid is None:
         return None
     if name == "QueueCallerJoin":
@@ -257,10 +262,17 @@ def desk_event(msg: AmiMessage, now: datetime) -> DeskEvent | None:
     if name == "AgentConnect":
         return OperatorConnected(at, uniqueid, desk, phone, _int(msg.get("HoldTime")))
     if name == "AgentComplete":
-        return OperatorCompleted(
-            at, uniqueid, desk, phone, _int(msg.get("TalkTime")), msg.get("Reason")
-        )
+        return _completed(msg, at, desk, uniqueid)
     return None
+
+
+def _completed(msg: AmiMessage, at: datetime, desk: str, uniqueid: str) -> DeskEvent | None:
+    phone = phone_of(msg.get("Interface"))
+    if phone is None:
+        return None
+    return OperatorCompleted(
+        at, uniqueid, desk, phone, _int(msg.get("TalkTime")), msg.get("Reason")
+    )
 
 
 def _user_event(msg: AmiMessage, at: datetime) -> DeskEvent | None:

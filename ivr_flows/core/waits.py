@@ -150,6 +150,17 @@ class WaitBook:
             return self._left[uniqueid]
         return self._gone[uniqueid][1] if uniqueid in self._gone else None
 
+    def _last_answered_by(self, phone: str) -> Wait | None:
+        """The operator's latest answered wait still without its talk time: an
+        operator talks to one caller at a time."""
+        ended = [*self._left.values(), *(wait for _, wait in self._gone.values() if wait)]
+        mine = [
+            w
+            for w in ended
+            if w.operator == phone and w.outcome is WaitOutcome.ANSWERED and w.talk_s is None
+        ]
+        return max(mine, key=lambda w: w.answered_at or w.joined_at, default=None)
+
     def _keep(self, wait: Wait) -> None:
         """The caller's last ended wait, changed."""
         if wait.uniqueid in self._gone and wait.uniqueid not in self._left:
@@ -265,7 +276,10 @@ class WaitBook:
         return [left]
 
     def _completed(self, event: de.OperatorCompleted) -> list[Wait]:
-        last = self.last_ended(event.uniqueid)
+        if event.uniqueid:
+            last = self.last_ended(event.uniqueid)
+        else:
+            last = self._last_answered_by(event.phone)
         if last is None or last.outcome is not WaitOutcome.ANSWERED:
             return []
         done = replace(last, talk_s=event.talk_s, ended_by=event.ended_by)

@@ -99,3 +99,36 @@ def test_a_queue_time_that_is_up_is_reported_as_an_abandon_but_the_caller_went_o
         book.handle(de.CallerLeft(at(30), "u1", "110"))
         [left] = book.handle(went_on)
         assert (left.outcome, left.waited_s) == (WaitOutcome.LEFT, 30.0), went_on
+
+
+def test_a_talk_time_asterisk_sends_without_the_callers_fields_finds_the_operators_call() -> None:
+    """app_queue leaves the caller's fields out of AgentComplete when the
+    caller's channel was gone first (seen once in 30 callers under load): the
+    operator's phone says whose wait it ends."""
+    from ami_client.message import AmiMessage
+
+    book = WaitBook()
+    join(book, "u1", 0)
+    join(book, "u2", 1)
+    book.handle(de.OperatorConnected(at(5), "u1", "110", "op110-1", 5))
+    book.handle(de.OperatorConnected(at(6), "u2", "110", "op110-2", 5))
+    book.forget("u2")  # the caller's Hangup came before the AgentComplete
+    complete = AmiMessage(
+        (
+            ("Event", "AgentComplete"),
+            ("Queue", "desk-110"),
+            ("Interface", "PJSIP/op110-2"),
+            ("TalkTime", "4"),
+            ("Reason", "agent"),
+        )
+    )
+    event = de.desk_event(complete, at(10))
+    assert isinstance(event, de.OperatorCompleted) and event.uniqueid == ""
+    [done] = book.handle(event)
+    assert (done.uniqueid, done.operator, done.talk_s, done.ended_by) == (
+        "u2",
+        "op110-2",
+        4,
+        "agent",
+    )
+    assert book.last_ended("u1") is not None and book.last_ended("u1").talk_s is None
