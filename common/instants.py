@@ -27,6 +27,11 @@ class BadInstant(ValueError):
     """Why a text is not a usable time; the caller names the field."""
 
 
+def iso(value: datetime | None) -> str | None:
+    """A time as every output writes it: UTC, milliseconds, `Z`."""
+    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z") if value else None
+
+
 def parse_instant(text: str, *, plus_as_space: bool = False) -> datetime:
     """`text` as an aware datetime in UTC; BadInstant says what is wrong.
     `plus_as_space`: read a space before a trailing offset as its '+' (query strings)."""

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 
+from common.instants import iso
 from common.vocabulary import DESK_ROLES, ROLE_DESK, Role
 from county.calendar import COUNTY_TZ
 from ivr_flows.core import desk_figures as figures
@@ -37,7 +38,6 @@ from ivr_flows.figures_shapes import (
 )
 from ivr_flows.http import DESKS
 from ivr_flows.storage.repository import DeskRepository
-from telephony.shapes import iso
 from web.app_state import SESSIONS
 from web.auth import require
 from web.csv_out import csv_response, local

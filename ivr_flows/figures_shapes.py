@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.instants import iso
 from ivr_flows.core.desk_figures import DeskTable, Figures, OperatorFigures
 from ivr_flows.core.desk_rules import Targets
 from ivr_flows.core.operators import WRAP_UP_REASON, OperatorState
-from telephony.shapes import iso
 
 # A pause with no reason given (a phone's plain pause key, a restart that lost it).
 NO_REASON = "未注明"

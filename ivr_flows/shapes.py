@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from common.instants import iso
 from ivr_flows.core.callbacks import Callback
 from ivr_flows.core.desk_events import MenuStep
 from ivr_flows.core.operators import Operator, OperatorState
 from ivr_flows.core.waits import Wait
-from telephony.shapes import iso
 
 
 def operator_json(op: Operator) -> dict[str, Any]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.instants import iso
 from notify.core.follow_ups import FollowUp
 from notify.core.notices import Notice, Try
-from telephony.shapes import iso
 
 
 def try_json(t: Try) -> dict[str, Any]:

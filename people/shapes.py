@@ -5,13 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from common.instants import iso
 from common.principal import Principal
 from people.storage.tables import User
-
-
-def iso(value: datetime | None) -> str | None:
-    """As every time the API writes (telephony/shapes.py): UTC, milliseconds, Z."""
-    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z") if value else None
 
 
 def user_json(user: User, now: datetime) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from common.instants import iso
 from common.principal import Principal
 from county.case_words import DemandType
 from records.core.case_file import Actor
@@ -15,7 +16,7 @@ from records.service.cases import CaseView
 from records.service.moves import moves_now
 from records.storage.tables import CaseEvent, CaseRecord
 from telephony.service.lookup import Call
-from telephony.shapes import call_json, iso
+from telephony.shapes import call_json
 
 
 def case_json(

@@ -8,11 +8,11 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from ami_client import LinkState
+from common.instants import iso
 from county.calendar import local_date
 from database.engine import ping
 from telephony.http import INGEST
 from telephony.service.ingest import Ingest
-from telephony.shapes import iso
 from web.app_state import ENGINE, RULES
 from web.json_out import json_response
 

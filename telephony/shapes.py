@@ -8,13 +8,10 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from common.instants import iso
 from common.masking import masked
 from telephony.core import events as ev
 from telephony.storage.tables import Call, Leg
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z") if value else None
 
 
 def call_json(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from telephony.shapes import iso
+from common.instants import iso
 from transfer.core.machine import Step, Transfer
 from transfer.core.states import Reason
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
+from common.instants import iso
 from common.vocabulary import Role
 from county.case_rules import CaseRules
 from records.core.lifecycle import CaseState, Command
@@ -33,7 +34,6 @@ from records.supervision.csv_export import (
     csv_response,
     local,
 )
-from telephony.shapes import iso
 from web.app_state import RULES, SESSIONS
 from web.auth import require
 from web.errors import BadRequest, Forbidden
