@@ -174,7 +174,7 @@ class AccountService:
             after = failures.after_failure(self._now())
             async with self._writing() as session:
                 repo = PeopleRepository(session)
-                row = await repo.user(user.id)
+                row = await repo.user_to_change(user.id)
                 if row is not None:
                     # Counted from the row as it is now: another wrong guess may
                     # have been counted while this one was being checked.
@@ -199,7 +199,7 @@ class AccountService:
         now = self._now()
         async with self._writing() as session:
             repo = PeopleRepository(session)
-            row = await repo.user(user.id)
+            row = await repo.user_to_change(user.id)
             if row is None or row.disabled_at is not None:  # disabled meanwhile
                 raise SignInRefused("disabled")
             await repo.set_failures(row, NO_FAILURES)
@@ -258,7 +258,7 @@ class AccountService:
         now = self._now()
         async with self._writing() as session:
             repo = PeopleRepository(session)
-            user = await repo.user(user_id)
+            user = await repo.user_to_change(user_id)
             if user is None:
                 raise NoSuchUser(f"no user {user_id}")
             change(user, now)
@@ -268,9 +268,11 @@ class AccountService:
 
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[AsyncSession]:
-        """A write transaction taken up front (SQLite: BEGIN IMMEDIATE): two
-        wrong passwords at once are counted one after the other, each from
-        the count the other left, instead of one failing on SQLite's lock."""
+        """A write transaction taken up front (SQLite: BEGIN IMMEDIATE; on
+        PostgreSQL the account's row is locked as it is read, `user_to_change`):
+        two wrong passwords at once are counted one after the other, each from
+        the count the other left, instead of one failing on SQLite's lock or
+        both writing the same count on PostgreSQL."""
         async with self._sessions() as session, session.begin():
             await session.connection(execution_options=WRITE_TRANSACTION)
             yield session

@@ -25,6 +25,12 @@ class PeopleRepository:
     async def user(self, user_id: int) -> User | None:
         return await self._session.get(User, user_id)
 
+    async def user_to_change(self, user_id: int) -> User | None:
+        """The account's row, locked until the transaction ends (PostgreSQL:
+        FOR UPDATE; SQLite's write transaction already excludes every other
+        writer), so two changes at once are made one after the other."""
+        return await self._session.get(User, user_id, with_for_update=True, populate_existing=True)
+
     async def by_login(self, login: str) -> User | None:
         return await self._session.scalar(select(User).where(User.login == login))
 
