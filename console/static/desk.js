@@ -239,7 +239,8 @@ async function startTransfer(mode) {
 }
 
 async function stepTransfer(step) {
-  if (!transfer) return;
+  if (!transfer || transfer.ended) return;
+  if (!takes(step)) return transferSays(step === "complete" ? "此时不能完成转接。" : "此时不能取消转接。");
   const { status, data } = await api("POST", `/api/v1/transfers/${encodeURIComponent(transfer.id)}/${step}`);
   if (status === 200 || status === 202) {
     if (data?.id) showTransfer(data);
@@ -262,7 +263,15 @@ function transferSays(message) {
   $("transfer-error").hidden = !message;
 }
 
+// A transfer's answer to the button and its live updates may cross: the
+// answer to POST can come after the feed told "answered". The longer timeline
+// is the newer (steps are only ever added), so an older copy never wins.
+function isOlder(data) {
+  return transfer?.id === data.id && (data.timeline?.length ?? 0) < (transfer.timeline?.length ?? 0);
+}
+
 function showTransfer(data) {
+  if (isOlder(data)) return;
   transfer = data;
   transferSays("");
   const target = data.target?.startsWith?.("unit:") ? `成员单位 ${data.target.slice(5)}` : `${data.target} 坐席`;
@@ -275,8 +284,16 @@ function showTransferButtons() {
   const live = current && !current.endedAt;
   const running = transfer && !transfer.ended;
   for (const id of ["transfer-blind", "transfer-attended", "transfer-conference"]) $(id).disabled = !live || running;
-  $("transfer-complete").disabled = !running || !(transfer.allowed ?? []).includes("complete");
-  $("transfer-cancel").disabled = !running || !(transfer.allowed ?? []).includes("cancel");
+  $("transfer-complete").disabled = !(running && takes("complete"));
+  $("transfer-cancel").disabled = !(running && takes("cancel"));
+}
+
+// The transfer's `allowed` names the events its state takes now (the API's
+// steps are CompleteRequested and CancelRequested).
+const STEP_EVENTS = { complete: "CompleteRequested", cancel: "CancelRequested" };
+
+function takes(step) {
+  return (transfer?.allowed ?? []).includes(STEP_EVENTS[step]);
 }
 
 // ------------------------------------------------------------------ the live feed

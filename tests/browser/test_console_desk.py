@@ -130,3 +130,47 @@ async def test_the_wall_follows_a_call_and_its_case_without_reloading(
     await expect(wall.locator("#cases-opened")).to_have_text("1 件")  # the call opened a case
     assert await wall.evaluate("window.__sameDocument === true")
     assert console.problems == []
+
+
+async def test_a_late_answer_to_the_button_does_not_undo_the_live_feed_and_complete_works(
+    console: Console, new_page: NewPage, fake_ami: FakeAmiServer
+) -> None:
+    """The answer to "协商转接" can reach the page after the feed has told that
+    the 12345 phone answered (a busy network, a slow server): the page keeps
+    "answered", the newer state, not the button's older "calling"."""
+    answered = next(i for i, m in enumerate(CALL) if m.event == "BridgeEnter") + 2
+    fake_ami.push_bytes(wire(CALL[:answered]))
+    page = await desk_of(new_page, console, "zhang110")
+    await expect(page.locator("#pop-state")).to_have_text("通话中")
+    operator = next(m for m in CALL if m.get("Channel", "").startswith("PJSIP/op110-1"))
+    held: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def hold_the_answer(route: Any) -> None:
+        response = await route.fetch()
+        await held
+        await route.fulfill(response=response)
+
+    await page.route("**/api/v1/calls/*/transfer", hold_the_answer)
+    await page.locator("#transfer-to").select_option("12345")
+    await page.get_by_role("button", name="协商转接 (Alt+G)").click()
+    await fake_ami.wait_for_action("Redirect", within=5)
+    uniqueid = operator["Uniqueid"]
+    target = {"DestChannel": "PJSIP/op12345-1-00000009", "DestUniqueid": "liandong-1795930660.9"}
+    fake_ami.push_event("DialBegin", Uniqueid=uniqueid, **target)
+    fake_ami.push_event("DialEnd", Uniqueid=uniqueid, DialStatus="ANSWER", **target)
+    await expect(page.locator("#transfer-state")).to_have_attribute("data-state", "answered")
+    async with page.expect_response("**/api/v1/calls/*/transfer"):
+        held.set_result(None)
+    # The page has had time to read the late answer (its fetch and JSON) ...
+    await page.evaluate("new Promise(done => setTimeout(done, 300))")
+    # ... and still shows the newer state.
+    await expect(page.locator("#transfer-state")).to_have_text("协商转接 → 12345 坐席：对方已接听")
+    # The operator hands over with the mouse: the button is live in this state.
+    await expect(page.locator("#transfer-cancel")).to_be_enabled()
+    await page.get_by_role("button", name="完成转接 (Alt+C)").click()
+    await fake_ami.wait_for_action("Bridge", within=5)
+    [bridge] = fake_ami.actions_named("Bridge")
+    assert dict(bridge.headers)["Channel2"] == target["DestChannel"]
+    await expect(page.locator("#transfer-state")).to_have_text("协商转接 → 12345 坐席：已转接")
+    await expect(page.locator("#transfer-complete")).to_be_disabled()
+    assert console.problems == []

@@ -43,6 +43,7 @@ _SIMPLE_SUCCESS = {
     "userevent": "Event Sent",
     "atxfer": "Atxfer successfully queued",
     "blindtransfer": "Transfer succeeded",
+    "bridge": "Channels have been bridged",
     "queueadd": "Added interface to queue",
     "queueremove": "Removed interface from queue",
     "queuepause": "Interface paused successfully",
