@@ -80,7 +80,9 @@ async def page(request: web.Request) -> web.StreamResponse:
         return _file("not-found.html", status=404)
     who = await page_principal(request)
     if not isinstance(who, Principal):
-        raise _to_sign_in(f"/console/{name}", who)
+        # Back to the same view after signing in, its query (a period, a filter) kept.
+        query = f"?{request.query_string}" if request.query_string else ""
+        raise _to_sign_in(f"/console/{name}{query}", who)
     if not may_open(who.role, found):
         return _file("refused.html", status=403)
     return _file(f"{name}.html")
