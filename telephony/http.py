@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,11 +16,12 @@ from telephony.storage.repository import CallRepository
 from telephony.storage.tables import Call
 from web.app_state import SESSIONS
 from web.auth import require
-from web.errors import NotFound
+from web.errors import BadRequest, Forbidden, NotFound
 from web.json_out import json_response
 from web.query import parse_bool, parse_limit, parse_time
 
 INGEST: web.AppKey[Ingest] = web.AppKey("ingest")
+_CALLER_NUMBER = re.compile(r"\+?[0-9]{1,32}")
 
 # What a call's page adds about the call from the other features (its cases,
 # from records/http.py), given at start-up: telephony does not know cases.
@@ -41,13 +43,34 @@ async def list_calls(request: web.Request) -> web.Response:
     query = request.query
     active = parse_bool(query.get("active"), "active")
     since = parse_time(query.get("since"), "since")
+    caller = caller_number(query.get("caller_number"), principal)
     limit = parse_limit(query.get("limit"))
     async with request.app[SESSIONS]() as session:
-        calls = await CallRepository(session).list_calls(active=active, since=since, limit=limit)
+        calls = await CallRepository(session).list_calls(
+            active=active, since=since, caller_number=caller, limit=limit
+        )
     hidden = await anonymous_for(request, principal, [c.id for c in calls])
     full = principal.sees_full_numbers
     listed = [call_json(c, full_numbers=full, anonymous=c.id in hidden) for c in calls]
     return json_response({"calls": listed})
+
+
+def caller_number(text: str | None, principal: Principal) -> str | None:
+    """The number to look calls up by, as the network gives it: digits, maybe
+    a leading +; spaces and dashes typed between them are dropped. Only the
+    roles that read full numbers may search by one (a masked role would learn
+    the number by guessing)."""
+    if not text:
+        return None
+    if not principal.sees_full_numbers:
+        raise Forbidden("your role may not search by caller number")
+    number = text.strip().replace(" ", "").replace("-", "")
+    if not _CALLER_NUMBER.fullmatch(number):
+        raise BadRequest(
+            "caller_number: digits, an optional leading +, at most 32 characters",
+            {"field": "caller_number"},
+        )
+    return number
 
 
 async def get_call(request: web.Request) -> web.Response:

@@ -115,12 +115,18 @@ def paths() -> dict[str, dict[str, Any]]:
                 "Calls with their legs",
                 tag="calls",
                 ok={"200": response("Newest first.", ref("CallList"))},
-                errors=(400,),
                 parameters=[
                     query_param("active", BOOLEAN, "only calls still going (or only ended)"),
                     query_param("since", TIME, "started at or after (ISO 8601 with offset)"),
+                    query_param(
+                        "caller_number",
+                        STRING,
+                        "only calls from this number (spaces and dashes ignored); "
+                        "not for the roles that read masked numbers (403)",
+                    ),
                     LIMIT,
                 ],
+                errors=(400, 403),
                 description="Roles: all.",
             )
         },

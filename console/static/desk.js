@@ -147,15 +147,28 @@ async function loadCall(tries = 8) {
   current.candidates = call.case_candidates ?? [];
   const number = citizen.caller_number;
   let earlier = [];
+  let calls = [];
   if (number) {
-    const found = await api("GET", `/api/v1/cases?caller_number=${encodeURIComponent(number)}&limit=20`);
-    if (found.status === 200) earlier = found.data.cases;
+    const asked = encodeURIComponent(number);
+    const [cases, before] = await Promise.all([
+      api("GET", `/api/v1/cases?caller_number=${asked}&limit=20`),
+      api("GET", `/api/v1/calls?caller_number=${asked}&limit=${EARLIER_CALLS + 1}`),
+    ]);
+    if (cases.status === 200) earlier = cases.data.cases;
+    if (before.status === 200) calls = before.data.calls.filter((c) => c.id !== call.id).slice(0, EARLIER_CALLS);
     if (current?.callId !== callId) return;
   }
-  showDetails(call, earlier);
+  showDetails(call, earlier, calls);
 }
 
-function showDetails(call, earlier) {
+const EARLIER_CALLS = 5; // the caller's latest calls the pop lists
+
+function callLine(c) {
+  const how = c.answered_at ? `已接听 · 通话 ${duration((Date.parse(c.ended_at ?? c.answered_at) - Date.parse(c.answered_at)) / 1000)}` : c.active ? "进行中" : "未接通";
+  return `${clock(c.started_at, true)} · ${c.trunk ?? "—"} · ${how}`;
+}
+
+function showDetails(call, earlier, calls) {
   if (call.cases.length && currentCase() !== call.cases[0]) openCase(call.cases[0]);
   const open = earlier.filter((c) => current.candidates.includes(c.number));
   const rest = earlier.filter((c) => !current.candidates.includes(c.number) && !call.cases.includes(c.number));
@@ -176,6 +189,8 @@ function showDetails(call, earlier) {
       : h("p", { class: "quiet" }, "无"),
     h("h3", {}, "历史工单"),
     rest.length ? h("ul", { id: "pop-earlier" }, rest.map((c) => h("li", {}, caseLine(c)))) : h("p", { class: "quiet" }, "无"),
+    h("h3", {}, "该号码此前来电"),
+    calls.length ? h("ul", { id: "pop-calls" }, calls.map((c) => h("li", { "data-call": c.id }, callLine(c)))) : h("p", { class: "quiet" }, "无"),
     h("h3", {}, "语音菜单与排队"),
     h(
       "ul",

@@ -21,12 +21,18 @@ class CallRepository:
         self._session = session
 
     async def list_calls(
-        self, *, active: bool | None = None, since: datetime | None = None, limit: int = 100
+        self,
+        *,
+        active: bool | None = None,
+        since: datetime | None = None,
+        caller_number: str | None = None,
+        limit: int = 100,
     ) -> list[Call]:
         """Newest first, with legs; calls merged into another are left out.
 
         active: True = not ended yet, False = ended, None = both.
         since: only calls started at or after this (aware) time.
+        caller_number: only calls from this number, as the network gave it.
         """
         query = (
             select(Call)
@@ -39,6 +45,8 @@ class CallRepository:
             query = query.where(Call.ended_at.is_(None) if active else Call.ended_at.is_not(None))
         if since is not None:
             query = query.where(Call.started_at >= since)
+        if caller_number is not None:
+            query = query.where(Call.caller_number == caller_number)
         return list((await self._session.scalars(query)).all())
 
     async def get_call(self, call_id: str) -> Call | None:

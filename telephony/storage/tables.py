@@ -17,6 +17,8 @@ class Call(Base):
     """One call: everything sharing an Asterisk Linkedid."""
 
     __tablename__ = "calls"
+    # The screen pop reads a caller's earlier calls on every ring.
+    __table_args__ = (Index("ix_calls_caller_number_started_at", "caller_number", "started_at"),)
 
     id: Mapped[str] = mapped_column(String, primary_key=True)
     trunk: Mapped[Desk | None] = mapped_column(str_enum(Desk, "trunk"))

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
+from ami_client.message import AmiMessage
 from server import create_app
 from tests.browser.conftest import Console, sign_in
 from tests.component.cases_kit import case_settings
@@ -173,4 +174,29 @@ async def test_a_late_answer_to_the_button_does_not_undo_the_live_feed_and_compl
     assert dict(bridge.headers)["Channel2"] == target["DestChannel"]
     await expect(page.locator("#transfer-state")).to_have_text("协商转接 → 12345 坐席：已转接")
     await expect(page.locator("#transfer-complete")).to_be_disabled()
+    assert console.problems == []
+
+
+def later_call(messages: list[AmiMessage], shift: str) -> list[AmiMessage]:
+    """The same call made again later: its ids and times moved on by `shift`."""
+    return [
+        AmiMessage(tuple((k, v.replace("1795930660.", shift)) for k, v in m.headers))
+        for m in messages
+    ]
+
+
+async def test_the_pop_lists_the_callers_earlier_calls(
+    console: Console, new_page: NewPage, fake_ami: FakeAmiServer
+) -> None:
+    page = await desk_of(new_page, console, "zhang110")
+    fake_ami.push_bytes(wire(CALL))  # the first call: answered, 张三丰 at 13900001
+    await expect(page.locator("#pop-state")).to_have_text("已结束")
+    fake_ami.push_bytes(wire(later_call(CALL[:RINGING], "1795931000.")))  # calls again
+    await expect(page.locator("#pop-state")).to_have_text("振铃中")
+    earlier = page.locator("#pop-calls li")
+    await expect(earlier).to_have_count(1)
+    await expect(earlier).to_have_attribute("data-call", "liandong-1795930660.0")
+    await expect(earlier).to_have_text(
+        re.compile(r"^\d\d/\d\d \d\d:\d\d · 110 · 已接听 · 通话 \d\d:\d\d$")
+    )
     assert console.problems == []

@@ -127,6 +127,24 @@ async def test_every_role_reads_calls_and_only_desks_see_numbers(
         assert len(detail["legs"]) == 3
 
 
+async def test_a_callers_earlier_calls_are_found_by_number_by_the_roles_that_read_it(
+    server_with_call: Liandong, db_url: str
+) -> None:
+    """The screen pop's "earlier calls": typed as people type numbers; the
+    masked roles may not search by a number (they would learn it by guessing)."""
+    server = server_with_call
+    tokens = await make_tokens(db_url, list(TOKEN_ROLES))
+    for role, token in tokens.items():
+        if role in MASKED_ROLES:
+            status, body = await server.get("/api/v1/calls", token, caller_number=CITIZEN_NUMBER)
+            assert_error(status, body, 403, "forbidden")
+            continue
+        for typed in (CITIZEN_NUMBER, "139 0000 0001", "139-0000-0001"):
+            found = await server.calls(token, caller_number=typed)
+            assert [c["id"] for c in found] == [CALL], (role, typed)
+        assert await server.calls(token, caller_number="13900000002") == []
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
@@ -137,6 +155,8 @@ async def test_every_role_reads_calls_and_only_desks_see_numbers(
         ({"since": "yesterday"}, "since"),
         ({"since": "2026-11-29T08:00:00"}, "since"),  # no time zone
         ({"active": "maybe"}, "active"),
+        ({"caller_number": "139abc"}, "caller_number"),
+        ({"caller_number": "1" * 33}, "caller_number"),
     ],
 )
 async def test_bad_query_parameters_are_400_naming_the_field(
