@@ -25,6 +25,7 @@ from people.service.accounts import (
     SignInRefused,
     principal_of,
 )
+from people.service.hashing import Busy
 from people.shapes import session_json, user_json
 from web.app_state import LIVE
 from web.auth import (
@@ -37,7 +38,15 @@ from web.auth import (
     our_origin,
     require,
 )
-from web.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from web.errors import (
+    ApiError,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    Unavailable,
+)
 from web.json_in import json_object
 from web.json_out import json_response
 from web.revocation import LIVE_SIGN_INS
@@ -55,6 +64,10 @@ class SignInFailed(ApiError):
 class Locked(ApiError):
     status = 429
     code = "locked"
+
+
+class TooBusy(Unavailable):
+    code = "busy"
 
 
 class AccountDisabled(Forbidden):
@@ -103,6 +116,12 @@ async def sign_in(request: web.Request) -> web.Response:
         made = await request.app[ACCOUNTS].sign_in(login.strip().lower(), password, request.remote)
     except SignInRefused as refused:
         raise _refusal(refused) from None
+    except Busy:
+        raise TooBusy(
+            "登录请求过多，请稍后再试 (too many sign-ins at once; try again in a moment)",
+            {"retry_after_s": 1},
+            {"Retry-After": "1"},
+        ) from None
     response = json_response(_new_session(made), status=201, headers={"Cache-Control": "no-store"})
     secure = request.secure or request.app.get(SECURE_COOKIES, False)
     response.set_cookie(

@@ -108,13 +108,14 @@ def paths() -> dict[str, dict[str, Any]]:
                 "Sign a person in: sets the HttpOnly, SameSite=Strict cookie the pages use",
                 tag="people",
                 ok={"201": response("Signed in; the cookie is set.", ref("Session"))},
-                errors=(400, 401, 403, 429),
+                errors=(400, 401, 403, 429, 503),
                 body=_SIGN_IN_BODY,
                 public=True,
                 description="401 sign_in_failed: wrong login or password (never which). "
                 "429 locked: five wrong passwords within 15 minutes lock the account for 15 "
                 "minutes (`details.locked_until`). 403 account_disabled, or csrf_failed when "
-                "the browser's Origin is not this server's.",
+                "the browser's Origin is not this server's. 503 busy: more sign-ins at once "
+                "than the server checks passwords for (two running, 16 waiting); Retry-After.",
             ),
             "delete": operation(
                 "signOut",

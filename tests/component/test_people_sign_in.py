@@ -91,6 +91,23 @@ async def test_a_wrong_password_and_an_unknown_login_get_the_same_answer(browser
     assert status == 401
 
 
+async def test_a_flood_of_sign_ins_is_told_to_wait_and_the_person_still_gets_in(
+    browser: Browser,
+) -> None:
+    """Forty guesses at once: the server checks two passwords at a time with
+    16 waiting (people/service/hashing.py); the rest are told 503 busy at
+    once, with Retry-After, instead of queueing without end."""
+    flood = [browser.sign_in(f"nobody{n}", "guess-guess-1") for n in range(40)]
+    answers = await asyncio.gather(*flood)
+    statuses = [answer.status for answer in answers]
+    assert set(statuses) == {401, 503}, statuses
+    assert statuses.count(401) <= 18  # the two running and the 16 waiting
+    busy = next(answer for answer in answers if answer.status == 503)
+    assert busy.headers["Retry-After"] == "1"
+    assert (await busy.json())["error"]["code"] == "busy"
+    assert (await browser.sign_in("zhang110")).status == 201
+
+
 async def test_five_wrong_passwords_lock_the_account_until_an_admin_unlocks_it(
     browser: Browser, people: dict[Role, int]
 ) -> None:
