@@ -17,6 +17,7 @@ from common.principal import Credential, Principal
 from common.vocabulary import Role
 from people.core.accounts import AccountDraft
 from people.service.accounts import (
+    AccountConflict,
     AccountProblem,
     AccountService,
     NewSignIn,
@@ -195,7 +196,7 @@ async def create_user(request: web.Request) -> web.Response:
 
 
 async def change_user(request: web.Request) -> web.Response:
-    require(request, Role.ADMIN)
+    admin = require(request, Role.ADMIN)
     accounts = request.app[ACCOUNTS]
     user_id = _user_id(request)
     verb = request.path.rsplit("/", 1)[-1]
@@ -203,10 +204,14 @@ async def change_user(request: web.Request) -> web.Response:
         if verb == "password":
             body = await json_object(request)
             user = await accounts.set_password(user_id, _text(body, "password"))
+        elif verb == "disable":
+            user = await accounts.disable(user_id, by_admin=admin.user_id or 0)
         else:
             user = await getattr(accounts, verb)(user_id)
     except NoSuchUser:
         raise NotFound(f"no user {user_id}") from None
+    except AccountConflict as conflict:
+        raise Conflict(str(conflict)) from None
     except AccountProblem as problem:
         raise BadRequest(str(problem), {"field": problem.field}) from None
     return json_response(user_json(user, datetime.now(UTC)))

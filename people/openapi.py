@@ -166,9 +166,15 @@ def paths() -> dict[str, dict[str, Any]]:
                 f"The person {what}",
                 tag="people",
                 ok={"200": response("Done (doing it twice is no error).", ref("User"))},
-                errors=(403, 404),
+                errors=(403, 404, 409) if verb == "disable" else (403, 404),
                 parameters=[user_id],
-                description=ADMIN,
+                description=ADMIN
+                + (
+                    " 409: an admin's own account, or the last enabled admin "
+                    "(`liandong user disable` on the server can)."
+                    if verb == "disable"
+                    else ""
+                ),
             )
         }
     return out

@@ -74,3 +74,14 @@ def password_problem(password: str, login: str) -> str | None:
     if len(set(password)) < 4:
         return "the password must not repeat so few characters"
     return None
+
+
+def disabling_problem(role: Role, yourself: bool, enabled_admins: int) -> str | None:
+    """Why an admin may not disable this account from the API: themselves
+    (another admin can), or the last admin who could undo it. The command
+    line, run by whoever holds the server, is not held back by either."""
+    if yourself:
+        return "an admin cannot disable their own account (another admin can)"
+    if role is Role.ADMIN and enabled_admins <= 1:
+        return "the last enabled admin cannot be disabled: make another admin first"
+    return None

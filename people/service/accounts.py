@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,7 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.principal import Principal
 from database.engine import WRITE_TRANSACTION
-from people.core.accounts import AccountDraft, draft_problem, password_problem
+from people.core.accounts import (
+    AccountDraft,
+    disabling_problem,
+    draft_problem,
+    password_problem,
+)
 from people.core.sign_ins import NO_FAILURES, Ended, Failures, still_holds
 from people.service.hashing import Hasher
 from people.storage.repository import PeopleRepository
@@ -35,6 +40,9 @@ _MAX_COOKIE = 256  # ours are 43 characters; don't hash megabytes for a forged o
 
 Clock = Callable[[], datetime]
 OnEnded = Callable[[list[int]], None]
+# A check made in the change's transaction before the account's row is locked
+# (it may lock other rows first, in an order of its own).
+Guard = Callable[[PeopleRepository], Awaitable[None]]
 
 
 class AccountProblem(ValueError):
@@ -47,6 +55,10 @@ class AccountProblem(ValueError):
 
 class NoSuchUser(LookupError):
     pass
+
+
+class AccountConflict(Exception):
+    """The change cannot be made to the account as it is (the message says why)."""
 
 
 class SignInRefused(Exception):
@@ -130,9 +142,22 @@ class AccountService:
             raise NoSuchUser(f"no user with login {login!r}")
         return user
 
-    async def disable(self, user_id: int) -> User:
-        """The person can no longer sign in; every page and live feed of theirs ends now."""
-        return await self._change(user_id, _disable, ended=Ended.DISABLED)
+    async def disable(self, user_id: int, *, by_admin: int | None = None) -> User:
+        """The person can no longer sign in; every page and live feed of theirs ends now.
+        `by_admin`: the admin asking through the API, who may not disable
+        themselves nor the last admin (AccountConflict)."""
+
+        async def guard(repo: PeopleRepository) -> None:
+            if by_admin is None:
+                return
+            admins = await repo.enabled_admins()  # locks the admins' rows first
+            user = await repo.user(user_id)
+            if user is None or user.disabled_at is not None:
+                return
+            if problem := disabling_problem(user.role, user.id == by_admin, admins):
+                raise AccountConflict(problem)
+
+        return await self._change(user_id, _disable, ended=Ended.DISABLED, guard=guard)
 
     async def enable(self, user_id: int) -> User:
         return await self._change(user_id, _enable)
@@ -253,11 +278,18 @@ class AccountService:
     # ---------------------------------------------------------------- helpers
 
     async def _change(
-        self, user_id: int, change: Callable[[User, datetime], None], *, ended: Ended | None = None
+        self,
+        user_id: int,
+        change: Callable[[User, datetime], None],
+        *,
+        ended: Ended | None = None,
+        guard: Guard | None = None,
     ) -> User:
         now = self._now()
         async with self._writing() as session:
             repo = PeopleRepository(session)
+            if guard is not None:
+                await guard(repo)
             user = await repo.user_to_change(user_id)
             if user is None:
                 raise NoSuchUser(f"no user {user_id}")

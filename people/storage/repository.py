@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.vocabulary import Role
 from people.core.sign_ins import Ended, Failures
 from people.storage.tables import SignIn, User
 
@@ -33,6 +34,18 @@ class PeopleRepository:
 
     async def by_login(self, login: str) -> User | None:
         return await self._session.scalar(select(User).where(User.login == login))
+
+    async def enabled_admins(self) -> int:
+        """How many admins can sign in, their rows locked until the transaction
+        ends (in id order, as every caller takes them: no deadlock), so that two
+        admins disabling each other at once leave one."""
+        query = (
+            select(User.id)
+            .where(User.role == Role.ADMIN, User.disabled_at.is_(None))
+            .order_by(User.id)
+            .with_for_update()
+        )
+        return len((await self._session.scalars(query)).all())
 
     async def users(self) -> Sequence[User]:
         return (await self._session.scalars(select(User).order_by(User.id))).all()

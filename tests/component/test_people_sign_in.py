@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from aiohttp import WSMsgType, web
 
-from common.vocabulary import Role
+from common.vocabulary import TOKEN_ROLES, Role
 from server import create_app
 from tests.component.cases_kit import case_settings
 from tests.component.conftest import make_tokens
@@ -285,3 +285,52 @@ async def test_only_an_admin_manages_accounts(browser: Browser, people: dict[Rol
         status, _ = await browser.post(f"/api/v1/users/{people[Role.ADMIN]}/disable")
         assert status == 403, role
         assert await browser.sign_out() == 204
+
+
+async def test_every_programs_token_but_an_admins_is_refused_the_accounts(
+    browser: Browser, people: dict[Role, int], db_url: str
+) -> None:
+    """Bearer tokens reach /api/v1/users by the same rule as people: admins only."""
+    tokens = await make_tokens(db_url, list(TOKEN_ROLES))
+    target = people[Role.OPERATOR_110]
+    body = {"login": "new110", "name": "新坐席", "role": "operator_110", "phone": "op110-2"}
+    for role, token in tokens.items():
+        headers = {"Authorization": f"Bearer {token}"}
+        asks = [
+            ("GET", "/api/v1/users", None),
+            ("POST", "/api/v1/users", {**body, "password": PASSWORD}),
+            *[("POST", f"/api/v1/users/{target}/{verb}", None) for verb in ("unlock", "enable")],
+            ("POST", f"/api/v1/users/{target}/password", {"password": PASSWORD + "x"}),
+        ]
+        for method, path, sent in asks:
+            async with browser.client.request(method, path, json=sent, headers=headers) as r:
+                expected = (200, 201) if role is Role.ADMIN else (403,)
+                assert r.status in expected, (role, method, path, await r.text())
+        if role is Role.ADMIN:  # what the admin's token made is there
+            async with browser.client.get("/api/v1/users", headers=headers) as r:
+                logins = {user["login"] for user in (await r.json())["users"]}
+            assert "new110" in logins
+
+
+async def test_an_admin_cannot_disable_themselves_nor_the_last_admin(
+    browser: Browser, people: dict[Role, int], db_url: str
+) -> None:
+    """Else nobody could undo it from the pages; the server's command line can."""
+    admin = people[Role.ADMIN]
+    assert (await browser.sign_in("admin1")).status == 201
+    status, body = await browser.post(f"/api/v1/users/{admin}/disable")
+    assert status == 409 and "own account" in body["error"]["message"]
+    # An admin's program (a token) is not a person, but the last admin stays.
+    [token] = (await make_tokens(db_url, [Role.ADMIN])).values()
+    headers = {"Authorization": f"Bearer {token}"}
+    async with browser.client.post(f"/api/v1/users/{admin}/disable", headers=headers) as r:
+        assert r.status == 409 and "last enabled admin" in (await r.json())["error"]["message"]
+    # With a second admin, the first can be disabled by the token; the account still works
+    # for the other admin, who may not disable themselves either.
+    second = {"login": "admin2", "name": "管理员 二", "role": "admin", "password": PASSWORD}
+    status, made = await browser.post("/api/v1/users", second)
+    assert status == 201
+    async with browser.client.post(f"/api/v1/users/{admin}/disable", headers=headers) as r:
+        assert r.status == 200 and (await r.json())["disabled_at"]
+    async with browser.client.post(f"/api/v1/users/{made['id']}/disable", headers=headers) as r:
+        assert r.status == 409  # now admin2 is the last one

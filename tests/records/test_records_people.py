@@ -133,3 +133,18 @@ async def test_wrong_passwords_at_the_same_moment_are_each_counted(
     with pytest.raises(SignInRefused) as refused:
         await accounts.sign_in("zhang110", PASSWORD, None)
     assert refused.value.why == "locked"
+
+
+async def test_two_admins_disabling_each_other_at_once_leave_one(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    accounts = service(sessions, Clock())
+    one = await accounts.create(AccountDraft("admin1", "管理员 一", Role.ADMIN), PASSWORD, "cli")
+    two = await accounts.create(AccountDraft("admin2", "管理员 二", Role.ADMIN), PASSWORD, "cli")
+    both = await asyncio.gather(
+        accounts.disable(one.id, by_admin=two.id),
+        accounts.disable(two.id, by_admin=one.id),
+        return_exceptions=True,
+    )
+    assert sorted(type(r).__name__ for r in both) == ["AccountConflict", "User"], both
+    assert sum(u.disabled_at is None for u in await accounts.users()) == 1
