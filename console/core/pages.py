@@ -29,6 +29,12 @@ PAGES: tuple[Page, ...] = (
     Page("unit", "本单位工单", frozenset({Role.UNIT})),
     # The supervision bureau's live wall board.
     Page("wall", "值守大屏", BUREAU),
+    # The bureau's charts and tables over a period, with the CSV exports.
+    Page("stats", "统计分析", BUREAU),
+    # Open and overdue cases with filters, and the ladder's buttons (督办).
+    Page("cases", "督办工单", BUREAU),
+    # People's accounts: create, disable, enable, unlock, set a password.
+    Page("people", "账号管理", frozenset({Role.ADMIN})),
     Page("home", "首页", frozenset(OPERATORS | BUREAU | {Role.UNIT})),
 )
 BY_NAME = {page.name: page for page in PAGES}

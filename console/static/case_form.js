@@ -3,6 +3,7 @@
 // it to a unit, refer it to the other desk, or answer it directly. The
 // buttons are the moves the API says this person may make now (`allowed`).
 import { api, chinese } from "./shared/api.js";
+import { countyTime } from "./shared/county.js";
 import { h, replaceChildren } from "./shared/dom.js";
 
 const DEMANDS_12345 = { enquiry: "咨询", help: "求助", complaint: "投诉", report: "举报", suggestion: "意见建议" };
@@ -168,6 +169,4 @@ function say(message) {
   $("case-error").hidden = !message;
 }
 
-function clock(iso) {
-  return new Date(iso).toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit" });
-}
+const clock = (iso) => countyTime(iso, { date: false });

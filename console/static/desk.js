@@ -3,6 +3,7 @@
 // is known of them (the case this call opened, their open cases to attach
 // the call to, their earlier cases, what the menu recorded).
 import { api, chinese } from "./shared/api.js";
+import { countyTime } from "./shared/county.js";
 import { h, replaceChildren } from "./shared/dom.js";
 import { startShell } from "./shared/shell.js";
 import { currentCase, openCase, startCaseForm } from "./case_form.js";
@@ -391,11 +392,8 @@ async function onOpen() {
 
 // ------------------------------------------------------------------ helpers
 
-function clock(iso, withDate = false) {
-  const options = { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", second: "2-digit" };
-  if (withDate) Object.assign(options, { month: "2-digit", day: "2-digit", second: undefined });
-  return new Date(iso).toLocaleString("zh-CN", options);
-}
+// "14:05:09" (today's), or with the date and to the minute: "12/03 14:05".
+const clock = (iso, withDate = false) => countyTime(iso, withDate ? {} : { date: false, seconds: true });
 
 function duration(seconds) {
   const s = Math.max(0, Math.floor(seconds));

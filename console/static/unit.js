@@ -2,10 +2,10 @@
 // counting down (overdue first, as the API orders them), and a case's
 // timeline and forms. The buttons are the moves the API allows now.
 import { api, chinese } from "./shared/api.js";
+import { DEADLINES, countyTime, span } from "./shared/county.js";
 import { h, replaceChildren } from "./shared/dom.js";
 import { startShell } from "./shared/shell.js";
 
-const DEADLINES = { sign_for: "签收", arrive: "到场", feedback: "反馈", close: "办结" };
 const LABELS = { measures: "措施与进展", result: "办理结果", handler: "承办人", reason: "原因", days: "延期天数" };
 const FIELDS = {
   sign: ["note"],
@@ -61,11 +61,7 @@ function nextDeadline(row) {
 }
 
 function countdown({ name, due }) {
-  const left = (Date.parse(due) - (Date.now() + skew)) / 60000;
-  const span = (minutes) => {
-    const m = Math.round(Math.abs(minutes));
-    return m >= 60 ? `${Math.floor(m / 60)} 小时 ${m % 60} 分` : `${m} 分`;
-  };
+  const left = Date.parse(due) - (Date.now() + skew);
   return left >= 0 ? `${DEADLINES[name]}剩余 ${span(left)}` : `${DEADLINES[name]}已超时 ${span(left)}`;
 }
 
@@ -121,9 +117,7 @@ function say(message) {
   $("case-error").hidden = !message;
 }
 
-function clock(iso) {
-  return new Date(iso).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
-}
+const clock = (iso) => countyTime(iso);
 
 let reload = null;
 const shown = await startShell({
