@@ -218,6 +218,13 @@ _CASE: dict[str, Schema] = {
         "description": "the commands you may give now: your role, the desk holding the case, "
         "lead or co-unit, a pending extension (exactly what would go through)",
     },
+    "ladder_deadlines": {
+        "type": "object",
+        "additionalProperties": {"type": "array", "items": STRING},
+        "description": "for each of remind / notice / bulletin in `allowed`, the deadlines "
+        "(sign_for, arrive, feedback, close) it may name now: 提醒 a clock still running, "
+        "催办 and 通报 one that has run out",
+    },
 }
 
 CASE_SCHEMAS: dict[str, Schema] = {

@@ -13,7 +13,7 @@ from records.core.case_file import Actor
 from records.core.lifecycle import CaseState, Command
 from records.core.menu_notes import entry_name, menu_summary
 from records.service.cases import CaseView
-from records.service.moves import moves_now
+from records.service.moves import ladder_deadlines, moves_now
 from records.storage.tables import CaseEvent, CaseRecord
 from telephony.service.lookup import Call
 from telephony.shapes import call_json
@@ -89,15 +89,20 @@ def _summary(record: CaseRecord, principal: Principal, now: datetime) -> dict[st
         },
         "reply": record.reply,
         "satisfaction": record.satisfaction,
-        "allowed": your_moves(record, principal, now),
+        **your_moves(record, principal, now),
     }
 
 
-def your_moves(record: CaseRecord, principal: Principal, now: datetime) -> list[str]:
-    """What this principal may do to the case now: the table, their role, and
-    the case's situation (its desk, its units, a pending extension, ...)."""
+def your_moves(record: CaseRecord, principal: Principal, now: datetime) -> dict[str, Any]:
+    """What this principal may do to the case now (`allowed`: the table, their
+    role, the case's situation — its desk, its units, a pending extension),
+    and for a ladder step the deadlines it may name (`ladder_deadlines`)."""
     actor = Actor(principal.name, principal.role, principal.unit)
-    return [c.value for c in moves_now(record, actor, now)]
+    allowed = moves_now(record, actor, now)
+    return {
+        "allowed": [c.value for c in allowed],
+        "ladder_deadlines": ladder_deadlines(record, allowed, now),
+    }
 
 
 def timeline_entry_json(event: CaseEvent) -> dict[str, Any]:

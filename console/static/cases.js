@@ -313,15 +313,10 @@ function drawLadder() {
   if (asking && !commands.includes(asking)) closeForm();
 }
 
-// The deadlines a step can be about (records/service/clocks.py): a clock still
-// running; for 催办 and 通报 only one that has run out.
+// The deadlines a step can be about now, as the server lists them with the
+// case (`ladder_deadlines`: 提醒 a running clock, 催办/通报 one run out).
 function deadlinesFor(data, command) {
-  const running = [];
-  if (data.due.sign_for && data.state === "dispatched") running.push(["sign_for", data.due.sign_for]);
-  if (data.due.arrive && !data.times.arrived) running.push(["arrive", data.due.arrive]);
-  if (data.due.feedback && !data.times.fed_back) running.push(["feedback", data.due.feedback]);
-  if (data.due.close) running.push(["close", data.due.close]);
-  return command === "remind" ? running : running.filter(([, due]) => Date.parse(due) <= serverNow());
+  return (data.ladder_deadlines?.[command] ?? []).map((name) => [name, data.due[name]]);
 }
 
 function openForm(command) {

@@ -103,6 +103,20 @@ def moves_now(record: CaseRecord, actor: Actor, at: datetime) -> list[Command]:
     ]
 
 
+def ladder_deadlines(
+    record: CaseRecord, allowed: list[Command], at: datetime
+) -> dict[str, list[str]]:
+    """For each ladder step in `allowed`, the deadlines it may be about now
+    (those `ladder_refusal` lets through), in the case's order."""
+    return {
+        command.value: [
+            d for d, _ in running_clocks(record) if ladder_refusal(record, command, d, at) is None
+        ]
+        for command in allowed
+        if command in LADDER_STEPS
+    }
+
+
 def new_record(
     number: str, desk: Desk, source: str, actor: Actor, at: datetime, fields: dict[str, Any]
 ) -> CaseRecord:

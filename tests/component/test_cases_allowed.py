@@ -54,18 +54,23 @@ async def test_every_listed_ladder_step_goes_through_and_every_other_is_refused(
                     assert got == 403, (user, command)
                     continue
                 allowed = seen["allowed"]
-                went = []
+                # The deadlines the case says this step may name now.
+                named = seen["ladder_deadlines"].get(command, [])
+                went, refused = [], []
                 for deadline in DEADLINES:
                     path = f"/api/v1/cases/{number}/{command}"
                     status, body = await desk.request("POST", path, user, {"deadline": deadline})
                     if status == 200:
                         went.append(deadline)
                         break
+                    refused.append(deadline)
                     assert status in (403, 409), (user, command, deadline, status, body)
                     if status == 409:
                         assert body["error"]["details"]["allowed"] == allowed, (user, body)
                 listed = command in allowed
                 assert listed == bool(went), (state, later, user, command, allowed, went)
+                assert went == named[:1] and not set(refused) & set(named), (command, named)
+                assert set(seen["ladder_deadlines"]) == {c for c in LADDER if c in allowed}
 
 
 async def test_a_supervisor_is_offered_only_remind_before_any_deadline(desk: CaseApi) -> None:
