@@ -12,6 +12,7 @@ DEMO_PEOPLE = (
     ("li12345", "12345坐席 李话务", "operator_12345", "--phone", "op12345-1"),
     ("urban1", "城管局 值班员", "unit", "--unit", "urban"),
     ("zhao", "督查 赵科长", "supervisor"),
+    ("admin1", "管理员 刘工", "admin"),
 )
 
 

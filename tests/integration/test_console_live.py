@@ -21,11 +21,24 @@ from tests.integration.conftest import Liandong
 from tests.integration.transfer_kit import citizen_calls, ended_call, start_desks, talked
 
 
-async def signed_in_desk(liandong: Liandong, chromium: Browser, role: Role) -> Any:  # noqa: F811
-    """The desk page of the person of `role` (at that role's first phone), live."""
+async def signed_in_desk(
+    liandong: Liandong,
+    chromium: Browser,  # noqa: F811
+    role: Role,
+    *,
+    mobile: bool = False,
+) -> Any:
+    """The home page of the person of `role` (an operator at that role's first
+    phone, a unit's duty officer on a 360 px phone), live."""
     await liandong.client.app[ACCOUNTS].create(PEOPLE[role], PASSWORD, created_by="cli")
     base = str(liandong.client.make_url("")).rstrip("/")
-    context = await chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    context = await chromium.new_context(
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        viewport={"width": 360, "height": 740} if mobile else {"width": 1280, "height": 800},
+        is_mobile=mobile,
+        has_touch=mobile,
+    )
     page = await context.new_page()
     page.errors = []  # type: ignore[attr-defined]
     page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
@@ -96,3 +109,76 @@ async def test_a_real_110_call_pops_on_the_operators_page_within_a_second(
     # Asterisk's clock and the browser's are this machine's.
     assert 0 <= pop["drawn_at"] - made < 1000, pop["drawn_at"] - made
     assert page.errors == []
+
+
+async def test_a_110_call_handed_to_12345_reaches_the_unit_and_the_wall_through_the_pages(
+    liandong: Liandong,
+    work: Path,
+    phones: dict[str, sipp.Phone],
+    chromium: Browser,  # noqa: F811
+) -> None:
+    """The whole linkage, each step in the page of the person who takes it: the
+    110 operator's page pops the call and hands it over with one key; the 12345
+    operator's page pops the same call and its case, classifies and dispatches
+    it; the water company's duty officer, on a phone, signs, feeds back and
+    replies; the supervisor's wall counts the case without reloading."""
+    desk110 = await signed_in_desk(liandong, chromium, Role.OPERATOR_110)  # op110-1
+    desk12345 = await signed_in_desk(liandong, chromium, Role.OPERATOR_12345)  # op12345-1
+    wall = await signed_in_desk(liandong, chromium, Role.SUPERVISOR)
+    await expect(wall.locator("#cases-opened")).to_have_text("0 件")
+    await wall.evaluate("window.__sameDocument = true")  # gone if the page reloads
+    start_desks(phones, work, op110_1={"ring_ms": 200}, op12345_1={"ring_ms": 500})
+    citizen = citizen_calls("110", work, "1381107", caller_name="赵七")
+
+    await expect(desk110.locator("#pop-state")).to_have_text("通话中", timeout=10_000)
+    await expect(desk110.locator("#pop-number")).to_have_text("13811071")
+    await expect(desk110.locator("#pop-cases li")).to_have_count(1)  # the call opened a case
+    number = await desk110.locator("#pop-cases li").text_content()
+    await desk110.locator("#transfer-to").select_option("12345")
+    await desk110.get_by_role("button", name="一键转接 (Alt+T)").click()
+    await expect(desk110.locator("#transfer-state")).to_have_text(
+        "一键转接 → 12345 坐席：已转接", timeout=10_000
+    )
+
+    # The 12345 operator's page pops the same caller, and the case came along.
+    await expect(desk12345.locator("#pop-number")).to_have_text("13811071", timeout=10_000)
+    await expect(desk12345.locator("#pop-state")).to_have_text("通话中", timeout=10_000)
+    await expect(desk12345.locator("#pop-cases li")).to_have_text(number or "")
+    await expect(desk12345.locator("#case-number")).to_have_text(number or "")
+    await desk12345.get_by_label("诉求描述").fill("小区停水三天了")
+    await desk12345.get_by_label("诉求类型").select_option("help")
+    await desk12345.get_by_role("button", name="分类 (Alt+K)").click()
+    await expect(desk12345.locator("#case-state")).to_have_text("已分类")
+    await expect(desk12345.get_by_label("承办单位")).to_have_value("water")
+    await desk12345.get_by_role("button", name="派单 (Alt+D)").click()
+    await expect(desk12345.locator("#case-state")).to_have_text("已派发")
+
+    # The water company's duty officer, on a phone.
+    unit = await signed_in_desk(liandong, chromium, Role.UNIT, mobile=True)
+    row = unit.locator(f'button[data-case="{number}"]')
+    await expect(row).to_contain_text("已派发")
+    await row.click()
+    await expect(unit.locator("#case-caller")).to_have_text("来电 13****71")  # masked
+    await unit.get_by_role("button", name="签收", exact=True).click()
+    await expect(unit.locator("#case-state")).to_have_text("已签收")
+    await unit.get_by_label("措施与进展").fill("抢修队已出发")
+    await unit.get_by_role("button", name="反馈进展", exact=True).click()
+    await expect(unit.locator("#case-state")).to_have_text("已反馈")
+    await unit.get_by_label("措施与进展").fill("更换破损阀门")
+    await unit.get_by_label("办理结果").fill("阀门已更换，恢复供水")
+    await unit.get_by_label("承办人").fill("王师傅")
+    await unit.get_by_role("button", name="办结回复", exact=True).click()
+    await expect(unit.locator("#case-state")).to_have_text("已回复")
+
+    # The wall counted it, in the same document.
+    await expect(wall.locator("#cases-opened")).to_have_text("1 件")
+    assert await wall.evaluate("window.__sameDocument") is True
+    case = await liandong.get(f"/api/v1/cases/{number}")
+    assert (case["state"], case["desk"], case["lead_unit"]) == ("replied", "12345", "water")
+    commands = [entry["command"] for entry in case["timeline"]]
+    # Handed over with the call, before 12345 classified it; then the unit's steps.
+    steps = ["refer_to_12345", "classify", "dispatch", "sign", "feed_back", "reply"]
+    assert [c for c in commands if c in steps] == steps, commands
+    citizen.cancel()  # the fixture hangs the call up
+    for page in (desk110, desk12345, wall, unit):
+        assert page.errors == [], page.url
